@@ -1,0 +1,222 @@
+"""Runtime contracts between the daemon and its plugins.
+
+Plugins hand the daemon objects (through the registration hooks in ``halosync.plugin.spec``); these Protocols say
+what those objects must do. Async methods are awaited from the daemon's trio loop and must honour cancellation;
+every network call inside them is bounded by a timeout.
+
+Error semantics shared by all of them: raise a ``halosync.errors.ProviderError`` subclass. ``retryable=True`` errors
+(timeouts, 5xx, 429) are retried by the daemon with backoff; others are reported to the user as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from halosync.model import Lead
+
+EntityKind = Literal["company", "person", "opportunity"]
+CheckStatus = Literal["pass", "warn", "fail"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One diagnostic line: ``halosync diagnose`` prints ``status  name  message`` and the hint when not passing."""
+
+    name: str
+    status: CheckStatus
+    message: str
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """One quota window of one provider, as last observed. Times are UNIX epoch seconds."""
+
+    provider: str
+    window: str  # "minute", "hour", "day", "rolling-300s", ...
+    limit: int | None
+    used: int | None
+    remaining: int | None
+    reset_at: float | None = None
+    endpoint: str = ""
+    # When the window will run out at the current pace, or None if it will not before reset_at.
+    exhausted_at: float | None = None
+
+
+# --- sources -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A source record that could not be turned into a lead; it goes to the dead letters with ``reason``."""
+
+    source_id: str | None
+    reason: str
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePage:
+    """A page of a pull. ``cursor`` is opaque to the daemon; it is committed in the same transaction as the
+    leads, so after a crash the pull resumes after the last staged page, never past an unstaged lead."""
+
+    leads: Sequence[Lead]
+    cursor: str | None
+    rejected: Sequence[Rejected] = ()
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str
+
+    def pull(self, cursor: str | None, *, full: bool = False) -> AsyncIterator[SourcePage]:
+        """Yield pages of leads changed after ``cursor`` (everything when ``cursor`` is None or ``full``),
+        oldest first, until the source is exhausted. Waits on the provider's quotas itself."""
+        ...
+
+    async def checks(self) -> list[CheckResult]:
+        """Connectivity, auth and permission checks for ``halosync diagnose``."""
+        ...
+
+    def rate_limits(self) -> list[RateWindow]:
+        """The quota windows as last observed; never calls the provider."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- sinks -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SinkRecord:
+    """A record as it exists in the sink, described with canonical field names (``halosync.model``)."""
+
+    kind: EntityKind
+    sink_id: str
+    fields: Mapping[str, Any]
+    parent_id: str | None = None  # for a person: the sink id of its company
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorPage:
+    records: Sequence[SinkRecord]
+    # Where an incremental refresh resumes next time (opaque to the daemon), or None.
+    watermark: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """One intended write, from one outbox row. ``key`` is the row's idempotency key."""
+
+    key: str
+    kind: EntityKind
+    action: Literal["create", "update"]
+    fields: Mapping[str, Any]  # canonical names; for an update only the fields that change
+    sink_id: str | None = None  # the record to update
+    parent_id: str | None = None  # for a person or opportunity: its company's sink id
+    person_id: str | None = None  # for an opportunity: its contact's sink id
+    lead: Lead | None = None  # the lead behind the write, for templates and custom fields
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    key: str
+    sink_id: str | None = None  # set when the write succeeded
+    error: str | None = None  # the sink's own words when it refused the record
+    retryable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.sink_id is not None and self.error is None
+
+
+@runtime_checkable
+class Sink(Protocol):
+    name: str
+    batch_size: int  # most ops one ``write`` call takes
+
+    async def start(self) -> None:
+        """Authenticate and resolve anything needed before writing (custom field ids). Raises ProviderError."""
+        ...
+
+    def list_records(self, kind: EntityKind, *, since: str | None = None) -> AsyncIterator[MirrorPage]:
+        """Page through the sink's existing records of ``kind`` (changed after ``since`` when given), so the
+        daemon can keep a local mirror and match without a sink call per lead."""
+        ...
+
+    async def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Carry out ops that all share one kind and action; return one result per op, in order. A record the
+        sink refuses is a result with ``error``; a failure of the whole call raises a ProviderError."""
+        ...
+
+    async def find(self, ops: Sequence[WriteOp]) -> list[SinkRecord | None]:
+        """For ops that may have been written before a crash: the record each one created, or None.
+        The daemon calls this before retrying an in-flight op, so a timeout never creates a second record."""
+        ...
+
+    async def fetch(self, kind: EntityKind, sink_ids: Sequence[str]) -> dict[str, SinkRecord]:
+        """The records that exist among ``sink_ids`` (for integrity checks)."""
+        ...
+
+    async def checks(self) -> list[CheckResult]: ...
+
+    def rate_limits(self) -> list[RateWindow]: ...
+
+    async def aclose(self) -> None: ...
+
+
+# --- alerts ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    rule: str
+    severity: Literal["info", "warning", "critical"]
+    state: Literal["firing", "resolved"]
+    summary: str
+    value: float | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    started_at: float | None = None  # epoch seconds
+    ended_at: float | None = None
+
+
+@runtime_checkable
+class Alerter(Protocol):
+    name: str
+
+    async def send(self, alerts: Sequence[Alert]) -> None:
+        """Deliver a group of notifications. Raise on failure; the daemon retries and reports it in /health."""
+        ...
+
+
+# --- webhooks ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    plugin: str
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+    body: bytes
+    received_at: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    ok: bool
+    reason: str  # why it passed or failed, in words for `POST /webhooks/test` and logs
+    delivery_id: str | None = None  # the provider's delivery id, for de-duplication
+    status: int = 401  # HTTP status to answer when not ok (400 malformed, 401 bad credentials)
+
+
+@runtime_checkable
+class WebhookVerifier(Protocol):
+    plugin: str
+
+    def verify(self, request: WebhookRequest) -> Verification:
+        """Decide whether a delivery is authentic. Synchronous, cheap, constant-time where secrets are compared."""
+        ...

@@ -1,0 +1,43 @@
+"""What the daemon hands to plugin hooks: a read-only view of the configuration, and event payloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from halosync.config.loader import Config
+
+
+@dataclass(frozen=True)
+class PluginHost:
+    """The view of the daemon a registration hook receives.
+
+    ``settings(name)`` is the validated table ``[plugins.name]`` (secrets resolved), or None when that plugin is
+    not enabled; a plugin that gets None returns no objects.
+    """
+
+    config: Config
+
+    def settings(self, name: str) -> dict[str, Any] | None:
+        return self.config.plugin(name)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.config.state_dir
+
+    @property
+    def request_timeout(self) -> float:
+        return float(self.config.get("sync.request_timeout", 30.0))
+
+
+@dataclass(frozen=True)
+class LeadEvent:
+    """Payload of ``halosync_lead_synced`` / ``halosync_lead_failed``."""
+
+    source: str
+    source_id: str
+    sink: str
+    outcome: str  # created | updated | merged | skipped | failed
+    sink_id: str | None = None
+    detail: str = ""

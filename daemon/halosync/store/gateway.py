@@ -1,0 +1,83 @@
+"""The one way async code reaches the database.
+
+peewee is synchronous, so every unit of work runs in a worker thread through ``trio.to_thread.run_sync``, behind a
+``CapacityLimiter``: one at a time on SQLite (one writer; WAL lets readers elsewhere carry on), ``pool_size`` on
+PostgreSQL. ``Store.transaction(fn)`` runs ``fn`` inside one transaction: everything it does commits together or not
+at all, which is how a page of staged leads and its cursor, or an outbox result and its link, stay consistent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import peewee as pw
+import trio
+
+from halosync.errors import StoreError
+from halosync.store.database import is_sqlite, open_database, redacted_url
+from halosync.store.models import MODELS, database_proxy
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Store:
+    def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 4) -> None:
+        self.url = url
+        self.db = open_database(url, timeout=timeout, pool_size=pool_size)
+        self.sqlite = is_sqlite(self.db)
+        self.limiter = trio.CapacityLimiter(1 if self.sqlite else pool_size)
+        database_proxy.initialize(self.db)
+
+    @property
+    def shown_url(self) -> str:
+        return redacted_url(self.url)
+
+    # --- async API -----------------------------------------------------------------------------------
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(*args)`` in a database thread (no transaction of its own: autocommit per statement)."""
+        return await trio.to_thread.run_sync(lambda: self._call(fn, *args, **kwargs), limiter=self.limiter)
+
+    async def transaction(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(*args)`` in a database thread inside one transaction."""
+
+        def atomic() -> T:
+            with self.db.atomic():
+                return fn(*args, **kwargs)
+
+        return await trio.to_thread.run_sync(lambda: self._call(atomic), limiter=self.limiter)
+
+    # --- sync API (for offline commands and for code already in a database thread) ---------------
+
+    def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            self.db.connect(reuse_if_open=True)
+            return fn(*args, **kwargs)
+        except pw.OperationalError as exc:
+            raise StoreError(f"database {self.shown_url}: {exc}") from exc
+        finally:
+            if not self.sqlite:  # return the connection to the pool between units of work
+                self.db.close()
+
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._call(fn, *args, **kwargs)
+
+    def create_schema(self) -> None:
+        """Bring the schema up to date (used by tests and `halosync run`; `halosync migrate` for control)."""
+        from halosync.store.migrations_runner import Migrations
+
+        self.call(lambda: Migrations(self).up())
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+        if hasattr(self.db, "close_all"):
+            self.db.close_all()
+
+    def tables(self) -> list[str]:
+        return self.call(self.db.get_tables)
+
+
+__all__ = ["MODELS", "Store"]
