@@ -138,6 +138,7 @@ class WriteResult:
 class Sink(Protocol):
     name: str
     batch_size: int  # most ops one ``write`` call takes
+    kinds: tuple[EntityKind, ...]  # what it writes, e.g. ("company", "person") or with "opportunity"
 
     async def start(self) -> None:
         """Authenticate and resolve anything needed before writing (custom field ids). Raises ProviderError."""
