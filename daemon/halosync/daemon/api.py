@@ -1,14 +1,18 @@
 """What the running daemon offers its front ends (control socket, HTTP listener, alerts).
 
 The sync engine implements ``EngineAPI``; front ends depend only on this Protocol and on plain dicts, so that each
-can be tested against a real engine over a real store. Every dict shape here is part of CONTRACT.md where a
+can be tested against a real engine over a real store. Read-only inspection that also works without a running
+daemon (dead letters, trace, integrity, queue figures) lives in ``halosync.inspect`` and reads the store directly. Every dict shape here is part of CONTRACT.md where a
 command prints it (``status --json``, ``queue``, ``integrity``...).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal, Protocol
+
+from halosync.contracts import Rejected, SinkRecord
+from halosync.model import Lead
 
 DaemonState = Literal["starting", "running", "paused", "stopping"]
 
@@ -26,23 +30,6 @@ class EngineAPI(Protocol):
     async def sources_status(self) -> dict[str, dict[str, Any]]:
         """Per source: {last_sync_at, last_success_at, last_error, cursor_age_seconds, running}."""
         ...
-
-    async def trace(self, query: str) -> list[dict[str, Any]]:
-        """Lineage of the leads matching an email, a source id or a sink id: one dict per lead with the source
-        record, the match decision (rule, inputs), every write attempt and outcome, and the sink ids."""
-        ...
-
-    async def integrity(self, repair: bool = False) -> dict[str, Any]:
-        """{"ok": bool, "checks": [{"name", "ok", "problems", "details": [...], "repaired"?}]}."""
-        ...
-
-    # --- dead letters ---
-    async def dlq_list(self, limit: int = 100) -> list[dict[str, Any]]: ...
-    async def dlq_retry(self, ids: list[int] | None) -> int:
-        """Requeue the given dead letters (None: all); returns how many."""
-        ...
-
-    async def dlq_drop(self, ids: list[int]) -> int: ...
 
     # --- control ---
     def pause(self) -> None:
@@ -63,6 +50,15 @@ class EngineAPI(Protocol):
         and merges)."""
         ...
 
-    async def ingest_webhook(self, inbox_id: int) -> None:
-        """Process one stored webhook delivery (called by the inbox worker)."""
+    def wake(self) -> None:
+        """Look for work now (after a dead-letter retry, a webhook delivery...); the store is the queue."""
+        ...
+
+    # --- intake from front ends (webhooks) ---
+    async def stage(self, source: str, leads: Sequence[Lead], rejected: Sequence[Rejected] = ()) -> int:
+        """Stage pushed leads durably (same path as a pulled page, without a cursor); returns how many."""
+        ...
+
+    async def apply_mirror_records(self, sink: str, records: Sequence[SinkRecord]) -> None:
+        """Update the sink mirror (and links of deleted records) from a sink's own change notifications."""
         ...

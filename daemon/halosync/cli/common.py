@@ -1,0 +1,81 @@
+"""What every `halosync` command shares: loading plugins and configuration, and turning errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from halosync.config import loader
+from halosync.config.loader import Config
+from halosync.errors import ConfigError, HalosyncError
+from halosync.plugin.manager import PluginManager
+
+EX_OK, EX_PROBLEMS, EX_USAGE, EX_UNAVAILABLE, EX_NOPERM, EX_CONFIG = 0, 1, 2, 69, 77, 78
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def load_plugins(config_hint: Config | None = None) -> PluginManager:
+    """Load plugins through entry points, honouring [plugins] allow/block from a raw look at the file."""
+    pm = PluginManager()
+    allow = config_hint.get("plugins.allow", []) if config_hint else []
+    block = config_hint.get("plugins.block", []) if config_hint else []
+    pm.load_entry_points(allow=allow, block=block)
+    return pm
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    return loader.find_config(getattr(args, "config", None))
+
+
+def load_all(args: argparse.Namespace) -> tuple[Config, PluginManager]:
+    """Plugins first (they declare their config tables), then the configuration validated against them."""
+    path = config_path(args)
+    allow, block = _allow_block(path)
+    pm = PluginManager()
+    pm.load_entry_points(allow=allow, block=block)
+    return loader.load(path, pm.config_specs()), pm
+
+
+def _allow_block(path: Path | None) -> tuple[list[str], list[str]]:
+    """[plugins] allow/block decide what is imported, so they are read before the full validation."""
+    import tomllib
+
+    if path is None or not path.is_file():
+        return [], []
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("plugins", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return [], []  # the full load reports the problem with its line
+    allow, block = raw.get("allow", []), raw.get("block", [])
+    return (allow if isinstance(allow, list) else []), (block if isinstance(block, list) else [])
+
+
+def fail(message: str, code: int) -> int:
+    print(f"halosync: {message}", file=sys.stderr)
+    return code
+
+
+def guarded(handler: Handler) -> Handler:
+    """Run a command; a HalosyncError becomes one clear line on stderr and its exit code, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return EX_CONFIG
+        except HalosyncError as exc:
+            return fail(str(exc), exc.exit_code)
+
+    return run
+
+
+def print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
