@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"halosync {__version__}")
     parser.add_argument("--config", metavar="PATH",
-                        help="configuration file (default: $HALOSYNC_CONFIG, ./halosync.toml, /etc/halosync/halosync.toml)")
+                        help="configuration file (default: $HALOSYNC_CONFIG, ./halosync.toml, "
+                        "/etc/halosync/halosync.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:

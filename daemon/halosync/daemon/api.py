@@ -2,7 +2,8 @@
 
 The sync engine implements ``EngineAPI``; front ends depend only on this Protocol and on plain dicts, so that each
 can be tested against a real engine over a real store. Read-only inspection that also works without a running
-daemon (dead letters, trace, integrity, queue figures) lives in ``halosync.inspect`` and reads the store directly. Every dict shape here is part of CONTRACT.md where a
+daemon (dead letters, trace, integrity, queue figures) lives in ``halosync.inspect`` and reads the store directly.
+Every dict shape here is part of CONTRACT.md where a
 command prints it (``status --json``, ``queue``, ``integrity``...).
 """
 
