@@ -66,6 +66,8 @@ class Daemon:
         self.exit_code = 0
         self.heartbeat = time.monotonic()
         self.reload_hooks: list[Callable[[], Awaitable[None]]] = []
+        # Control-socket methods by name; components add their own (see halosync.control).
+        self.control_methods: dict[str, Any] = {}
         self.stopping = trio.Event()  # set when shutdown begins: stop intake, finish in-flight work
         self._components = components
         self._drains: list[Callable[[], Awaitable[None]]] = []
