@@ -1,0 +1,48 @@
+"""``python -m halosync_apollo.fake``: run the fake Apollo until interrupted; print the base URL on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from functools import partial
+
+import trio
+
+from halosync.provider.asgi import serve
+from halosync_apollo.fake.app import FakeApollo
+from halosync_apollo.fake.generator import GeneratorSpec
+from halosync_apollo.fake.limits import DEFAULT_LIMITS, UNLIMITED
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m halosync_apollo.fake", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--api-key", action="append", dest="api_keys",
+                        help="accepted key (repeatable; default: test-key)")
+    parser.add_argument("--contacts", type=int, default=0, help="generate this many contacts at start")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--duplicate-share", type=float, default=GeneratorSpec.duplicate_share)
+    parser.add_argument("--unthrottled", action="store_true", help="no quotas (default: 200/min, 600/h, 6000/day)")
+    parser.add_argument("--daily-spelling", choices=("daily", "24-hour", "both"), default="both")
+    parser.add_argument("--retry-after", action="store_true", help="send Retry-After with 429 answers")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
+    args = parser.parse_args(argv)
+    fake = FakeApollo(args.api_keys or ["test-key"], default_limits=UNLIMITED if args.unthrottled else DEFAULT_LIMITS,
+                      daily_spelling=args.daily_spelling, retry_after=args.retry_after, latency=args.latency)
+    if args.contacts:
+        fake.generate(GeneratorSpec(count=args.contacts, seed=args.seed, duplicate_share=args.duplicate_share))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
+        trio.run(_run, fake, args.host, args.port)
+
+
+async def _run(fake: FakeApollo, host: str, port: int) -> None:
+    async with trio.open_nursery() as nursery:
+        url = await nursery.start(partial(serve, fake, host, port))
+        sys.stdout.write(url + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""The fake Apollo as an ASGI app: auth, routing, quotas, faults and the request log.
+
+``FakeApollo`` is both the ASGI application (``url = await nursery.start(serve, fake)``) and its in-process admin
+API (``fake.add_contacts``, ``fake.update_contact``, ``fake.fail_next``...); the same operations are served over
+HTTP under ``/__admin/`` (see ``admin.py``) for a fake running in another process.
+
+The clock is injectable (epoch seconds): quotas, ``updated_at`` of changed contacts and the log all read it, so a
+test can run the fake and the source on trio's virtual time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from halosync.provider.asgi import Receive, Request, Scope, Send, lifespan, read_request, respond
+from halosync_apollo.fake import routes
+from halosync_apollo.fake.admin import handle_admin
+from halosync_apollo.fake.generator import GeneratedContacts, GeneratorSpec, generate_contacts
+from halosync_apollo.fake.limits import DEFAULT_LIMITS, DailySpelling, Limits, QuotaBook, too_many_message
+from halosync_apollo.fake.search import ContactBook
+from halosync_apollo.fake.shape import apollo_time, complete_contact
+
+INVALID_KEY = "Invalid API key. See https://docs.apollo.io/reference/authentication for how to authenticate."
+PAID_ONLY = "This endpoint is only available to Apollo users on paid plans."
+SERVER_ERROR = {"error": "An error occurred while processing your request. Please try again."}
+PAID_ENDPOINTS = frozenset({"contacts/search", "people/match", "people/bulk_match"})
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """What one API key may do. ``endpoints`` None is a master key (every endpoint)."""
+
+    endpoints: frozenset[str] | None = None
+    paid_plan: bool = True
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    body: Any = None
+    hang: bool = False
+    endpoint: str | None = None  # None: any API endpoint
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    at: float
+    method: str
+    endpoint: str
+    status: int
+    body: Any = None
+
+
+class FakeApollo:
+    def __init__(
+        self,
+        api_keys: Iterable[str] | Mapping[str, KeyGrant] = ("test-key",),
+        *,
+        clock: Callable[[], float] = time.time,
+        limits: Mapping[str, Limits] | None = None,
+        default_limits: Limits = DEFAULT_LIMITS,
+        daily_spelling: DailySpelling = "both",
+        retry_after: bool = False,
+        latency: float = 0.0,
+    ) -> None:
+        grants = api_keys if isinstance(api_keys, Mapping) else {k: KeyGrant() for k in api_keys}
+        self.keys: dict[str, KeyGrant] = dict(grants)
+        self.clock = clock
+        self.book = ContactBook()
+        self.quota = QuotaBook(clock, dict(limits or {}), default_limits, daily_spelling)
+        self.retry_after = retry_after  # send Retry-After with 429s (Apollo does, but not always)
+        self.latency = latency
+        self.faults: deque[Fault] = deque()
+        self.log: deque[LoggedRequest] = deque(maxlen=200_000)
+        self.counts: Counter[tuple[str, int]] = Counter()
+        self.truth: dict[str, str] = {}  # contact id -> person key, for generated contacts
+        self.enrichments: dict[str, dict[str, Any]] = {}  # webhook_result request id -> payload
+
+    # --- admin, in process ---------------------------------------------------------------------------
+
+    def now_iso(self) -> str:
+        return apollo_time(self.clock())
+
+    def add_contacts(self, contacts: Iterable[Mapping[str, Any]]) -> int:
+        """Save (or replace, by id) contacts; missing documented keys are filled, timestamps default to now."""
+        now = self.clock()
+        return self.book.upsert(complete_contact(dict(c), now=now) for c in contacts)
+
+    def generate(self, spec: GeneratorSpec) -> GeneratedContacts:
+        generated = generate_contacts(spec)
+        self.book.upsert(generated.contacts)
+        self.truth.update(generated.person_of)
+        return generated
+
+    def update_contact(self, contact_id: str, **changes: Any) -> dict[str, Any]:
+        """Change a contact as a user would in Apollo: ``updated_at`` moves to now unless given."""
+        contact = dict(self.book.by_id[contact_id])
+        contact.update(changes)
+        if "updated_at" not in changes:
+            contact["updated_at"] = self.now_iso()
+        self.book.upsert([contact])
+        return contact
+
+    def remove_contact(self, contact_id: str) -> bool:
+        return self.book.remove(contact_id)
+
+    def fail_next(self, count: int = 1, status: int = 500, body: Any = None, *, endpoint: str | None = None,
+                  hang: bool = False) -> None:
+        """The next ``count`` API requests (to ``endpoint``, or any) answer ``status`` with ``body`` (Apollo's
+        5xx body by default), or never answer when ``hang``."""
+        for _ in range(count):
+            self.faults.append(Fault(status, SERVER_ERROR if body is None else body, hang, endpoint))
+
+    def set_limits(self, endpoint: str, limits: Limits) -> None:
+        self.quota.limits[endpoint] = limits
+
+    def requests(self, endpoint: str | None = None) -> list[LoggedRequest]:
+        return [r for r in self.log if endpoint is None or r.endpoint == endpoint]
+
+    # --- ASGI ----------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = await read_request(scope, receive)
+        if request.path.startswith("/__admin/"):
+            status, body = handle_admin(self, request)
+            await respond(send, status, body)
+            return
+        endpoint = routes.endpoint_of(request.path)
+        status, body, headers = await self._api(request, endpoint)
+        self.counts[(endpoint or request.path, status)] += 1
+        self.log.append(LoggedRequest(self.clock(), request.method, endpoint or request.path, status,
+                                      _json_or_none(request) if request.method == "POST" else None))
+        await respond(send, status, body, headers=headers)
+
+    async def _api(self, request: Request, endpoint: str | None) -> tuple[int, Any, dict[str, str]]:
+        if endpoint is None:
+            return 404, {"error": "Not found"}, {}
+        key = request.headers.get("x-api-key")
+        if not key:
+            if request.headers.get("authorization"):
+                return 401, {"error": "Invalid access credentials."}, {}
+            return 401, INVALID_KEY, {}
+        grant = self.keys.get(key)
+        if grant is None:
+            return 401, INVALID_KEY, {}
+        template = routes.template_of(request.method, endpoint)
+        if template is None:
+            return 404, {"error": "Not found"}, {}
+        if grant.endpoints is not None and template not in grant.endpoints:
+            return 403, {"error": f"This API key is not authorized to access api/v1/{template}. Use a master API "
+                                  "key or add this endpoint to the key's scopes in Settings > Integrations > API.",
+                         "error_code": "API_INACCESSIBLE"}, {}
+        if not grant.paid_plan and template in PAID_ENDPOINTS:
+            return 403, {"message": PAID_ONLY}, {}
+        if self.latency > 0:
+            await trio.sleep(self.latency)
+        refusal = self.quota.take(template)
+        headers = self.quota.headers(template)
+        if refusal is not None:
+            if self.retry_after:
+                headers["retry-after"] = str(refusal.retry_after)
+            return 429, {"message": too_many_message(template, refusal)}, headers
+        fault = self._take_fault(template)
+        if fault is not None:
+            if fault.hang:
+                await trio.sleep_forever()
+            return fault.status, fault.body, headers
+        status, body = routes.answer(self, request, template, endpoint)
+        return status, body, headers
+
+    def _take_fault(self, template: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.endpoint is None or fault.endpoint == template:
+                self.faults.remove(fault)
+                return fault
+        return None
+
+
+def _json_or_none(request: Request) -> Any:
+    try:
+        return request.json()
+    except ValueError:
+        return None

@@ -1,0 +1,194 @@
+"""The fake's saved contacts and ``POST contacts/search``: validation, filters, sorting and the display limit.
+
+Strict like Apollo: unknown parameters, ``per_page`` outside 1..100, ``sort_ascending`` without ``sort_by_field`` and
+malformed ranges are 422; asking past the 50,000th record is 422 "Page * per page number is over threshold."
+(not an empty page). Ties in the sort field are ordered by id, so paging through a fixed set is stable.
+``contact_updated_at_range`` takes ``{"min": "YYYY-MM-DD", "max": "YYYY-MM-DD"}`` (UTC days, both inclusive).
+
+Orderings are cached per data version and query, so paging through 120,000 contacts costs one sort, not one per page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+DISPLAY_LIMIT = 50_000
+SEARCH_PARAMS = frozenset({
+    "q_keywords", "contact_stage_ids", "contact_label_ids", "sort_by_field", "sort_ascending", "page", "per_page",
+    "contact_updated_at_range",
+})
+SORT_FIELDS = {
+    "contact_last_activity_date": "last_activity_date",
+    "contact_email_last_opened_at": "email_last_opened_at",
+    "contact_email_last_clicked_at": "email_last_clicked_at",
+    "contact_created_at": "created_at",
+    "contact_updated_at": "updated_at",
+}
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class InvalidSearch(Exception):
+    """A 422 answer; ``body`` is what Apollo sends."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        super().__init__(str(body))
+
+
+def _invalid(detail: str) -> InvalidSearch:
+    return InvalidSearch({"error": "Invalid parameters", "error_detail": detail})
+
+
+@dataclass(frozen=True)
+class Query:
+    page: int
+    per_page: int
+    sort_field: str | None  # contact key
+    ascending: bool
+    keywords: str
+    label_ids: frozenset[str]
+    stage_ids: frozenset[str]
+    day_min: str | None
+    day_max: str | None
+
+    @property
+    def signature(self) -> tuple[Any, ...]:
+        return (self.sort_field, self.ascending, self.keywords, self.label_ids, self.stage_ids, self.day_min,
+                self.day_max)
+
+
+def parse_query(body: Any) -> Query:
+    if not isinstance(body, dict):
+        raise _invalid("the body must be a JSON object")
+    unknown = sorted(set(body) - SEARCH_PARAMS)
+    if unknown:
+        raise _invalid(f"unknown parameter(s): {', '.join(unknown)}")
+    page, per_page = body.get("page", 1), body.get("per_page", 10)
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        raise _invalid("page must be a positive integer")
+    if not isinstance(per_page, int) or isinstance(per_page, bool) or not 1 <= per_page <= 100:
+        raise _invalid("per_page must be between 1 and 100")
+    if page * per_page > DISPLAY_LIMIT:
+        raise InvalidSearch({"error": "Page * per page number is over threshold."})
+    sort_by = body.get("sort_by_field")
+    if sort_by is not None and sort_by not in SORT_FIELDS:
+        raise _invalid(f"sort_by_field must be one of {', '.join(SORT_FIELDS)}")
+    if "sort_ascending" in body and sort_by is None:
+        raise _invalid("sort_ascending is only allowed together with sort_by_field")
+    ascending = body.get("sort_ascending", False)
+    if not isinstance(ascending, bool):
+        raise _invalid("sort_ascending must be a boolean")
+    keywords = body.get("q_keywords") or ""
+    if not isinstance(keywords, str):
+        raise _invalid("q_keywords must be a string")
+    day_min, day_max = _range(body.get("contact_updated_at_range"))
+    return Query(page, per_page, SORT_FIELDS[sort_by] if sort_by else None, ascending, keywords.lower().strip(),
+                 _ids(body, "contact_label_ids"), _ids(body, "contact_stage_ids"), day_min, day_max)
+
+
+def _ids(body: dict[str, Any], key: str) -> frozenset[str]:
+    value = body.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _invalid(f"{key} must be a list of ids")
+    return frozenset(value)
+
+
+def _range(value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if not isinstance(value, dict) or set(value) - {"min", "max"}:
+        raise _invalid('contact_updated_at_range must be {"min": "YYYY-MM-DD", "max": "YYYY-MM-DD"}')
+    bounds = []
+    for key in ("min", "max"):
+        day = value.get(key)
+        if day is not None and (not isinstance(day, str) or not _DAY.match(day)):
+            raise _invalid(f"contact_updated_at_range.{key} must be a date like 2024-05-31")
+        bounds.append(day)
+    return bounds[0], bounds[1]
+
+
+class ContactBook:
+    """The team's saved contacts, by id, with cached orderings."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.version = 0
+        self._cache: dict[tuple[Any, ...], list[str]] = {}
+
+    def upsert(self, contacts: Iterable[dict[str, Any]]) -> int:
+        count = 0
+        for contact in contacts:
+            self.by_id[str(contact["id"])] = contact
+            count += 1
+        self.version += 1
+        self._cache.clear()
+        return count
+
+    def remove(self, contact_id: str) -> bool:
+        self.version += 1
+        self._cache.clear()
+        return self.by_id.pop(contact_id, None) is not None
+
+    def search(self, query: Query) -> dict[str, Any]:
+        ids = self._matching(query)
+        start = (query.page - 1) * query.per_page
+        page = [self.by_id[i] for i in ids[start:start + query.per_page]]
+        total = len(ids)
+        return {
+            "breadcrumbs": [], "partial_results_only": False, "disable_eu_prospecting": False,
+            "partial_results_limit": 10000, "contacts": page,
+            "pagination": {"page": query.page, "per_page": query.per_page, "total_entries": total,
+                           "total_pages": math.ceil(total / query.per_page)},
+            "num_fetch_result": None,
+        }
+
+    def _matching(self, query: Query) -> list[str]:
+        cached = self._cache.get(query.signature)
+        if cached is not None:
+            return cached
+        if len(self._cache) > 16:
+            self._cache.clear()
+        ordered = self._ordered(query.sort_field, query.ascending)
+        ids = [i for i in ordered if _matches(self.by_id[i], query)] if _filters(query) else ordered
+        self._cache[query.signature] = ids
+        return ids
+
+    def _ordered(self, field: str | None, ascending: bool) -> list[str]:
+        key = ("order", field, ascending)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if field is None:  # Apollo's default order: most recently created first
+            field, ascending = "created_at", False
+        present = [(c[field], i) for i, c in self.by_id.items() if c.get(field)]
+        # Ties stay ordered by id in both directions (sorts are stable); records without a value come last.
+        present.sort(key=lambda p: p[1])
+        present.sort(key=lambda p: p[0], reverse=not ascending)
+        missing = sorted(i for i, c in self.by_id.items() if not c.get(field))
+        ordered = [i for _, i in present] + missing
+        self._cache[key] = ordered
+        return ordered
+
+
+def _filters(query: Query) -> bool:
+    return bool(query.keywords or query.label_ids or query.stage_ids or query.day_min or query.day_max)
+
+
+def _matches(contact: dict[str, Any], query: Query) -> bool:
+    day = str(contact.get("updated_at") or "")[:10]
+    if query.day_min and day < query.day_min:
+        return False
+    if query.day_max and day > query.day_max:
+        return False
+    if query.label_ids and not query.label_ids.intersection(contact.get("label_ids") or ()):
+        return False
+    if query.stage_ids and contact.get("contact_stage_id") not in query.stage_ids:
+        return False
+    if query.keywords:
+        text = " ".join(str(contact.get(k) or "") for k in ("name", "title", "email", "organization_name")).lower()
+        return query.keywords in text
+    return True
