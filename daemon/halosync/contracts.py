@@ -221,3 +221,29 @@ class WebhookVerifier(Protocol):
     def verify(self, request: WebhookRequest) -> Verification:
         """Decide whether a delivery is authentic. Synchronous, cheap, constant-time where secrets are compared."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookContent:
+    """What a verified delivery carries, as its plugin reads it: leads to stage under ``source``, and/or records
+    that changed in the sink named ``sink`` (they update its mirror, and the links of deleted records)."""
+
+    source: str | None = None
+    leads: Sequence[Lead] = ()
+    rejected: Sequence[Rejected] = ()
+    sink: str | None = None
+    records: Sequence[SinkRecord] = ()
+
+
+@runtime_checkable
+class WebhookParser(Protocol):
+    """Optional second half of a ``WebhookVerifier`` (the same object may implement both).
+
+    ``parse`` runs later, in the webhook inbox worker, on a delivery that was verified and stored: its ``headers``
+    (minus credentials such as Authorization, which are never stored), ``body`` and ``received_at``, with an empty
+    ``query``. Raise ``halosync.errors.LeadError`` for content it cannot use: the delivery becomes a dead letter with
+    that message as its reason. A verifier without ``parse`` has its deliveries stored and marked failed."""
+
+    plugin: str
+
+    def parse(self, request: WebhookRequest) -> WebhookContent: ...
