@@ -25,6 +25,7 @@ from loguru import logger
 from halosync import __version__, log
 from halosync.config import loader
 from halosync.contracts import Sink, Source
+from halosync.daemon import lock
 from halosync.daemon.api import DaemonState, EngineAPI
 from halosync.daemon.components import Component, default_components
 from halosync.daemon.notify import Notifier
@@ -84,6 +85,11 @@ class Daemon:
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> int:
         """Run until stopped; returns the process exit code."""
+        # A shared lock on the state dir for the daemon's life: `halosync restore` refuses while any daemon runs.
+        with lock.held_by_daemon(self.config.state_dir):
+            return await self._serve(task_status=task_status)
+
+    async def _serve(self, *, task_status: trio.TaskStatus[None]) -> int:
         self.notifier.status("starting: opening the state store")
         await self.store.run(self.store.create_schema)
         self._instantiate_plugins()
