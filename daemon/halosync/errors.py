@@ -2,7 +2,8 @@
 
     HalosyncError                     base; ``str(err)`` is one line a user can act on
     ├── ConfigError                   configuration invalid (exit 78); carries every ConfigProblem
-    ├── PluginError                   a plugin failed to load or misbehaved; names the plugin
+    ├── PluginError                   a plugin misbehaved; names the plugin
+    │   └── PluginLoadError           a plugin could not be imported or registered (exit 78)
     ├── StoreError                    the state store is unavailable or inconsistent
     │   └── MigrationError            a schema migration cannot run
     ├── ProviderError                 a provider API answered badly; names provider and status
@@ -55,6 +56,13 @@ class PluginError(HalosyncError):
     def __init__(self, plugin: str, message: str) -> None:
         self.plugin = plugin
         super().__init__(f"plugin {plugin!r}: {message}")
+
+
+class PluginLoadError(PluginError):
+    """An installed plugin cannot be imported or registered. Exit 78 (like an invalid configuration): the
+    installation must change (fix, uninstall, or ``[plugins] block``), so a restart loop would not help."""
+
+    exit_code = 78
 
 
 class StoreError(HalosyncError):

@@ -12,11 +12,11 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from halosync import secrets
 from halosync.config.locate import key_lines, line_of
@@ -72,14 +72,36 @@ class Config:
 
     def redacted(self) -> dict[str, Any]:
         """The data with every secret replaced by a mask (for ``config show``)."""
-
-        def walk(node: Any, prefix: str) -> Any:
-            if isinstance(node, Mapping):
-                return {k: walk(v, f"{prefix}{k}.") for k, v in node.items()}
-            return secrets.MASK if prefix[:-1] in self.secret_keys and node else node
-
-        result: dict[str, Any] = walk(self.data, "")
+        result: dict[str, Any] = self._walk(self.data, (), lambda path, value: value)
         return result
+
+    def values(self) -> list[tuple[str, Any, str]]:
+        """Every setting as ``(key.path, redacted value, origin)``, in file order of sections then keys."""
+        out: list[tuple[str, Any, str]] = []
+        self._walk(self.data, (), lambda path, value: out.append((".".join(path), value, self.origin(path))))
+        return out
+
+    def origin(self, path: tuple[str, ...]) -> str:
+        return self.origins.get(".".join(path), "default")
+
+    def _walk(self, node: Any, path: tuple[str, ...], leaf: Callable[[tuple[str, ...], Any], Any]) -> Any:
+        dotted = ".".join(path)
+        if isinstance(node, Mapping) and dotted not in self.origins:  # a section or a plugin's table
+            return {k: self._walk(v, (*path, k), leaf) for k, v in node.items()}
+        if dotted in self.secret_keys and node:
+            return leaf(path, secrets.MASK)
+        # Any other value might embed a secret (a password in database.url): mask what is known.
+        return leaf(path, _redact_value(node))
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return secrets.redact(value)
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _redact_value(v) for k, v in value.items()}
+    return value
 
 
 def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -98,8 +120,14 @@ def load(
     path: Path | None,
     plugin_specs: Iterable[PluginConfigSpec] = (),
     environ: Mapping[str, str] | None = None,
+    *,
+    unavailable_plugins: Iterable[str] = (),
 ) -> Config:
-    """Read and validate ``path`` (None: defaults only). Raises ConfigError listing every problem."""
+    """Read and validate ``path`` (None: defaults only). Raises ConfigError listing every problem.
+
+    ``unavailable_plugins`` are installed plugins that failed to load: their tables are not judged here (the load
+    failure is the problem `check-config` reports for them).
+    """
     env = dict(os.environ if environ is None else environ)
     specs = {s.name: s for s in plugin_specs}
     shown = str(path) if path else "<defaults>"
@@ -109,6 +137,9 @@ def load(
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError([ConfigProblem(shown, 0, "(file)", f"cannot read: {exc.strerror or exc}")]) from None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise ConfigError([ConfigProblem(shown, line, "(file)", "is not UTF-8 text; save it as UTF-8")]) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -116,31 +147,47 @@ def load(
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "invalid TOML"
         raise ConfigError([ConfigProblem(shown, int(m.group(1)) if m else 0, "(syntax)", message)]) from None
 
-    validator = _Validator(shown, key_lines(text), specs, env)
-    origins: dict[str, str] = {}
-    _apply_env(raw, env, origins, validator)
-    data = validator.validate(raw, origins)
+    validator = _Validator(shown, key_lines(text), specs, env, frozenset(unavailable_plugins))
+    _apply_env(raw, env, validator)
+    data = validator.validate(raw)
     if validator.problems:
         raise ConfigError(validator.problems)
-    return Config(path, data, origins, validator.secret_keys, specs)
+    _register_url_password(data["database"]["url"])
+    return Config(path, data, validator.origins, validator.secret_keys, specs)
 
 
-def _apply_env(raw: dict[str, Any], env: Mapping[str, str], origins: dict[str, str], v: _Validator) -> None:
-    overrides = {k: val for k, val in env.items() if k.startswith(ENV_PREFIX) and "__" in k}
-    if "HALOSYNC_LOG_LEVEL" in env:
-        overrides["HALOSYNC_DAEMON__LOG_LEVEL"] = env["HALOSYNC_LOG_LEVEL"]
-    for name, value in sorted(overrides.items()):
-        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__")]
+def _register_url_password(url: str) -> None:
+    """A password inside database.url is a secret too: mask it in logs, messages and `config show`."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # a malformed URL is the store's to report, with its own message
+        return
+    if password:
+        secrets.register(unquote(password))
+        secrets.register(password)
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str], v: _Validator) -> None:
+    """Apply ``HALOSYNC_A__B__C`` overrides to the parsed file (``HALOSYNC_LOG_LEVEL`` is daemon.log_level)."""
+    overrides = {k: (k, val) for k, val in env.items() if k.startswith(ENV_PREFIX) and "__" in k}
+    if "HALOSYNC_LOG_LEVEL" in env:  # the short form wins: it is what an operator types for one debugging run
+        overrides["HALOSYNC_DAEMON__LOG_LEVEL"] = ("HALOSYNC_LOG_LEVEL", env["HALOSYNC_LOG_LEVEL"].lower())
+    for key, (name, value) in sorted(overrides.items()):
+        path = tuple(p.lower() for p in key[len(ENV_PREFIX):].split("__"))
+        if not all(path):
+            v.problem(path, f"environment variable {name}: empty key part (use __ only between keys)")
+            continue
+        v.origins[".".join(path)] = f"env:{name}"
         node = raw
-        for part in path[:-1]:
+        for depth, part in enumerate(path[:-1]):
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                v.problem(tuple(path), f"environment variable {name} overrides a value that is not a table")
+                v.problem(path[: depth + 1], f"is not a table, so {name} cannot set a key inside it")
                 break
             node = child
         else:
             node[path[-1]] = _env_value(value)
-            origins[".".join(path)] = f"env:{name}"
+            v.env_text[".".join(path)] = value
 
 
 def _env_value(text: str) -> Any:
@@ -153,39 +200,54 @@ def _env_value(text: str) -> Any:
 
 class _Validator:
     def __init__(self, shown: str, lines: dict[tuple[str, ...], int], specs: dict[str, PluginConfigSpec],
-                 env: Mapping[str, str]) -> None:
-        self.shown, self.lines, self.specs, self.env = shown, lines, specs, env
+                 env: Mapping[str, str], unavailable: frozenset[str] = frozenset()) -> None:
+        self.shown, self.lines, self.specs, self.env, self.unavailable = shown, lines, specs, env, unavailable
         self.problems: list[ConfigProblem] = []
         self.secret_keys: set[str] = set()
+        self.origins: dict[str, str] = {}  # dotted key -> "FILE:LINE" | "env:NAME" | "default"
+        self.env_text: dict[str, str] = {}  # dotted key -> the environment variable's text, before TOML parsing
 
     def problem(self, path: tuple[str, ...], message: str) -> None:
-        self.problems.append(ConfigProblem(self.shown, line_of(self.lines, path), ".".join(path), message))
+        # A value set from the environment has no line; the message says which variable to look at instead.
+        for depth in range(len(path), 0, -1):
+            origin = self.origins.get(".".join(path[:depth]), "")
+            if origin.startswith("env:"):
+                message = f"{message} (set by ${origin[4:]})"
+                line = 0
+                break
+        else:
+            line = line_of(self.lines, path)
+        self.problems.append(ConfigProblem(self.shown, line, ".".join(path), secrets.redact(message)))
 
-    def validate(self, raw: dict[str, Any], origins: dict[str, str]) -> dict[str, Any]:
+    def validate(self, raw: dict[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        extra_sections = {k: s for k, s in CORE.items()}
         for name, value in raw.items():
-            if name not in extra_sections:
-                self._unknown((name,), name, extra_sections)
+            if name not in CORE:
+                self._unknown((name,), name, CORE)
             elif not isinstance(value, dict):
                 self.problem((name,), f"must be a table ([{name}]), not {_type_name(value)}")
-        for section, fields in extra_sections.items():
+        for section, fields in CORE.items():
             table = raw.get(section, {})
             table = table if isinstance(table, dict) else {}
             if section == "plugins":
-                data[section] = self._plugins(table, fields, origins)
+                data[section] = self._plugins(table, fields)
             else:
-                data[section] = self._table((section,), table, fields, origins)
+                data[section] = self._table((section,), table, fields)
         return data
 
-    def _plugins(self, table: dict[str, Any], fields: Mapping[str, Field], origins: dict[str, str]) -> dict[str, Any]:
-        out = self._table(("plugins",), {k: v for k, v in table.items() if k in fields}, fields, origins)
+    def _plugins(self, table: dict[str, Any], fields: Mapping[str, Field]) -> dict[str, Any]:
+        out = self._table(("plugins",), {k: v for k, v in table.items() if k in fields}, fields)
+        allow, block = out.get("allow") or [], out.get("block") or []
         for name, value in table.items():
             if name in fields:
                 continue
             path = ("plugins", name)
             if not isinstance(value, dict):
                 self.problem(path, f"must be a table ([plugins.{name}]), not {_type_name(value)}")
+                continue
+            if name in block or (allow and name not in allow) or name in self.unavailable:
+                # Not loaded, so nothing can judge its table; it is kept, switched off.
+                self._switched_off(path, out)
                 continue
             spec = self.specs.get(name)
             if spec is None:
@@ -195,13 +257,16 @@ class _Validator:
             plugin_fields = {"enabled": Field(bool, True, "load this plugin"), **spec.fields}
             enabled = value.get("enabled", True)
             if enabled is False:  # a disabled plugin's other keys are not checked: it may be half-configured
-                out[name] = {"enabled": False}
+                self._switched_off(path, out)
                 continue
-            out[name] = self._table(path, value, plugin_fields, origins)
+            out[name] = self._table(path, value, plugin_fields)
         return out
 
-    def _table(self, path: tuple[str, ...], table: dict[str, Any], fields: Mapping[str, Field],
-               origins: dict[str, str]) -> dict[str, Any]:
+    def _switched_off(self, path: tuple[str, ...], out: dict[str, Any]) -> None:
+        out[path[-1]] = {"enabled": False}
+        self.origins.setdefault(".".join((*path, "enabled")), f"{self.shown}:{line_of(self.lines, (*path, 'enabled'))}")
+
+    def _table(self, path: tuple[str, ...], table: dict[str, Any], fields: Mapping[str, Field]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in table:
             if key not in fields:
@@ -214,22 +279,33 @@ class _Validator:
                     self.problem(kpath, "is required" + (f": {spec.help}" if spec.help else ""))
                     continue
                 out[key] = spec.default
-                origins.setdefault(dotted, "default")
+                self.origins.setdefault(dotted, "default")
+                if spec.secret:
+                    self.secret_keys.add(dotted)
                 continue
-            origins.setdefault(dotted, f"file:{line_of(self.lines, kpath)}")
+            self.origins.setdefault(dotted, f"{self.shown}:{line_of(self.lines, kpath)}")
             out[key] = self._value(kpath, table[key], spec)
         return out
 
     def _value(self, path: tuple[str, ...], value: Any, spec: Field) -> Any:
         expected = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+        dotted = ".".join(path)
+        if str in expected and not isinstance(value, str) and dotted in self.env_text:
+            value = self.env_text[dotted]  # HALOSYNC_X=true for a string key means the text "true"
         if float in expected and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
-            names = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in expected)
-            self.problem(path, f"must be {names}, not {_type_name(value)} ({value!r})")
+        # A secret's value is never repeated in a message, even when it is of the wrong type.
+        shown = "" if spec.secret else f" ({value!r})"
+        if not _is_instance(value, expected):
+            self.problem(path, f"must be {_type_names(expected)}, not {_type_name(value)}{shown}")
             return value
+        if spec.items is not None and isinstance(value, list):
+            items = spec.items if isinstance(spec.items, tuple) else (spec.items,)
+            for index, item in enumerate(value):
+                if not _is_instance(item, items):
+                    self.problem(path, f"item {index + 1} must be {_type_names(items)}, not {_type_name(item)}")
         if spec.choices is not None and value not in spec.choices:
-            self.problem(path, f"must be one of {', '.join(map(str, spec.choices))}, not {value!r}")
+            self.problem(path, f"must be one of {', '.join(map(str, spec.choices))}, not{shown or ' that'}")
         if isinstance(value, int | float) and not isinstance(value, bool):
             if spec.minimum is not None and value < spec.minimum:
                 self.problem(path, f"must be at least {spec.minimum:g}, not {value!r}")
@@ -280,6 +356,15 @@ def _did_you_mean(key: str, known: Iterable[str]) -> str:
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
                dict: "a table"}
+
+
+def _is_instance(value: Any, expected: tuple[type, ...]) -> bool:
+    # TOML's true/false are Python bools, which are ints; an int key must not accept them.
+    return isinstance(value, expected) and (bool in expected or not isinstance(value, bool))
+
+
+def _type_names(expected: tuple[type, ...]) -> str:
+    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in expected)
 
 
 def _type_name(value: Any) -> str:

@@ -41,12 +41,41 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
             path = table + _split(key.group(1))
             for i in range(len(table) + 1, len(path) + 1):
                 lines.setdefault(path[:i], number)
-            # inline table: name = { a = 1, b = 2 }
             rest = line[key.end():]
             if rest.lstrip().startswith("{"):
-                for inner in re.finditer(r"([A-Za-z0-9_-]+)\s*=", rest):
-                    lines.setdefault((*path, inner.group(1)), number)
+                _inline_table(rest, path, number, lines)
     return lines
+
+
+_BARE = r"[A-Za-z0-9_-]+"
+_BASIC = r'"(?:[^"\\]|\\.)*"'
+_LITERAL = r"'[^']*'"
+_DOTTED = rf"(?:{_BARE}|{_BASIC}|{_LITERAL})(?:\s*\.\s*(?:{_BARE}|{_BASIC}|{_LITERAL}))*"
+# In an inline table: a key followed by '=', a string value (skipped whole), or a brace.
+_INLINE_TOKEN = re.compile(rf"{_DOTTED}\s*=|{_BASIC}|{_LITERAL}|[{{}}]")
+
+
+def _inline_table(rest: str, path: tuple[str, ...], number: int, lines: dict[tuple[str, ...], int]) -> None:
+    """Record the keys of an inline table (``name = { a = 1, b = { c = 2 } }``), nested ones under their parent."""
+    stack: list[tuple[str, ...]] = []
+    current = path
+    last_key = path
+    for token in _INLINE_TOKEN.finditer(rest):
+        text = token.group(0)
+        if text == "{":
+            stack.append(current)
+            current = last_key
+        elif text == "}":
+            if not stack:
+                return
+            current = stack.pop()
+            if not stack:
+                return
+        elif text.endswith("="):
+            last_key = (*current, *_split(text[:-1]))
+            for i in range(len(current) + 1, len(last_key) + 1):
+                lines.setdefault(last_key[:i], number)
+        # a quoted string value: skipped, so '=' or braces inside it mean nothing
 
 
 def line_of(lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> int:

@@ -7,6 +7,7 @@ alert rules) are ``Field(dict)``/``Field(list)`` with a ``check`` that returns `
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     check: Check | None = None
+    items: builtins.type | tuple[builtins.type, ...] | None = None  # for a list: the type every element must have
 
     @property
     def required(self) -> bool:
@@ -51,6 +53,30 @@ class PluginConfigSpec:
     help: str = ""
 
 
+CONFLICT_STRATEGIES = ("fill_empty", "source_wins", "sink_wins", "newest_wins")
+PERSON_MATCH_RULES = ("email", "linkedin", "name_company")
+COMPANY_MATCH_RULES = ("domain", "name")
+
+
+def _check_rules(allowed: tuple[str, ...]) -> Check:
+    def check(value: Any) -> list[tuple[str, str]]:
+        bad = [r for r in value if r not in allowed]
+        return [("", f"unknown rule {r!r}; rules are {', '.join(allowed)}") for r in bad]
+
+    return check
+
+
+def _check_conflict(value: Any) -> list[tuple[str, str]]:
+    """``{default = "fill_empty", "person.title" = "source_wins", ...}``."""
+    problems: list[tuple[str, str]] = []
+    for key, strategy in value.items():
+        if key != "default" and not key.startswith(("person.", "company.")):
+            problems.append((key, 'use "default", "person.<field>" or "company.<field>"'))
+        if strategy not in CONFLICT_STRATEGIES:
+            problems.append((key, f"unknown strategy {strategy!r}; use one of {', '.join(CONFLICT_STRATEGIES)}"))
+    return problems
+
+
 LOG_LEVELS = ("trace", "debug", "info", "success", "warning", "error", "critical")
 
 CORE: dict[str, dict[str, Field]] = {
@@ -58,15 +84,17 @@ CORE: dict[str, dict[str, Field]] = {
         "state_dir": Field(str, "/var/lib/halosync", "where the SQLite database and backups live"),
         "control_socket": Field(str, "/run/halosync/control.sock", "the Unix socket halosyncctl talks to"),
         "control_group": Field(str, "", "group allowed to use the control socket (besides root and the daemon's user)"),
-        "control_allowed_uids": Field(list, [], "extra uids allowed on the control socket (tests, tooling)"),
+        "control_allowed_uids": Field(list, [], "extra uids allowed on the control socket (tests, tooling)", items=int),
         "control_idle_timeout": Field(float, 300.0, "seconds a control connection may stay silent before it is closed",
                                       minimum=0.1),
         "control_max_clients": Field(int, 16, "control connections served at once; more are refused", minimum=1),
         "log_level": Field(str, "info", "also HALOSYNC_LOG_LEVEL", choices=LOG_LEVELS),
         "log_format": Field(str, "text", "text or json", choices=("text", "json")),
         "log_dir": Field(str, "", "if set, also write app.log and sync.log here (rotated, compressed)"),
-        "log_rotation": Field(str, "50 MB", "when a log file in log_dir is rotated"),
-        "log_retention": Field(str, "14 days", "how long rotated log files are kept"),
+        "log_rotation": Field(str, "50 MB", 'when a log file in log_dir is rotated: a size ("50 MB"), an age '
+                              '("1 week") or a time of day ("00:00")', check=lambda v: _log_file_option("rotation", v)),
+        "log_retention": Field((str, int), "14 days", 'how long rotated log files are kept ("14 days"), or how many',
+                               check=lambda v: _log_file_option("retention", v)),
         "shutdown_grace": Field(float, 30.0, "seconds in-flight writes may take to finish on SIGTERM", minimum=0),
         "watchdog_stale_after": Field(float, 60.0, "heartbeat age that stops watchdog pings", minimum=1),
     },
@@ -91,8 +119,33 @@ CORE: dict[str, dict[str, Field]] = {
         "request_timeout": Field(float, 30.0, "seconds any provider request may take", minimum=0.1),
         "mirror_refresh": Field(float, 900.0, "seconds between incremental refreshes of the sink mirror", minimum=10),
     },
+    "match": {
+        "person_rules": Field(list, list(PERSON_MATCH_RULES), "person matching rules, in order",
+                              check=_check_rules(PERSON_MATCH_RULES)),
+        "company_rules": Field(list, list(COMPANY_MATCH_RULES), "company matching rules, in order",
+                               check=_check_rules(COMPANY_MATCH_RULES)),
+        "strip_plus_tags": Field(bool, True, "treat a+tag@example.com as a@example.com on every domain (always on gmail)"),
+        "conflict": Field(dict, {"default": "fill_empty"},
+                          'per-field strategy when a sink value differs: {default = "fill_empty", "person.title" = '
+                          '"source_wins"}; fill_empty | source_wins | sink_wins | newest_wins', check=_check_conflict),
+    },
     "plugins": {
-        "allow": Field(list, [], "if not empty, only these plugins are loaded"),
-        "block": Field(list, [], "plugins never loaded"),
+        "allow": Field(list, [], "if not empty, only these plugins are loaded", items=str),
+        "block": Field(list, [], "plugins never loaded (their tables are ignored)", items=str),
     },
 }
+
+
+def _log_file_option(option: str, value: Any) -> list[tuple[str, str]]:
+    """Let loguru judge a rotation/retention value now, so a typo is a config error rather than a crash at start."""
+    try:  # loguru's own parser is private; without it, loguru itself reports a bad value when logging starts
+        from loguru._file_sink import FileSink
+
+        make = getattr(FileSink, f"_make_{option}_function")
+    except (ImportError, AttributeError):
+        return []
+    try:
+        make(value)
+    except (ValueError, TypeError) as exc:
+        return [("", f"is not a valid log {option}: {exc}")]
+    return []

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from halosync.daemon import lock
 from halosync.daemon.api import DaemonState, EngineAPI
 from halosync.daemon.components import Component, default_components
 from halosync.daemon.notify import Notifier
-from halosync.errors import ConfigError, HalosyncError
+from halosync.errors import HalosyncError
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
 from halosync.store.gateway import Store
@@ -90,30 +91,44 @@ class Daemon:
             return await self._serve(task_status=task_status)
 
     async def _serve(self, *, task_status: trio.TaskStatus[None]) -> int:
-        self.notifier.status("starting: opening the state store")
-        await self.store.run(self.store.create_schema)
-        self._instantiate_plugins()
-        components = self._components if self._components is not None else default_components(self)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._signals, nursery.cancel_scope)
-            for component in components:
-                self.notifier.status(f"starting: {component.name}")
-                await nursery.start(self._run_component, component)
-                drain = getattr(component, "drain", None)
-                if drain is not None:
-                    self._drains.append(lambda c=component: c.drain(self))  # type: ignore[attr-defined]
-            self.state = "running"
-            nursery.start_soon(self._watchdog)
-            self.notifier.ready(f"running: {len(self.sources)} source(s), {len(self.sinks)} sink(s)")
-            logger.info("halosync {} running (store {})", self.version, self.store.shown_url)
-            task_status.started()
-            await self.stopping.wait()
-            await self._drain()
-            nursery.cancel_scope.cancel()
+        # Signals are caught from the very start: a SIGTERM while the store opens must still exit cleanly.
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._signals, signals, nursery.cancel_scope)
+                await self._start(nursery)
+                task_status.started()
+                await self.stopping.wait()
+                await self._drain()
+                nursery.cancel_scope.cancel()
         await self._close_plugins()
         self.store.close()
         logger.info("halosync stopped (exit {})", self.exit_code)
         return self.exit_code
+
+    async def _start(self, nursery: trio.Nursery) -> None:
+        """Open the store, instantiate plugins, start each component; READY=1 once the last one is up."""
+        self.notifier.status("starting: opening the state store")
+        await self.store.run(self.store.create_schema)
+        self._instantiate_plugins()
+        components = self._components if self._components is not None else default_components(self)
+        for component in components:
+            if self.stopping.is_set():  # stopped during start-up: nothing is in flight yet
+                return
+            self.notifier.status(f"starting: {component.name}")
+            await nursery.start(self._run_component, component)
+            drain = getattr(component, "drain", None)
+            if drain is not None:
+                self._drains.append(partial(drain, self))
+        if self.stopping.is_set():
+            return
+        self.state = "running"
+        self.beat()
+        nursery.start_soon(self._watchdog)
+        self.notifier.ready(f"running: {len(self.sources)} source(s), {len(self.sinks)} sink(s)")
+        logger.info("halosync {} running (store {})", self.version, self.store.shown_url)
+        if self.once and self.engine is None:
+            logger.warning("run --once: no sync engine is installed, so there is nothing to do")
+            self.request_stop(0)
 
     async def _run_component(self, component: Component, *, task_status: trio.TaskStatus[None]) -> None:
         await component.run(self, task_status=task_status)
@@ -138,73 +153,108 @@ class Daemon:
         if scope.cancelled_caught:
             logger.warning("shutdown grace of {:g} s ran out; unfinished writes resume at next start", grace)
 
-    async def _signals(self, cancel_scope: trio.CancelScope) -> None:
-        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-            async for signum in signals:
-                if signum == signal.SIGHUP:
+    async def _signals(self, signals: AsyncIterator[int], cancel_scope: trio.CancelScope) -> None:
+        async for signum in signals:
+            if signum == signal.SIGHUP:
+                if self.state == "running":
                     await self.reload()
-                elif self.stopping.is_set():
-                    logger.warning("second stop signal: stopping now")
-                    cancel_scope.cancel()
                 else:
-                    logger.info("received {}: stopping", signal.Signals(signum).name)
-                    self.request_stop()
+                    logger.warning("SIGHUP ignored while {}", self.state)
+            elif self.stopping.is_set():
+                logger.warning("second stop signal: stopping now, without waiting for in-flight writes")
+                cancel_scope.cancel()
+            else:
+                logger.info("received {}: stopping", signal.Signals(signum).name)
+                self.request_stop()
 
     async def _watchdog(self) -> None:
+        """Ping systemd's watchdog every half period, but only while the main loop's heartbeat is fresh."""
         usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+        pid = os.environ.get("WATCHDOG_PID")
+        if not usec or (pid and pid != str(os.getpid())):  # no watchdog, or it watches another process
+            return
         stale_after = float(self.config.get("daemon.watchdog_stale_after"))
-        interval = usec / 2e6 if usec else 1.0
+        stale = False
         while True:
-            # The engine's main loop calls beat() on every turn; a stuck engine stops the pings and systemd
-            # restarts us. Without an engine, this loop's own wake-ups prove the event loop is alive.
+            # The engine's main loop calls beat() on every turn (also while idle); a stuck engine stops the pings
+            # and systemd restarts us. Without an engine, this loop's own wake-ups prove the event loop is alive.
             if self.engine is None:
                 self.beat()
-            if usec and time.monotonic() - self.heartbeat < stale_after:
+            age = time.monotonic() - self.heartbeat
+            if age < stale_after:
                 self.notifier.watchdog()
-            await trio.sleep(interval)
+                stale = False
+            elif not stale:
+                stale = True
+                logger.error("main loop heartbeat is {:.0f} s old (limit daemon.watchdog_stale_after = {:g} s); "
+                             "withholding watchdog pings so that systemd restarts the daemon", age, stale_after)
+            await trio.sleep(usec / 2e6)
 
     def beat(self) -> None:
+        """Proof that the main loop turns. The engine calls this on every turn, and at least every
+        ``daemon.watchdog_stale_after / 2`` seconds while idle; without it the watchdog pings stop."""
         self.heartbeat = time.monotonic()
 
     async def reload(self) -> bool:
-        """Re-read the configuration. A bad new configuration is refused and the old one kept."""
+        """Re-read the configuration. A bad new configuration is refused and the old one kept.
+
+        Order: validate the new file, build the new plugin objects (a plugin refusing its new settings also
+        refuses the reload), switch over, run the components' reload hooks, then close the old plugin objects.
+        """
         self.notifier.reloading()
+        self.notifier.status("reloading configuration")
         path = self.config.path
         try:
             new = loader.load(path, self.plugins.config_specs())
-        except ConfigError as exc:
-            logger.error("reload refused, keeping the running configuration:\n{}", exc)
-            self.notifier.ready("running (reload refused: configuration invalid)")
+            sources, sinks = self._plugin_objects(new)
+        except HalosyncError as exc:
+            logger.error("reload refused, keeping the running configuration: {}", _one_paragraph(exc))
+            self.notifier.ready("running (reload refused: see the log)")
             return False
-        self.config = new
+        old = self._plugin_list()
+        self.config, self.sources, self.sinks = new, sources, sinks
+        self._track_health()
         log.setup(new)
         for hook in list(self.reload_hooks):
             try:
                 await hook()
             except HalosyncError as exc:
                 logger.error("reload: {}", exc)
+        await self._close(old)
         logger.info("configuration reloaded from {}", path or "<defaults>")
-        self.notifier.ready("running (reloaded)")
+        self.notifier.ready(f"running: {len(self.sources)} source(s), {len(self.sinks)} sink(s)")
         return True
 
     # --- plugins --------------------------------------------------------------------------------------
 
     def _instantiate_plugins(self) -> None:
-        host = self.host
-        self.sources = {s.name: s for s in self.plugins.sources(host)}
-        self.sinks = {s.name: s for s in self.plugins.sinks(host)}
+        self.sources, self.sinks = self._plugin_objects(self.config)
+        self._track_health()
+
+    def _plugin_objects(self, config: Config) -> tuple[dict[str, Source], dict[str, Sink]]:
+        host = PluginHost(config)
+        return {s.name: s for s in self.plugins.sources(host)}, {s.name: s for s in self.plugins.sinks(host)}
+
+    def _track_health(self) -> None:
         for name in self.sources:
             self.plugin_health.setdefault(name, PluginHealth("source"))
         for name in self.sinks:
             self.plugin_health.setdefault(name, PluginHealth("sink"))
 
     async def _close_plugins(self) -> None:
+        await self._close(self._plugin_list())
+
+    def _plugin_list(self) -> list[Source | Sink]:
+        return [*self.sources.values(), *self.sinks.values()]
+
+    @staticmethod
+    async def _close(objects: list[Source | Sink]) -> None:
         with trio.move_on_after(5, shield=True):
-            for obj in [*self.sources.values(), *self.sinks.values()]:
+            for obj in objects:
                 try:
                     await obj.aclose()
-                except Exception:  # closing is best effort at exit; the log says which plugin failed
-                    logger.opt(exception=True).warning("closing {} failed", getattr(obj, "name", obj))
+                except Exception:  # closing is best effort; the log says which plugin failed
+                    logger.opt(exception=True).warning("closing {} failed", obj.name)
 
     def record_success(self, plugin: str) -> None:
         health = self.plugin_health.setdefault(plugin, PluginHealth("unknown"))
@@ -217,3 +267,8 @@ class Daemon:
 
 def load_daemon_config(path: Path | None, plugins: PluginManager) -> Config:
     return loader.load(path, plugins.config_specs())
+
+
+def _one_paragraph(exc: HalosyncError) -> str:
+    """A ConfigError lists one problem a line; in a log record they read better joined."""
+    return "; ".join(str(exc).splitlines())

@@ -1,35 +1,72 @@
 """systemd notifications (``sd_notify``), wrapped so the daemon never fails because systemd is absent.
 
-sdnotify silently does nothing without ``$NOTIFY_SOCKET`` and has no MONOTONIC_USEC helper; this adds the reload
-message systemd >= 253 expects (RELOADING=1 with MONOTONIC_USEC in the same datagram) and keeps one socket open.
+sdnotify connects to ``$NOTIFY_SOCKET`` once and sends datagrams; it has no MONOTONIC_USEC helper, encodes as
+Latin-1 and silently swallows every error. This wrapper adds the reload message systemd >= 253 expects
+(RELOADING=1 with MONOTONIC_USEC in the same datagram), sends UTF-8, keeps STATUS= to one line, and logs a
+failure to notify once (a missing READY=1 makes systemd kill the unit, so a silent failure would be a mystery).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Mapping
 
 import sdnotify
+from loguru import logger
 
 
 class Notifier:
-    def __init__(self) -> None:
-        self._sd = sdnotify.SystemdNotifier()
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.address = env.get("NOTIFY_SOCKET", "")
+        self._sd: sdnotify.SystemdNotifier | None = None
+        self._warned = False
+        if self.address:
+            try:
+                # debug=True makes sdnotify raise instead of swallowing, so we can say what went wrong.
+                self._sd = sdnotify.SystemdNotifier(debug=True)
+            except (OSError, TypeError) as exc:
+                self._fail(exc)
+
+    @property
+    def enabled(self) -> bool:
+        return self._sd is not None
 
     def send(self, *lines: str) -> None:
-        self._sd.notify("\n".join(lines))
+        """Send one datagram of ``KEY=value`` lines (a no-op outside systemd)."""
+        if self._sd is None:
+            return
+        # sdnotify encodes with Latin-1; handing it the UTF-8 bytes as Latin-1 text sends them unchanged.
+        payload = "\n".join(lines).encode("utf-8").decode("latin-1")
+        try:
+            self._sd.notify(payload)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning("cannot notify systemd at NOTIFY_SOCKET={}: {}; READY/WATCHDOG may time out",
+                           self.address, exc)
 
     def ready(self, status: str = "") -> None:
-        self.send("READY=1", *([f"STATUS={status}"] if status else []))
+        self.send("READY=1", *([_status(status)] if status else []))
 
     def status(self, text: str) -> None:
-        self.send(f"STATUS={text}")
+        self.send(_status(text))
 
     def watchdog(self) -> None:
         self.send("WATCHDOG=1")
 
     def reloading(self) -> None:
+        # systemd matches MONOTONIC_USEC against its own CLOCK_MONOTONIC reading to order reload and READY.
         usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         self.send("RELOADING=1", f"MONOTONIC_USEC={usec}")
 
     def stopping(self) -> None:
         self.send("STOPPING=1")
+
+
+def _status(text: str) -> str:
+    return "STATUS=" + " ".join(text.split("\n"))
