@@ -1,0 +1,106 @@
+"""A client-side rolling-window rate limiter for providers that count requests over a sliding window and do not
+say how much is left (HaloPSA: "300 Requests per rolling 5 minute window", no rate headers, no Retry-After).
+
+The limiter keeps the time of every request sent in the last ``window`` seconds and makes ``acquire`` wait while
+``limit`` of them are in the window. A request is stamped when its answer arrives, not when it leaves: the server
+counted it somewhere in between, so a stamp taken at the end never expires before the server's own does.
+
+The instance is shared (other integrations, the PSA's own portal), so the configured budget is a ceiling, not a
+promise. A 429 (``throttled``) is a signal that the real budget is smaller right now: the effective limit drops to
+what was in flight in the window before the refusal, and grows back by a tenth of the configured limit for every
+full window that passes without another refusal (additive increase, multiplicative decrease, as TCP does).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    """The limiter as it stands now. ``reset_in`` is the seconds until the oldest request leaves the window."""
+
+    limit: int  # the configured budget
+    effective_limit: int  # what the limiter currently allows (lower after a 429)
+    used: int  # requests in the window, answered or in flight
+    reset_in: float | None
+    throttled: int  # 429s seen since start
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.effective_limit - self.used)
+
+
+class RollingWindowLimiter:
+    """At most ``limit`` requests in any ``window`` seconds (trio clock by default; pass ``clock`` to test)."""
+
+    def __init__(self, limit: int, window: float, *, clock: Clock | None = None) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError(f"a rolling window needs limit >= 1 and window > 0, not {limit}/{window}")
+        self.limit = limit
+        self.window = float(window)
+        self._clock = clock or trio.current_time
+        self._stamps: deque[float] = deque()
+        self._in_flight = 0
+        self._effective = limit
+        self._last_throttle: float | None = None
+        self._throttled = 0
+        self._changed = trio.Event()  # set (and replaced) whenever a slot may have opened
+
+    # --- the request side ----------------------------------------------------------------------------
+
+    async def acquire(self) -> None:
+        """Wait until one more request fits in the window, then count it as in flight. Pair with ``release``."""
+        while True:
+            now = self._clock()
+            self._prune(now)
+            if len(self._stamps) + self._in_flight < self._effective:
+                self._in_flight += 1
+                return
+            # Sleep until the oldest stamp leaves the window, or until an answer changes the picture.
+            deadline = self._stamps[0] + self.window if self._stamps else math.inf
+            with trio.move_on_at(deadline):
+                await self._changed.wait()
+
+    def release(self) -> None:
+        """The answer to an acquired request arrived (or it failed): stamp it now."""
+        self._in_flight = max(0, self._in_flight - 1)
+        self._stamps.append(self._clock())
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def throttled(self) -> None:
+        """The provider answered 429: believe it, and allow no more than what the window held before it."""
+        now = self._clock()
+        self._prune(now)
+        self._throttled += 1
+        # The refused request itself is stamped by its release; what preceded it is what the server accepted.
+        accepted = len(self._stamps) + self._in_flight - 1
+        self._effective = max(1, min(self._effective, accepted))
+        self._last_throttle = now
+
+    # --- state ---------------------------------------------------------------------------------------
+
+    def state(self) -> WindowState:
+        now = self._clock()
+        self._prune(now)
+        reset_in = max(0.0, self._stamps[0] + self.window - now) if self._stamps else None
+        return WindowState(self.limit, self._effective, len(self._stamps) + self._in_flight, reset_in, self._throttled)
+
+    def _prune(self, now: float) -> None:
+        horizon = now - self.window
+        while self._stamps and self._stamps[0] <= horizon:
+            self._stamps.popleft()
+        recovered = self._last_throttle is not None and now - self._last_throttle >= self.window
+        if self._effective < self.limit and recovered:
+            # A whole window without a refusal: probe upwards by a tenth of the budget.
+            step = max(1, math.ceil(self.limit / 10))
+            self._effective = min(self.limit, self._effective + step)
+            self._last_throttle = now

@@ -1,0 +1,134 @@
+"""The HaloPSA HTTP client: one pooled connection set, the rolling-window budget, retries and the circuit breaker.
+
+Every request (token requests included: they reach the same instance) waits for the rolling-window limiter,
+passes the circuit breaker, is bounded by the configured timeout and is recorded in the provider metrics.
+
+Retries (bounded by ``max_retries``, full-jitter backoff): connect errors, 429, and, for reads and updates,
+timeouts and 5xx. A create that timed out or got a 5xx may have been done, and HaloPSA has no idempotency keys,
+so the client does not resend it: it raises ``WriteOutcomeUnknown`` and the writer looks the records up first.
+A 401 refreshes the token once. Other 4xx answers raise at once with HaloPSA's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import trio
+from loguru import logger
+
+from halosync.errors import ProviderError, TransientProviderError
+from halosync.metrics import observe_provider_request, set_rate_limit_remaining
+from halosync.provider.backoff import full_jitter
+from halosync.provider.circuit import CircuitBreaker
+from halosync.provider.rolling import RollingWindowLimiter
+from halosync_halopsa import __version__
+from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for
+from halosync_halopsa.settings import HaloSettings
+from halosync_halopsa.tokens import TokenSource
+
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class HaloClient:
+    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url.rstrip("/")
+        self.limiter = RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)
+        self.breaker = CircuitBreaker(PROVIDER, threshold=5, cooldown=min(30.0, settings.window_seconds))
+        self.tokens = TokenSource(self)
+        self.requests_sent = 0
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+            headers={"User-Agent": f"halosync-halopsa/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the API -------------------------------------------------------------------------------------
+
+    async def get(self, route: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return body_of(await self.send("GET", route, path, params=params))
+
+    async def post(self, route: str, body: list[dict[str, Any]], *, creates: bool) -> Any:
+        return body_of(await self.send("POST", route, route, json=body, idempotent=not creates))
+
+    async def send(
+        self,
+        method: str,
+        route: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        form: Mapping[str, str] | None = None,
+        url: str | None = None,
+        auth: bool = True,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send one request with retries; answer the 2xx response or raise a ProviderError.
+
+        ``route`` is the template recorded in metrics (``/api/Users/{id}``); ``path`` the real path, or ``url``
+        a full URL (the token endpoint may live on another host)."""
+        what = f"{method} {route}"
+        target = url or f"{self.base_url}{path}"
+        refreshed = False
+        attempt = 0
+        while True:
+            self.breaker.check()
+            headers = {"Authorization": f"Bearer {await self.tokens.get()}"} if auth else {}
+            error: ProviderError
+            await self.limiter.acquire()
+            started = trio.current_time()
+            try:
+                response = await self._http.request(method, target, params=params, json=json, data=form,
+                                                    headers=headers)
+            except httpx.TransportError as exc:
+                self.limiter.release()
+                observe_provider_request(PROVIDER, route, None, trio.current_time() - started)
+                self.breaker.failure(type(exc).__name__)
+                reason = "timed out" if isinstance(exc, httpx.TimeoutException) else f"failed ({type(exc).__name__})"
+                if not idempotent and not isinstance(exc, _UNSENT):
+                    raise WriteOutcomeUnknown(PROVIDER, f"{what} {reason}; it may have been carried out") from exc
+                error = TransientProviderError(PROVIDER, f"{what} {reason} after {self.settings.timeout:g} s "
+                                                         f"limit; check the network and the instance")
+            else:
+                self.limiter.release()
+                self.requests_sent += 1
+                status = response.status_code
+                observe_provider_request(PROVIDER, route, status, trio.current_time() - started)
+                self._publish_budget()
+                if status < 400:
+                    self.breaker.success()
+                    return response
+                error = error_for(response, what)
+                if status >= 500:
+                    self.breaker.failure(f"HTTP {status}")
+                    if not idempotent:
+                        raise WriteOutcomeUnknown(PROVIDER, f"{what}: {error}; it may have been carried out",
+                                                  status=status)
+                else:
+                    self.breaker.success()  # any other answer shows the instance is up
+                if status == 429:
+                    self.limiter.throttled()
+                elif status == 401 and auth and not refreshed:
+                    refreshed = True  # the token expired or was revoked early: one fresh token, one more try
+                    self.tokens.invalidate()
+                    continue
+                elif status < 500:
+                    raise error
+            if attempt >= self.settings.max_retries:
+                raise error
+            delay = full_jitter(attempt, base=self.settings.retry_base, cap=self.settings.retry_cap)
+            logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", what, error, attempt + 1, delay)
+            attempt += 1
+            await trio.sleep(delay)
+
+    def _publish_budget(self) -> None:
+        state = self.limiter.state()
+        set_rate_limit_remaining(PROVIDER, f"rolling-{self.settings.window_seconds:g}s", state.remaining)

@@ -1,0 +1,193 @@
+"""The fake HaloPSA's state: its records, tokens, rolling rate window, injected faults and request log.
+
+Tests and benchmarks hold a ``FakeHalo`` and read it directly (``fake.count("POST", "/api/users")``); the
+standalone server exposes the same through ``GET /_fake/stats``. Admin helpers (``add_client``, ``add_user``...)
+seed records "created by people", bypassing the API, its rate limit and its log.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import trio
+
+PostAnswer = Literal["array", "first"]
+FaultKind = Literal["500", "503", "hang", "lost", "429"]
+
+
+@dataclass
+class FakeSettings:
+    """How the fake behaves. Defaults are HaloPSA's documented ones (300 requests per rolling 5 minutes)."""
+
+    client_id: str = "halosync"
+    client_secret: str = "fake-secret"
+    tenant: str = ""  # when set (hosted instance), the token endpoint requires ?tenant=<tenant>
+    scopes: tuple[str, ...] = ("all",)  # what the API application may be granted
+    rate_limit: int = 300
+    rate_window: float = 300.0
+    token_lifetime: float = 3600.0
+    post_answer: PostAnswer = "array"  # what a multi-item POST answers: every object, or the first only
+    latency: float = 0.0  # seconds added to every answer
+    error_rate: float = 0.0  # share of API requests answered 500 before doing anything
+    hang_rate: float = 0.0  # share of API requests that never get an answer (before doing anything)
+    hang_seconds: float = 3600.0
+    max_page_size: int = 1000  # larger page_size values are cut to this (100 for opportunities)
+    denied: frozenset[str] = frozenset()  # resources the agent behind the application may not use (403)
+    seed: int = 0
+
+
+@dataclass
+class Token:
+    client_id: str
+    scopes: frozenset[str]
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    at: float
+    method: str
+    route: str  # lower-case route template: /api/users, /api/users/{id}, /auth/token
+    status: int
+    items: int = 0  # objects in a POST body
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    method: str | None
+    route: str | None
+    remaining: int
+
+
+@dataclass
+class Table:
+    """One resource's records, in id order (dicts keep insertion order and ids only grow)."""
+
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def insert(self, record: dict[str, Any]) -> dict[str, Any]:
+        record["id"] = next(self.ids)
+        self.rows[record["id"]] = record
+        return record
+
+
+RESOURCES = ("client", "site", "users", "opportunities", "fieldinfo", "tickettype")
+
+
+class FakeHalo:
+    def __init__(self, settings: FakeSettings | None = None, *, clock: Callable[[], float] | None = None) -> None:
+        self.settings = settings or FakeSettings()
+        self.clock = clock or trio.current_time
+        self.rng = random.Random(self.settings.seed)
+        self.tables: dict[str, Table] = {name: Table() for name in RESOURCES}
+        self.tokens: dict[str, Token] = {}
+        self.window: deque[float] = deque()  # times of accepted requests in the rolling window
+        self.log: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self.tables["tickettype"].insert({"name": "Incident", "use": "ticket"})
+        self.tables["tickettype"].insert({"name": "Opportunity", "use": "opportunity"})
+
+    # --- admin: records created "by people", outside the API --------------------------------------------
+
+    def add_client(self, name: str, **fields: Any) -> dict[str, Any]:
+        client = self.tables["client"].insert({"name": name, "inactive": False, "datecreated": now_iso(), **fields})
+        site = self.tables["site"].insert({"name": "Main", "client_id": client["id"], "datecreated": now_iso()})
+        client["main_site_id"] = site["id"]
+        return client
+
+    def add_user(self, client_id: int, **fields: Any) -> dict[str, Any]:
+        client = self.tables["client"].rows[client_id]
+        record = {"site_id": client["main_site_id"], "client_id": client_id, "inactive": False,
+                  "datecreated": now_iso(), **fields}
+        if "name" not in record:
+            record["name"] = " ".join(str(record.get(k) or "") for k in ("firstname", "surname")).strip()
+        return self.tables["users"].insert(record)
+
+    def add_field(self, name: str, *, usage: int, type: int = 0, label: str = "") -> dict[str, Any]:
+        """A custom field definition (FieldInfo). ``usage``: see ``FIELD_USAGE`` in the plugin's customfields."""
+        return self.tables["fieldinfo"].insert(
+            {"name": name, "label": label or name.removeprefix("CF"), "usage": usage, "type": type, "inputtype": 0})
+
+    def add_ticket_type(self, name: str, use: str = "opportunity") -> dict[str, Any]:
+        return self.tables["tickettype"].insert({"name": name, "use": use})
+
+    def records(self, resource: str) -> list[dict[str, Any]]:
+        return list(self.tables[resource].rows.values())
+
+    # --- admin: faults and tokens --------------------------------------------------------------------
+
+    def inject(self, kind: FaultKind, *, method: str | None = None, route: str | None = None, times: int = 1) -> None:
+        """Make the next ``times`` matching requests fail: "500"/"503" (answered before doing anything), "hang"
+        (never answered, nothing done), "lost" (done, then never answered), "429" (refused as over the limit)."""
+        self.faults.append(Fault(kind, method.upper() if method else None, route.lower() if route else None, times))
+
+    def take_fault(self, method: str, route: str) -> FaultKind | None:
+        for fault in self.faults:
+            if (fault.method in (None, method)) and (fault.route in (None, route)) and fault.remaining > 0:
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self.faults.remove(fault)
+                return fault.kind
+        if route.startswith("/api/") and route != "/api/authinfo":
+            roll = self.rng.random()
+            if roll < self.settings.error_rate:
+                return "500"
+            if roll < self.settings.error_rate + self.settings.hang_rate:
+                return "hang"
+        return None
+
+    def expire_tokens(self) -> None:
+        """Every issued token expires now (as at the end of its lifetime)."""
+        for token in self.tokens.values():
+            token.expires_at = self.clock()
+
+    # --- rate window ---------------------------------------------------------------------------------
+
+    def admit(self) -> bool:
+        """Count one request in the rolling window, or say it is over the limit (refused requests do not count)."""
+        now = self.clock()
+        while self.window and self.window[0] <= now - self.settings.rate_window:
+            self.window.popleft()
+        if len(self.window) >= self.settings.rate_limit:
+            return False
+        self.window.append(now)
+        return True
+
+    @property
+    def rate_message(self) -> str:
+        window = self.settings.rate_window
+        span = f"{window / 60:g} minute" if window % 60 == 0 else f"{window:g} second"
+        return f"Rate Limit Reached - {self.settings.rate_limit} Requests per rolling {span} window"
+
+    # --- the request log -----------------------------------------------------------------------------
+
+    def record(self, method: str, route: str, status: int, items: int = 0) -> None:
+        self.log.append(LoggedRequest(self.clock(), method, route, status, items))
+
+    def count(self, method: str | None = None, route: str | None = None, status: int | None = None) -> int:
+        """Requests logged, filtered by method, route template (``/api/users``) and status."""
+        return sum(1 for r in self.log if (method is None or r.method == method.upper())
+                   and (route is None or r.route == route.lower()) and (status is None or r.status == status))
+
+    def by_route(self) -> Counter[str]:
+        return Counter(f"{r.method} {r.route}" for r in self.log)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": len(self.log),
+            "by_route": dict(self.by_route()),
+            "by_status": {str(k): v for k, v in Counter(r.status for r in self.log).items()},
+            "records": {name: len(table.rows) for name, table in self.tables.items()},
+        }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

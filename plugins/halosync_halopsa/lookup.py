@@ -1,0 +1,116 @@
+"""Reading HaloPSA records back: after a POST that did not say what it created, after a crash, and for links.
+
+The cheap way to find records just written is the newest page of the collection (``order=id&orderdesc=true``):
+one request covers a whole batch. Only what that page does not explain is searched for one by one.
+It also remembers each client's main site, which a new user needs (``site_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from halosync.contracts import EntityKind
+from halosync_halopsa.answers import NotFound
+from halosync_halopsa.client import HaloClient
+from halosync_halopsa.records import ENDPOINTS, identity
+
+Record = dict[str, Any]
+
+
+class Lookup:
+    def __init__(self, client: HaloClient, page_size: int) -> None:
+        self.client = client
+        self.page_size = page_size
+        self.main_sites: dict[int, int] = {}  # client id -> its main site id
+
+    def remember(self, kind: EntityKind, records: Iterable[Mapping[str, Any]]) -> None:
+        if kind == "company":
+            for r in records:
+                if r.get("id") and r.get("main_site_id"):
+                    self.main_sites[int(r["id"])] = int(r["main_site_id"])
+
+    async def page(self, kind: EntityKind, page_no: int, page_size: int, **params: Any) -> tuple[list[Record], int]:
+        """One page of a listing, and the record count the instance reports."""
+        endpoint = ENDPOINTS[kind]
+        query = {"pageinate": "true", "page_size": page_size, "page_no": page_no, "includeinactive": "true", **params}
+        body = await self.client.get(endpoint.route, endpoint.route, query)
+        records = (body.get(endpoint.list_key) or []) if isinstance(body, dict) else []
+        total = int(body.get("record_count") or 0) if isinstance(body, dict) else 0
+        self.remember(kind, records)
+        return records, total
+
+    async def newest(self, kind: EntityKind, count: int, *, min_id: int = 0, max_pages: int = 5) -> list[Record]:
+        """The newest records (at least ``count`` of them, or all with ``id >= min_id``), oldest first."""
+        found: list[Record] = []
+        size = max(50, min(self.page_size, count + 20))
+        for page_no in range(1, max_pages + 1):
+            records, _ = await self.page(kind, page_no, size, order="id", orderdesc="true")
+            found += records
+            lowest = min((int(r["id"]) for r in records), default=0)
+            if not records or (min_id and lowest <= min_id) or (not min_id and len(found) >= count):
+                break
+        return sorted((r for r in found if int(r["id"]) >= min_id), key=lambda r: int(r["id"]))
+
+    async def match(self, kind: EntityKind, bodies: Sequence[Mapping[str, Any]], *, min_id: int = 0,
+                    search: bool = True) -> list[Record | None]:
+        """The record each body became (or already was): first from the newest page, then by search."""
+        wanted = [identity(kind, b) for b in bodies]
+        candidates = await self.newest(kind, len(bodies), min_id=min_id)
+        used: set[int] = set()
+        out: list[Record | None] = []
+        for key in wanted:
+            hit = next((r for r in candidates if int(r["id"]) not in used and key and identity(kind, r) == key), None)
+            if hit is not None:
+                used.add(int(hit["id"]))
+            out.append(hit)
+        if search:
+            for index, body in enumerate(bodies):
+                if out[index] is None and wanted[index]:
+                    out[index] = await self.search(kind, body, exclude=used)
+        return out
+
+    async def search(self, kind: EntityKind, body: Mapping[str, Any], *, exclude: set[int]) -> Record | None:
+        """The newest record with the same identity as ``body``, found with HaloPSA's search filters."""
+        params: dict[str, Any] = {}
+        if kind == "company":
+            params = {"search": body.get("name") or "", "search_name_only": "true"}
+        elif kind == "person":
+            params = {"search": body.get("emailaddress") or body.get("name") or ""}
+        elif body.get("oppemailaddress"):
+            params = {"search_oppemailaddress": body["oppemailaddress"]}
+        else:
+            params = {"search": body.get("summary") or ""}
+        if kind != "company" and body.get("client_id"):
+            params["client_id"] = body["client_id"]
+        records, _ = await self.page(kind, 1, 100, order="id", orderdesc="true", **params)
+        key = identity(kind, body)
+        return next((r for r in records if identity(kind, r) == key and int(r["id"]) not in exclude), None)
+
+    async def get(self, kind: EntityKind, record_id: int) -> Record | None:
+        route = ENDPOINTS[kind].route
+        try:
+            body = await self.client.get(f"{route}/{{id}}", f"{route}/{record_id}")
+        except NotFound:
+            return None
+        if isinstance(body, dict):
+            self.remember(kind, [body])
+            return body
+        return None
+
+    async def sites_for(self, client_ids: Iterable[int]) -> dict[int, int]:
+        """Main site of each client (the ones that exist), from memory or HaloPSA."""
+        client_ids = list(client_ids)
+        unknown = sorted({c for c in client_ids if c not in self.main_sites})
+        if len(unknown) > 5:  # cheaper to page through every client once than to ask for each
+            page_no, seen = 1, 0
+            while True:
+                records, total = await self.page("company", page_no, self.page_size)
+                seen += len(records)
+                if not records or seen >= total:
+                    break
+                page_no += 1
+        else:
+            for client_id in unknown:
+                await self.get("company", client_id)
+        return {c: self.main_sites[c] for c in client_ids if c in self.main_sites}

@@ -1,0 +1,46 @@
+"""The HaloPSA object a write op becomes: mapped fields, links (client, site, user, ticket type), custom fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from halosync.contracts import WriteOp
+from halosync_halopsa.customfields import CustomFields
+from halosync_halopsa.settings import HaloSettings
+from halosync_halopsa.templates import OBJECTS, mapped
+
+
+class Unwritable(Exception):
+    """The op cannot become a HaloPSA object (a missing link); the message says why and what to do."""
+
+
+def payload(op: WriteOp, settings: HaloSettings, custom: CustomFields) -> dict[str, Any]:
+    """The object to POST for ``op``, without ``site_id`` (the writer adds it: it may need a lookup)."""
+    obj = OBJECTS[op.kind]
+    body: dict[str, Any] = mapped(settings.templates(obj), op)
+    if op.action == "update":
+        if not op.sink_id:
+            raise Unwritable("an update needs the HaloPSA id of the record (sink_id)")
+        body["id"] = _int(op.sink_id, "sink_id")
+    if op.kind in ("person", "opportunity") and op.parent_id:
+        body["client_id"] = _int(op.parent_id, "parent_id")
+    if op.kind == "opportunity" and op.action == "create":
+        if not settings.opportunity_tickettype_id:
+            raise Unwritable("set plugins.halopsa.opportunity_tickettype_id to the ticket type of opportunities")
+        body["tickettype_id"] = settings.opportunity_tickettype_id
+        if op.person_id:
+            body["user_id"] = _int(op.person_id, "person_id")
+    if op.kind == "person" and op.action == "create" and not op.parent_id and not settings.default_site_id:
+        raise Unwritable("a HaloPSA user needs a site and this person has no company; set "
+                         "plugins.halopsa.default_site_id to the site such people belong to")
+    values = custom.values(obj, op)
+    if values:
+        body["customfields"] = values
+    return body
+
+
+def _int(value: str, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Unwritable(f"{what} {value!r} is not a HaloPSA id") from None

@@ -1,0 +1,35 @@
+"""The HaloPSA plugin's hooks (entry point ``halopsa = "halosync_halopsa.plugin"``)."""
+
+from __future__ import annotations
+
+from halosync.config.schema import PluginConfigSpec
+from halosync.contracts import Sink, WebhookVerifier
+from halosync.errors import PluginError
+from halosync.plugin import hookimpl
+from halosync.plugin.host import PluginHost
+from halosync_halopsa.settings import NAME, SPEC, HaloSettings
+from halosync_halopsa.sink import HaloSink
+from halosync_halopsa.webhook import HaloWebhookVerifier
+
+
+@hookimpl
+def halosync_config_spec() -> PluginConfigSpec:
+    return SPEC
+
+
+@hookimpl
+def halosync_sinks(host: PluginHost) -> list[Sink]:
+    table = host.settings(NAME)
+    if table is None:
+        return []
+    settings = HaloSettings.from_table(table)
+    if settings.create_opportunity and not settings.opportunity_tickettype_id:
+        raise PluginError(NAME, "create_opportunity = true needs opportunity_tickettype_id (the ticket type of "
+                                "opportunities; `halosync diagnose` lists them)")
+    return [HaloSink(settings)]
+
+
+@hookimpl
+def halosync_webhook_verifiers(host: PluginHost) -> list[WebhookVerifier]:
+    table = host.settings(NAME)
+    return [] if table is None else [HaloWebhookVerifier(HaloSettings.from_table(table))]

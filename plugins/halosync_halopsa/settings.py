@@ -1,0 +1,113 @@
+"""The ``[plugins.halopsa]`` table: its declaration (for validation and ``config show``) and its typed form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from halosync.config.schema import REQUIRED, Field, PluginConfigSpec
+from halosync_halopsa.templates import DEFAULT_FIELDS, RESERVED, HaloObject, check_template
+
+NAME = "halopsa"
+_OBJECT_NAMES: tuple[HaloObject, ...] = ("client", "user", "opportunity")
+
+
+def _check_tables(value: Any, *, custom: bool) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if not isinstance(value, dict):
+        return [("", "must be a table of tables: [plugins.halopsa.fields.client] ...")]
+    for obj, table in value.items():
+        if obj not in _OBJECT_NAMES:
+            problems.append((obj, f"unknown HaloPSA object; use one of {', '.join(_OBJECT_NAMES)}"))
+            continue
+        if not isinstance(table, dict):
+            problems.append((obj, "must be a table of FIELD = \"template\""))
+            continue
+        for name, template in table.items():
+            if custom and not name.startswith("CF"):
+                problems.append((f"{obj}.{name}", "HaloPSA custom field names start with CF (e.g. CFApolloId); "
+                                                  "use the field's name, not its label"))
+            elif not custom and name in RESERVED:
+                problems.append((f"{obj}.{name}", "is set by halosync itself and cannot be mapped"))
+            elif template == "" and not custom:
+                continue  # removes a default mapping
+            elif (reason := check_template(obj, template)) is not None:
+                problems.append((f"{obj}.{name}", reason))
+    return problems
+
+
+def _check_fields(value: Any) -> list[tuple[str, str]]:
+    return _check_tables(value, custom=False)
+
+
+def _check_custom_fields(value: Any) -> list[tuple[str, str]]:
+    return _check_tables(value, custom=True)
+
+
+SPEC = PluginConfigSpec(NAME, help="HaloPSA: where leads are written (Clients, Users, Opportunities)", fields={
+    "base_url": Field(str, REQUIRED, "your instance, e.g. https://example.halopsa.com", url=True),
+    "tenant": Field(str, "", "tenant name of a hosted instance (sent as ?tenant= to the token endpoint)"),
+    "auth_url": Field(str, "", "authorisation server; default: discovered through /api/authinfo", url=True),
+    "client_id": Field(str, REQUIRED, "Configuration > Integrations > HaloPSA API > View Applications: Client ID"),
+    "client_secret": Field(str, REQUIRED, "the application's Client Secret", secret=True),
+    "scope": Field(str, "all", "OAuth scopes, space separated (e.g. \"edit:customers edit:crm\")"),
+    "requests_per_window": Field(int, 300, "requests halosync may send per rolling window", minimum=1),
+    "window_seconds": Field(float, 300.0, "the rolling window's length, seconds", minimum=1),
+    "batch_size": Field(int, 100, "objects per POST", minimum=1, maximum=100),
+    "page_size": Field(int, 1000, "records per page when listing for the mirror", minimum=10, maximum=5000),
+    "timeout": Field(float, 30.0, "seconds one HaloPSA request may take", minimum=0.1),
+    "max_retries": Field(int, 6, "retries of one request (429, 5xx, timeouts, connect errors)", minimum=0,
+                         maximum=20),
+    "retry_base": Field(float, 1.0, "first retry delay ceiling, seconds (doubles, full jitter)", minimum=0),
+    "retry_cap": Field(float, 60.0, "longest retry delay, seconds", minimum=0),
+    "create_opportunity": Field(bool, False, "also create an Opportunity for every new lead"),
+    "opportunity_tickettype_id": Field(int, 0, "ticket type of created opportunities (needed with "
+                                               "create_opportunity)", minimum=0),
+    "default_site_id": Field(int, 0, "site for a person without a company (0: such a person is refused)", minimum=0),
+    "fields": Field(dict, {}, "per object (client, user, opportunity): HaloPSA field = \"template\"",
+                    check=_check_fields),
+    "custom_fields": Field(dict, {}, "per object: CFName = \"template\"", check=_check_custom_fields),
+    "webhook_username": Field(str, "", "Basic credentials HaloPSA's webhooks send", secret=True),
+    "webhook_password": Field(str, "", "", secret=True),
+    "webhook_token": Field(str, "", "Bearer token HaloPSA's webhooks send", secret=True),
+})
+
+
+@dataclass(frozen=True)
+class HaloSettings:
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    tenant: str = ""
+    auth_url: str = ""
+    scope: str = "all"
+    requests_per_window: int = 300
+    window_seconds: float = 300.0
+    batch_size: int = 100
+    page_size: int = 1000
+    timeout: float = 30.0
+    max_retries: int = 6
+    retry_base: float = 1.0
+    retry_cap: float = 60.0
+    create_opportunity: bool = False
+    opportunity_tickettype_id: int = 0
+    default_site_id: int = 0
+    fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    custom_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    webhook_username: str = field(default="", repr=False)
+    webhook_password: str = field(default="", repr=False)
+    webhook_token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> HaloSettings:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in table.items() if k in known})
+
+    def templates(self, obj: HaloObject) -> dict[str, str]:
+        """The effective mapping for ``obj``: defaults, overridden by the configuration (``""`` removes)."""
+        merged = {**DEFAULT_FIELDS[obj], **self.fields.get(obj, {})}
+        return {k: v for k, v in merged.items() if v}
+
+    def custom_templates(self, obj: HaloObject) -> dict[str, str]:
+        return dict(self.custom_fields.get(obj, {}))

@@ -1,0 +1,138 @@
+"""The HaloPSA sink: companies become Clients (with their main site), people become Users on that site, and
+optionally each new lead an Opportunity. See ``halosync.contracts.Sink`` for what each method promises."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+
+from halosync.contracts import CheckResult, EntityKind, MirrorPage, RateWindow, SinkRecord, WriteOp, WriteResult
+from halosync.errors import ProviderError
+from halosync_halopsa import mirror
+from halosync_halopsa.answers import PROVIDER
+from halosync_halopsa.checks import auth_checks, headroom
+from halosync_halopsa.client import HaloClient
+from halosync_halopsa.customfields import CustomFields
+from halosync_halopsa.lookup import Lookup
+from halosync_halopsa.payloads import Unwritable, payload
+from halosync_halopsa.records import to_sink_record
+from halosync_halopsa.settings import HaloSettings
+from halosync_halopsa.templates import HaloObject
+from halosync_halopsa.writer import Writer
+
+
+class HaloSink:
+    name = PROVIDER
+
+    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.batch_size = settings.batch_size
+        self.kinds: tuple[EntityKind, ...] = ("company", "person") + (
+            ("opportunity",) if settings.create_opportunity else ())
+        self.client = HaloClient(settings, transport=transport)
+        objects: tuple[HaloObject, ...] = ("client", "user", "opportunity")
+        self.custom = CustomFields({obj: settings.custom_templates(obj) for obj in objects})
+        self.lookup = Lookup(self.client, settings.page_size)
+        self.writer = Writer(self.client, settings, self.custom, self.lookup)
+        self._started = False
+
+    async def start(self) -> None:
+        """Get a token, and resolve the configured custom fields to their ids (a missing one stops the start)."""
+        await self.client.tokens.get()
+        if self.custom.wanted:
+            failed = [r for r in await self._custom_field_checks() if r.status == "fail"]
+            if failed:
+                raise ProviderError(PROVIDER, f"{failed[0].message}: {failed[0].hint}"
+                                    + (f" (and {len(failed) - 1} more; run `halosync diagnose`)" if failed[1:] else ""))
+        self._started = True
+
+    async def _custom_field_checks(self) -> list[CheckResult]:
+        definitions = await self.client.get("/api/FieldInfo", "/api/FieldInfo")
+        return self.custom.resolve(definitions if isinstance(definitions, list) else [])
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    async def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        if not ops:
+            return []
+        if not self._started:
+            await self.start()
+        return await self.writer.write(ops)
+
+    async def find(self, ops: Sequence[WriteOp]) -> list[SinkRecord | None]:
+        found: list[SinkRecord | None] = [None] * len(ops)
+        creates: list[tuple[int, dict[str, Any]]] = []
+        for index, op in enumerate(ops):
+            if op.action == "update" and op.sink_id:
+                record = await self.lookup.get(op.kind, int(op.sink_id))
+                found[index] = to_sink_record(op.kind, record) if record else None
+                continue
+            try:
+                creates.append((index, payload(op, self.settings, self.custom)))
+            except Unwritable:
+                continue  # it could not have been written either
+        by_kind: dict[EntityKind, list[tuple[int, dict[str, Any]]]] = {}
+        for index, body in creates:
+            by_kind.setdefault(ops[index].kind, []).append((index, body))
+        for kind, items in by_kind.items():
+            records = await self.lookup.match(kind, [body for _, body in items])
+            for (index, _), record in zip(items, records, strict=True):
+                found[index] = to_sink_record(kind, record) if record else None
+        return found
+
+    async def fetch(self, kind: EntityKind, sink_ids: Sequence[str]) -> dict[str, SinkRecord]:
+        wanted = {s for s in sink_ids if s.isdigit()}
+        out: dict[str, SinkRecord] = {}
+        if len(wanted) > 20:  # one listing beats many single reads
+            async for page in self.list_records(kind):
+                out.update({r.sink_id: r for r in page.records if r.sink_id in wanted})
+            return out
+        for sink_id in sorted(wanted):
+            record = await self.lookup.get(kind, int(sink_id))
+            if record is not None:
+                out[sink_id] = to_sink_record(kind, record)
+        return out
+
+    async def list_records(self, kind: EntityKind, *, since: str | None = None) -> AsyncIterator[MirrorPage]:
+        async for page in mirror.list_records(self.lookup, kind, since):
+            yield page
+
+    # --- state -----------------------------------------------------------------------------------------
+
+    async def checks(self) -> list[CheckResult]:
+        results, usable = await auth_checks(self.client, self.settings)
+        if usable and self.custom.wanted:
+            results += await self._custom_field_checks()
+        elif usable:
+            results.append(CheckResult("halopsa.custom_fields", "pass", "no custom fields configured"))
+        if usable and self.settings.create_opportunity:
+            results.append(await self._ticket_type_check())
+        results.append(headroom(self.client, self.settings))
+        return results
+
+    async def _ticket_type_check(self) -> CheckResult:
+        wanted = self.settings.opportunity_tickettype_id
+        types = await self.client.get("/api/TicketType", "/api/TicketType")
+        names = {int(t["id"]): str(t.get("name", "")) for t in types if isinstance(t, dict)} if isinstance(
+            types, list) else {}
+        if wanted in names:
+            return CheckResult("halopsa.tickettype", "pass",
+                               f"opportunities get ticket type {wanted} ({names[wanted]})")
+        known = ", ".join(f"{i} {n}" for i, n in sorted(names.items())[:10])
+        return CheckResult("halopsa.tickettype", "fail", f"ticket type {wanted} does not exist in HaloPSA",
+                           f"set plugins.halopsa.opportunity_tickettype_id to one of: {known}")
+
+    def rate_limits(self) -> list[RateWindow]:
+        window = f"rolling-{self.settings.window_seconds:g}s"
+        try:
+            state = self.client.limiter.state()
+        except RuntimeError:  # asked from outside the trio loop: nothing observed to report
+            return [RateWindow(PROVIDER, window, self.settings.requests_per_window, None, None)]
+        reset_at = time.time() + state.reset_in if state.reset_in is not None else None
+        return [RateWindow(PROVIDER, window, state.effective_limit, state.used, state.remaining, reset_at=reset_at)]
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
