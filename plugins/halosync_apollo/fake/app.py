@@ -23,7 +23,7 @@ from halosync_apollo.fake import routes
 from halosync_apollo.fake.admin import handle_admin
 from halosync_apollo.fake.generator import GeneratedContacts, GeneratorSpec, generate_contacts
 from halosync_apollo.fake.limits import DEFAULT_LIMITS, DailySpelling, Limits, QuotaBook, too_many_message
-from halosync_apollo.fake.search import ContactBook
+from halosync_apollo.fake.search import DISPLAY_LIMIT, ContactBook
 from halosync_apollo.fake.shape import apollo_time, complete_contact
 
 INVALID_KEY = "Invalid API key. See https://docs.apollo.io/reference/authentication for how to authenticate."
@@ -68,6 +68,7 @@ class FakeApollo:
         daily_spelling: DailySpelling = "both",
         retry_after: bool = False,
         latency: float = 0.0,
+        display_limit: int = DISPLAY_LIMIT,
     ) -> None:
         grants = api_keys if isinstance(api_keys, Mapping) else {k: KeyGrant() for k in api_keys}
         self.keys: dict[str, KeyGrant] = dict(grants)
@@ -76,6 +77,7 @@ class FakeApollo:
         self.quota = QuotaBook(clock, dict(limits or {}), default_limits, daily_spelling)
         self.retry_after = retry_after  # send Retry-After with 429s (Apollo does, but not always)
         self.latency = latency
+        self.display_limit = display_limit  # Apollo's is 50,000; tests lower it to reach it with few contacts
         self.faults: deque[Fault] = deque()
         self.log: deque[LoggedRequest] = deque(maxlen=200_000)
         self.counts: Counter[tuple[str, int]] = Counter()
@@ -141,7 +143,8 @@ class FakeApollo:
         self.counts[(endpoint or request.path, status)] += 1
         self.log.append(LoggedRequest(self.clock(), request.method, endpoint or request.path, status,
                                       _json_or_none(request) if request.method == "POST" else None))
-        await respond(send, status, body, headers=headers)
+        await respond(send, status, body, headers=headers,
+                      content_type="application/json" if isinstance(body, bytes) else None)
 
     async def _api(self, request: Request, endpoint: str | None) -> tuple[int, Any, dict[str, str]]:
         if endpoint is None:

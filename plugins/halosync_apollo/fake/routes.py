@@ -43,7 +43,7 @@ def answer(fake: FakeApollo, request: Request, template: str, endpoint: str) -> 
         return 422, {"error": "Invalid parameters", "error_detail": "the body is not valid JSON"}
     if template == "contacts/search":
         try:
-            return 200, fake.book.search(parse_query({} if body is None else body))
+            return 200, fake.book.search(parse_query({} if body is None else body, fake.display_limit))
         except InvalidSearch as exc:
             return 422, exc.body
     if template == "webhook_result":
