@@ -35,13 +35,13 @@ def config_path(args: argparse.Namespace) -> Path | None:
 def load_all(args: argparse.Namespace) -> tuple[Config, PluginManager]:
     """Plugins first (they declare their config tables), then the configuration validated against them."""
     path = config_path(args)
-    allow, block = _allow_block(path)
+    allow, block = allow_block(path)
     pm = PluginManager()
     pm.load_entry_points(allow=allow, block=block)
     return loader.load(path, pm.config_specs()), pm
 
 
-def _allow_block(path: Path | None) -> tuple[list[str], list[str]]:
+def allow_block(path: Path | None) -> tuple[list[str], list[str]]:
     """[plugins] allow/block decide what is imported, so they are read before the full validation."""
     import tomllib
 

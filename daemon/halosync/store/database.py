@@ -41,7 +41,7 @@ def open_database(url: str, *, timeout: float = 30.0, pool_size: int = 4) -> pw.
         )
     if parts.scheme in ("postgres", "postgresql"):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        return PooledPostgresqlDatabase(
+        db: pw.Database = PooledPostgresqlDatabase(
             unquote(parts.path.lstrip("/")) or "postgres",
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -53,6 +53,7 @@ def open_database(url: str, *, timeout: float = 30.0, pool_size: int = 4) -> pw.
             connect_timeout=int(max(1, timeout)),
             **query,
         )
+        return db
     raise StoreError(f"database.url {redacted_url(url)!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
 
 

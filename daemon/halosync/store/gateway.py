@@ -25,6 +25,7 @@ T = TypeVar("T")
 class Store:
     def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 4) -> None:
         self.url = url
+        self.timeout = timeout
         self.db = open_database(url, timeout=timeout, pool_size=pool_size)
         self.sqlite = is_sqlite(self.db)
         self.limiter = trio.CapacityLimiter(1 if self.sqlite else pool_size)

@@ -6,11 +6,14 @@ migration changes tables of an existing SQLite database, a backup copy is taken 
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loguru import logger
 from playhouse.migrations import MigrationError as PeeweeMigrationError
 from playhouse.migrations import Runner
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from halosync.store.gateway import Store
 
 DIRECTORY = Path(__file__).with_name("migrations")
+HISTORY_TABLE = "halosync_schema_migration"
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,9 @@ class MigrationStatus:
 
 
 class Migrations:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, directory: Path = DIRECTORY) -> None:
         self.store = store
-        self.runner = Runner(store.db, str(DIRECTORY), table_name="halosync_schema_migration")
+        self.runner = Runner(store.db, str(directory), table_name=HISTORY_TABLE)
 
     def status(self) -> list[MigrationStatus]:
         return [MigrationStatus(m.idx, m.name, str(m.applied) if m.applied else None) for m in self.runner.status()]
@@ -50,17 +54,21 @@ class Migrations:
         raise MigrationError(f"no migration number {number}; `halosync migrate status` lists them")
 
     def up(self, to: int | None = None) -> list[str]:
+        """Apply pending migrations (up to and including number ``to``); returns the names applied."""
+        target = self._name(to) if to is not None else None
         pending = [m for m in self.status() if not m.applied_at and (to is None or m.number <= to)]
         if not pending:
             return []
         self.backup_before_change()
         try:
-            return list(self.runner.up(self._name(to) if to is not None else None))
+            return list(self.runner.up(target))
         except PeeweeMigrationError as exc:
             raise MigrationError(str(exc)) from exc
 
     def down(self, to: int | None = None) -> list[str]:
         """Revert the latest migration, or with ``to`` every migration above number ``to``."""
+        if to is not None and to != 0:
+            self._name(to)  # an unknown number is an error, not "nothing to do"
         applied = [m for m in self.status() if m.applied_at]
         if not applied:
             return []
@@ -76,23 +84,39 @@ class Migrations:
             raise MigrationError(str(exc)) from exc
 
     def backup_before_change(self) -> Path | None:
-        """Copy an existing SQLite database aside (online backup API) before its tables change."""
+        """Copy an existing SQLite database aside (SQLite's online backup API, consistent under WAL) before its
+        tables change; returns the copy's path, or None when there is nothing to lose (a new or empty database,
+        or PostgreSQL, whose backups are the operator's pg_dump)."""
         if not self.store.sqlite:
             return None
         path = Path(self.store.db.database)
-        if str(path) == ":memory:" or not path.exists() or not self.store.db.get_tables():
+        if str(path) == ":memory:" or not path.exists():
             return None
-        dest = path.with_name(f"{path.name}.pre-migrate-{time.strftime('%Y%m%d-%H%M%S')}.bak")
-        self.store.db.connection().backup_to_file(str(dest)) if hasattr(
-            self.store.db.connection(), "backup_to_file") else _sqlite_backup(self.store, dest)
+        if not set(self.store.db.get_tables()) - {HISTORY_TABLE}:
+            return None
+        dest = _backup_name(path)
+        # A connection of its own: the backup must not run inside whatever the store's connection is doing.
+        source = sqlite3.connect(str(path), timeout=self.store.timeout)
+        target = sqlite3.connect(str(dest))
+        try:
+            source.backup(target)
+        except sqlite3.Error as exc:
+            dest.unlink(missing_ok=True)
+            raise MigrationError(f"could not back up {str(path)!r} before migrating ({exc}); nothing was changed. "
+                                 "Check free space and permissions next to the database") from exc
+        finally:
+            target.close()
+            source.close()
+        os.chmod(dest, path.stat().st_mode & 0o777)  # the copy holds the same data: same permissions
+        logger.info("backed up {} to {} before migrating", path, dest)
         return dest
 
 
-def _sqlite_backup(store: Store, dest: Path) -> None:
-    import sqlite3
-
-    target = sqlite3.connect(str(dest))
-    try:
-        store.db.connection().backup(target)
-    finally:
-        target.close()
+def _backup_name(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest = path.with_name(f"{path.name}.pre-migrate-{stamp}.bak")
+    counter = 1
+    while dest.exists():  # two migrations in one second must not overwrite the first copy
+        counter += 1
+        dest = path.with_name(f"{path.name}.pre-migrate-{stamp}-{counter}.bak")
+    return dest

@@ -1,0 +1,59 @@
+"""``halosync check-config``: validate the configuration and the installed plugins; print every problem as
+``FILE:LINE: key.path: message`` and exit 78, or print one "ok" line and exit 0.
+
+A plugin that fails to import is a problem here too (``plugins.NAME: failed to import ...``, exit 78): `run` would
+refuse to start with it installed, and the cure is the same kind of change (fix it, uninstall it, or block it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from halosync.cli.common import EX_CONFIG, EX_OK, allow_block, config_path, guarded
+from halosync.config import loader
+from halosync.config.locate import key_lines, line_of
+from halosync.errors import ConfigError, ConfigProblem
+from halosync.plugin.manager import PluginManager
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("check-config", help="validate the configuration (exit 0, or 78 with every problem)",
+                       description="Validate the configuration file and the installed plugins. Prints each "
+                       "problem as FILE:LINE: key.path: message and exits 78; prints one ok line and exits 0.")
+    p.set_defaults(handler=guarded(handle))
+
+
+def handle(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    shown = str(path) if path else "<defaults>"
+    allow, block = allow_block(path)
+    plugins = PluginManager()
+    plugins.load_entry_points(allow=allow, block=block, strict=False)
+    problems = [_plugin_problem(shown, path, failure.plugin, str(failure)) for failure in plugins.failures]
+    config = None
+    try:
+        config = loader.load(path, plugins.config_specs(),
+                             unavailable_plugins=[failure.plugin for failure in plugins.failures])
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        for problem in sorted(problems, key=lambda p: (p.line, p.key)):
+            print(problem, file=sys.stderr)
+        return EX_CONFIG
+    assert config is not None
+    enabled = config.enabled_plugins()
+    where = shown if path else "no configuration file found; the defaults"
+    print(f"{where}: ok ({len(enabled)} plugin(s) enabled{': ' + ', '.join(enabled) if enabled else ''})")
+    return EX_OK
+
+
+def _plugin_problem(shown: str, path: Any, plugin: str, message: str) -> ConfigProblem:
+    """Point at the plugin's table when the file has one (the place an operator would switch it off)."""
+    try:
+        lines = key_lines(path.read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, UnicodeDecodeError):
+        lines = {}
+    line = lines.get(("plugins", plugin)) or line_of(lines, ("plugins",))
+    return ConfigProblem(shown, line, f"plugins.{plugin}", message.removeprefix(f"plugin {plugin!r}: "))

@@ -1,0 +1,52 @@
+"""``halosync plugins [--json]``: the installed plugins: name, kind(s), version, hooks implemented, where loaded
+from, and whether the configuration enables them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from halosync.cli.common import EX_OK, allow_block, config_path, guarded, print_json
+from halosync.plugin.manager import PluginManager
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("plugins", help="installed plugins: name, kinds, version, hooks, origin",
+                       description="List the plugins loaded through the 'halosync' entry-point group.")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(handler=guarded(handle))
+
+
+def handle(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    allow, block = allow_block(path)
+    plugins = PluginManager()
+    plugins.load_entry_points(allow=allow, block=block)
+    enabled = set(enabled_tables(path))
+    infos = plugins.info()
+    if args.json:
+        print_json({"plugins": [{**info.as_dict(), "enabled": info.name in enabled} for info in infos]})
+        return EX_OK
+    if not infos:
+        print("no plugins installed (entry-point group 'halosync')")
+        return EX_OK
+    for info in infos:
+        state = "enabled" if info.name in enabled else "not configured"
+        print(f"{info.name} {info.version or '(no version)'}  [{', '.join(info.kinds) or 'no registration hooks'}]"
+              f"  {state}")
+        print(f"    from {info.distribution or '(registered directly)'}: {info.origin}")
+        print(f"    hooks: {', '.join(info.hooks) or '-'}")
+    return EX_OK
+
+
+def enabled_tables(path: Any) -> list[str]:
+    """Plugins with a ``[plugins.NAME]`` table not switched off, from a raw read (the listing must work even
+    while the configuration has problems; `check-config` reports those)."""
+    import tomllib
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    tables = raw.get("plugins", {})
+    return [name for name, table in tables.items() if isinstance(table, dict) and table.get("enabled") is not False]
