@@ -1,0 +1,203 @@
+"""Consistent copies of the state store, and putting one back (``halosync backup DEST`` / ``restore SRC``).
+
+SQLite: the online backup API copies a snapshot of one read transaction, so a backup taken while the daemon
+writes is consistent (WAL lets the daemon carry on meanwhile). The copy is a single self-contained file.
+PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot too) and ``pg_restore`` in one transaction. The
+connection's password reaches them through ``PGPASSWORD``, never on a command line.
+
+A restore never starts from a file that fails its own checks, keeps a copy of the store it replaces, and is
+verified afterwards (``halosync.store.verify``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from halosync.errors import StoreError
+from halosync.store.database import redacted_url
+
+StoreKind = Literal["sqlite", "postgresql"]
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PGDUMP_MAGIC = b"PGDMP"
+SUFFIX: dict[StoreKind, str] = {"sqlite": ".db", "postgresql": ".dump"}
+
+
+@dataclass(frozen=True)
+class Copied:
+    path: Path
+    kind: StoreKind
+    size: int
+    seconds: float
+
+
+def store_kind(url: str) -> StoreKind:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql"
+    raise StoreError(f"database.url {redacted_url(url)!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+
+
+def sqlite_path(url: str) -> Path:
+    path = unquote(urlsplit(url).path)
+    path = path[1:] if path.startswith("/") else path  # sqlite:////abs/path -> /abs/path
+    if path in ("", ":memory:"):
+        raise StoreError("an in-memory SQLite store has nothing to back up or restore; set database.url to a file")
+    return Path(path)
+
+
+def file_kind(path: Path) -> StoreKind:
+    """What a backup file holds, from its first bytes."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head.startswith(PGDUMP_MAGIC):
+        return "postgresql"
+    raise StoreError(f"{str(path)!r} is neither a SQLite database nor a pg_dump custom-format archive; "
+                     "give a file written by `halosync backup`")
+
+
+def destination(dest: Path, kind: StoreKind, *, force: bool) -> Path:
+    """``dest`` itself, or a time-stamped file inside it when it is a directory."""
+    if dest.is_dir():
+        dest = dest / f"halosync-{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX[kind]}"
+    if dest.exists() and not force:
+        raise StoreError(f"{str(dest)!r} already exists; choose another name, or pass --force to replace it")
+    if not dest.parent.is_dir():
+        raise StoreError(f"directory {str(dest.parent)!r} does not exist; create it first")
+    return dest
+
+
+# --- SQLite ------------------------------------------------------------------------------------------
+
+
+def sqlite_copy(source: Path, dest: Path, *, timeout: float) -> Copied:
+    """Copy the database at ``source`` to ``dest`` with the online backup API; ``dest`` appears whole or not at all."""
+    if not source.is_file():
+        raise StoreError(f"there is no database at {str(source)!r}; check database.url / daemon.state_dir")
+    started = time.monotonic()
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        src = sqlite3.connect(source, timeout=timeout)
+        try:
+            out = sqlite3.connect(partial)
+            try:
+                src.backup(out)  # all pages in one step: one read transaction, one consistent snapshot
+                # A single file that needs no -wal beside it, wherever it is copied to.
+                out.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                out.close()
+        finally:
+            src.close()
+        _fsync(partial)
+        os.replace(partial, dest)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"copying {str(source)!r} to {str(dest)!r} failed: {exc}") from exc
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"cannot write {str(dest)!r}: {exc.strerror or exc}") from None
+    return Copied(dest, "sqlite", dest.stat().st_size, time.monotonic() - started)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """How the PostgreSQL client tools reach the store: libpq environment, and the schema when the URL's
+    search_path names one (then only that schema is dumped and restored)."""
+
+    env: dict[str, str]
+    schema: str | None
+
+
+def pg_target(url: str) -> PgTarget:
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    env = {k: v for k, v in {
+        "PGHOST": parts.hostname or "",
+        "PGPORT": str(parts.port or ""),
+        "PGUSER": unquote(parts.username or ""),
+        "PGPASSWORD": unquote(parts.password or ""),
+        "PGDATABASE": unquote(parts.path.lstrip("/")) or "postgres",
+        "PGOPTIONS": query.get("options", ""),
+        "PGSSLMODE": query.get("sslmode", ""),
+        "PGCONNECT_TIMEOUT": query.get("connect_timeout", "10"),
+    }.items() if v}
+    schema = None
+    for option in query.get("options", "").split():
+        if option.startswith("-csearch_path="):
+            schema = option.split("=", 1)[1].split(",")[0].strip('"') or None
+    return PgTarget(env, schema)
+
+
+def pg_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise StoreError(f"{name} is not installed, and a PostgreSQL store is backed up and restored with it; "
+                         "install the PostgreSQL client tools matching the server's major version "
+                         "(Debian: apt install postgresql-client)")
+    return path
+
+
+def _run_pg(argv: list[str], target: PgTarget) -> None:
+    env = {**os.environ, **target.env}
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = " ".join(result.stderr.split())[:800]
+        raise StoreError(f"{Path(argv[0]).name} failed (exit {result.returncode}): {detail}")
+
+
+def pg_dump(url: str, dest: Path) -> Copied:
+    target = pg_target(url)
+    started = time.monotonic()
+    partial = dest.with_name(f".{dest.name}.partial")
+    argv = [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"]
+    if target.schema:
+        argv.append(f"--schema={target.schema}")
+    try:
+        _run_pg(argv, target)
+        _fsync(partial)
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Copied(dest, "postgresql", dest.stat().st_size, time.monotonic() - started)
+
+
+def pg_restore(url: str, src: Path) -> None:
+    """Replace the store's tables with the archive's, in one transaction (all or nothing)."""
+    target = pg_target(url)
+    argv = [pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+            "--single-transaction", "--exit-on-error", f"--dbname={target.env['PGDATABASE']}"]
+    if target.schema:
+        argv.append(f"--schema={target.schema}")
+    _run_pg([*argv, str(src)], target)
+
+
+def pg_list(src: Path) -> None:
+    """Read the archive's table of contents: a truncated or foreign file fails here, before anything changes."""
+    result = subprocess.run([pg_tool("pg_restore"), "--list", str(src)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise StoreError(f"{str(src)!r} is not a readable pg_dump archive: {' '.join(result.stderr.split())[:400]}")
