@@ -16,7 +16,8 @@ are ordered by id (as Apollo pages them), which the cursor's (updated_at, id) po
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -62,8 +63,9 @@ class ApolloSource:
         start = None if full else Position.decode(cursor)
         walk = _Walk(position=start, floor=start.day if start else None)
         while True:
-            async for page in self._window(walk):
-                yield page
+            async with aclosing(self._window(walk)) as pages:
+                async for page in pages:
+                    yield page
             if walk.finished:
                 return
             assert walk.last_seen is not None  # a window that stopped at the limit has seen records
@@ -71,8 +73,9 @@ class ApolloSource:
             if floor == walk.floor:
                 logger.info("apollo: more than {} contacts updated on {} past the cursor; reading it newest first",
                             self.display_limit, floor)
-                async for page in self._crowded_day(walk, floor):
-                    yield page
+                async with aclosing(self._crowded_day(walk, floor)) as pages:
+                    async for page in pages:
+                        yield page
                 floor = (date.fromisoformat(floor) + timedelta(days=1)).isoformat()
             walk.floor = floor
 
@@ -103,7 +106,7 @@ class ApolloSource:
 
     # --- walking windows -------------------------------------------------------------------------------
 
-    async def _window(self, walk: _Walk) -> AsyncIterator[SourcePage]:
+    async def _window(self, walk: _Walk) -> AsyncGenerator[SourcePage, None]:
         per_page = self.settings.per_page
         page_no = 1
         walk.last_seen = None
@@ -122,10 +125,11 @@ class ApolloSource:
                 return
             page_no += 1
 
-    async def _crowded_day(self, walk: _Walk, day: str) -> AsyncIterator[SourcePage]:
-        """Read ``day`` newest first down to the cursor, then emit it oldest first."""
+    async def _crowded_day(self, walk: _Walk, day: str) -> AsyncGenerator[SourcePage, None]:
+        """Read ``day`` newest first down to the cursor, then emit it oldest first (it is at most one display
+        limit of leads, held in memory until the day is complete)."""
         per_page = self.settings.per_page
-        collected: list[tuple[Position, Lead]] = []
+        collected: dict[str, tuple[Position, Lead]] = {}
         page_no = 1
         while True:
             data = await self._search(page_no, day, day, ascending=False)
@@ -139,19 +143,20 @@ class ApolloSource:
                     walk.rejected.append(item)
                     continue
                 key = _key(item)
-                if key is not None and walk.position is not None and key <= walk.position:
-                    reached = True
-                    break
-                if key is not None:
-                    collected.append((key, item))
+                if key is None:  # cannot happen under a day filter; nothing to place it by
+                    continue
+                if walk.position is None or key > walk.position:
+                    collected[item.source_id] = (key, item)
+                # Ties may come in any order, so only a strictly older timestamp proves the rest is staged.
+                reached = reached or (walk.position is not None and key.updated_at < walk.position.updated_at)
             if reached or not contacts or page_no >= total_pages:
                 break
             if (page_no + 1) * per_page > self.display_limit:
                 raise self._beyond_reach(day)
             page_no += 1
-        collected.sort(key=lambda pair: pair[0])
-        for at in range(0, len(collected), per_page):
-            chunk = collected[at:at + per_page]
+        ordered = sorted(collected.values(), key=lambda pair: pair[0])
+        for at in range(0, len(ordered), per_page):
+            chunk = ordered[at:at + per_page]
             walk.position = chunk[-1][0]
             yield SourcePage([lead for _, lead in chunk], walk.position.encode(), self._take_rejected(walk))
 

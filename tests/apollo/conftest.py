@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,12 +40,13 @@ async def pull_all(source: ApolloSource, cursor: str | None = None, *, full: boo
                    stop_after: int | None = None) -> Pulled:
     """Drain a pull as the engine would (page by page); ``stop_after`` pages simulates a crash."""
     out = Pulled()
-    async for page in source.pull(cursor, full=full):
-        out.leads.extend(page.leads)
-        out.rejected.extend(page.rejected)
-        out.cursors.append(page.cursor)
-        if stop_after is not None and len(out.cursors) >= stop_after:
-            break
+    async with aclosing(source.pull(cursor, full=full)) as pages:
+        async for page in pages:
+            out.leads.extend(page.leads)
+            out.rejected.extend(page.rejected)
+            out.cursors.append(page.cursor)
+            if stop_after is not None and len(out.cursors) >= stop_after:
+                break
     return out
 
 

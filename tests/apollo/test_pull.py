@@ -1,0 +1,160 @@
+"""Incremental pulls against the fake Apollo over a real socket: completeness past the display limit, changes
+between polls, timestamp ties at page boundaries, resuming after a crash, filters, full re-pulls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from halosync.errors import ProviderError
+from halosync_apollo.fake import FakeApollo, GeneratorSpec
+from halosync_apollo.source import ApolloSource
+from tests.apollo.conftest import pull_all
+
+MakeSource = Callable[..., ApolloSource]
+
+
+@pytest.mark.slow
+async def test_a_pull_past_the_display_limit_yields_every_contact_exactly_once(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    generated = fake.generate(GeneratorSpec(count=120_000, seed=7, days=20, tie_share=0.05))
+    source = make_source()
+
+    pulled = await pull_all(source)
+
+    assert len(pulled.ids) == 120_000
+    assert set(pulled.ids) == {c["id"] for c in generated.contacts}
+    # No request asked past Apollo's 50,000-record limit, and splitting cost little beyond one request a page.
+    searches = fake.requests("contacts/search")
+    assert all(r.status == 200 for r in searches)
+    assert len(searches) < 1_200 * 1.05
+
+
+async def test_contacts_changed_between_polls_are_pulled_again_and_only_they(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    generated = fake.generate(GeneratorSpec(count=1_500, seed=3, days=10))
+    source = make_source()
+    first = await pull_all(source)
+    assert len(first.ids) == 1_500
+
+    changed = [generated.contacts[i]["id"] for i in (5, 700, 1_499)]
+    for contact_id in changed:
+        fake.update_contact(contact_id, title="Chief Happiness Officer")
+    fake.add_contacts([{"id": "new-contact-1", "first_name": "Ada", "last_name": "Lovelace"}])
+
+    second = await pull_all(source, first.cursor)
+
+    assert sorted(second.ids) == sorted([*changed, "new-contact-1"])
+    assert {lead.person.title for lead in second.leads if lead.source_id in changed} == {"Chief Happiness Officer"}
+    # A third poll with nothing changed yields nothing, and keeps the cursor where it was.
+    third = await pull_all(source, second.cursor)
+    assert third.ids == []
+
+
+async def test_many_contacts_sharing_updated_at_across_page_boundaries_are_neither_lost_nor_repeated(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    same = "2025-03-01T10:00:00.000Z"
+    fake.add_contacts(_contact(f"tie-{i:04d}", updated_at=same) for i in range(250))
+    fake.add_contacts(_contact(f"before-{i}", updated_at="2025-03-01T09:00:00.000Z") for i in range(30))
+    fake.add_contacts(_contact(f"after-{i}", updated_at="2025-03-01T11:00:00.000Z") for i in range(30))
+    source = make_source()
+
+    # Stop after the first page: its last lead sits in the middle of the 250 ties.
+    partial = await pull_all(source, stop_after=1)
+    assert partial.ids[-1].startswith("tie-")
+    rest = await pull_all(source, partial.cursor)
+
+    ids = partial.ids + rest.ids
+    assert len(ids) == len(set(ids)) == 310
+    assert ids == sorted(ids, key=lambda i: (0 if i.startswith("before") else 1 if i.startswith("tie") else 2, i))
+
+
+async def test_a_pull_resumes_after_a_crash_from_the_last_committed_page(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    generated = fake.generate(GeneratorSpec(count=1_000, seed=11, days=5, tie_share=0.3))
+    source = make_source()
+    everything = {c["id"] for c in generated.contacts}
+
+    # The engine committed 4 pages, then the process died; a new process resumes from the committed cursor.
+    committed = await pull_all(source, stop_after=4)
+    resumed = await pull_all(make_source(), committed.cursor)
+
+    assert len(committed.ids) == 400
+    assert set(committed.ids).isdisjoint(resumed.ids)
+    assert set(committed.ids) | set(resumed.ids) == everything
+    assert len(resumed.ids) == 600
+
+
+async def test_a_day_holding_more_than_the_display_limit_is_read_newest_first(make_source: MakeSource,
+                                                                             fake: FakeApollo) -> None:
+    # The fake's display limit is lowered so that one day over the limit stays small.
+    fake.display_limit = 300
+    fake.add_contacts(_contact(f"d1-{i:04d}", updated_at=f"2025-04-01T08:{i // 60:02d}:{i % 60:02d}.000Z")
+                      for i in range(450))
+    fake.add_contacts(_contact(f"d2-{i:04d}", updated_at="2025-04-02T08:00:00.000Z") for i in range(50))
+    source = make_source()
+
+    pulled = await pull_all(source)
+
+    assert len(pulled.ids) == len(set(pulled.ids)) == 500
+    assert pulled.ids == sorted(pulled.ids)  # oldest first, day by day
+    assert source.display_limit == 300  # learned from Apollo's "over threshold" answer
+
+
+async def test_a_day_beyond_reach_by_date_is_a_clear_error(make_source: MakeSource, fake: FakeApollo) -> None:
+    fake.display_limit = 100
+    fake.add_contacts(_contact(f"d1-{i:04d}", updated_at="2025-04-01T08:00:00.000Z") for i in range(250))
+    source = make_source()
+
+    with pytest.raises(ProviderError, match="cannot be reached by date"):
+        await pull_all(source)
+
+
+async def test_full_re_pulls_everything_whatever_the_cursor(fake: FakeApollo, make_source: MakeSource) -> None:
+    fake.generate(GeneratorSpec(count=300, seed=5))
+    source = make_source()
+    first = await pull_all(source)
+
+    again = await pull_all(source, first.cursor, full=True)
+
+    assert sorted(again.ids) == sorted(first.ids)
+
+
+async def test_filters_from_the_config_reach_apollo(fake: FakeApollo, make_source: MakeSource) -> None:
+    fake.add_contacts([
+        _contact("a", label_ids=["L1"], contact_stage_id="S1", title="IT Director"),
+        _contact("b", label_ids=["L2"], contact_stage_id="S1", title="IT Director"),
+        _contact("c", label_ids=["L1"], contact_stage_id="S2", title="IT Director"),
+        _contact("d", label_ids=["L1"], contact_stage_id="S1", title="Chef"),
+    ])
+    source = make_source(label_ids=("L1",), stage_ids=("S1",), keywords="director")
+
+    pulled = await pull_all(source)
+
+    assert pulled.ids == ["a"]
+    body = fake.requests("contacts/search")[-1].body
+    assert body["contact_label_ids"] == ["L1"] and body["contact_stage_ids"] == ["S1"]
+    assert body["q_keywords"] == "director" and body["sort_by_field"] == "contact_updated_at"
+
+
+async def test_records_without_email_or_name_are_leads_and_unusable_ones_are_rejected(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    fake.add_contacts([_contact("no-email", email=None), _contact("no-name", first_name=None, last_name=None)])
+    fake.book.by_id["broken"] = {"id": "", "updated_at": "2025-01-01T00:00:00.000Z"}  # as a corrupt record
+    source = make_source()
+
+    pulled = await pull_all(source)
+
+    assert sorted(pulled.ids) == ["no-email", "no-name"]
+    assert [r.reason for r in pulled.rejected] == ["the Apollo contact has no id"]
+
+
+def _contact(contact_id: str, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": contact_id, "first_name": "Grace", "last_name": "Hopper", "email": f"{contact_id}@example.com",
+        "updated_at": "2025-02-01T00:00:00.000Z",
+    }
+    base.update(fields)
+    return base
