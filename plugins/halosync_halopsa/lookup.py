@@ -45,10 +45,11 @@ class Lookup:
         found: list[Record] = []
         size = max(50, min(self.page_size, count + 20))
         for page_no in range(1, max_pages + 1):
-            records, _ = await self.page(kind, page_no, size, order="id", orderdesc="true")
+            records, total = await self.page(kind, page_no, size, order="id", orderdesc="true")
             found += records
             lowest = min((int(r["id"]) for r in records), default=0)
-            if not records or (min_id and lowest <= min_id) or (not min_id and len(found) >= count):
+            if not records or len(found) >= total or (min_id and lowest <= min_id) or (not min_id and
+                                                                                       len(found) >= count):
                 break
         return sorted((r for r in found if int(r["id"]) >= min_id), key=lambda r: int(r["id"]))
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.settings import HaloSettings
@@ -33,3 +34,10 @@ async def sink(halo_url: str) -> AsyncIterator[HaloSink]:
     sink = HaloSink(halo_settings(halo_url))
     yield sink
     await sink.aclose()
+
+
+@pytest.fixture
+def virtual_clock() -> trio.testing.MockClock:
+    """Virtual time that jumps ahead whenever every task has been idle for a moment of real time: windows,
+    backoffs, token lifetimes and timeouts pass instantly, while socket traffic to the fake still flows."""
+    return trio.testing.MockClock(autojump_threshold=0.005)

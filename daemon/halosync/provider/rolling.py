@@ -7,8 +7,9 @@ counted it somewhere in between, so a stamp taken at the end never expires befor
 
 The instance is shared (other integrations, the PSA's own portal), so the configured budget is a ceiling, not a
 promise. A 429 (``throttled``) is a signal that the real budget is smaller right now: the effective limit drops to
-what was in flight in the window before the refusal, and grows back by a tenth of the configured limit for every
-full window that passes without another refusal (additive increase, multiplicative decrease, as TCP does).
+what was in the window before the refusal, and grows back by a tenth of the configured limit after every three
+full windows without another refusal (additive increase, multiplicative decrease, as TCP does): probing costs
+at most one refused request every few windows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import trio
 
 Clock = Callable[[], float]
+RECOVERY_WINDOWS = 3  # clean windows before the effective limit grows again after a 429
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +100,9 @@ class RollingWindowLimiter:
         horizon = now - self.window
         while self._stamps and self._stamps[0] <= horizon:
             self._stamps.popleft()
-        recovered = self._last_throttle is not None and now - self._last_throttle >= self.window
+        recovered = self._last_throttle is not None and now - self._last_throttle >= RECOVERY_WINDOWS * self.window
         if self._effective < self.limit and recovered:
-            # A whole window without a refusal: probe upwards by a tenth of the budget.
+            # Windows without a refusal: probe upwards by a tenth of the budget.
             step = max(1, math.ceil(self.limit / 10))
             self._effective = min(self.limit, self._effective + step)
             self._last_throttle = now

@@ -1,0 +1,155 @@
+"""Batched writes: every op leaves with its HaloPSA id or HaloPSA's reason, whatever the POST answers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import trio
+import trio.testing
+
+from halosync.contracts import WriteOp
+from halosync.model import Person
+from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
+from halosync_halopsa.sink import HaloSink
+from tests.halopsa.conftest import halo_settings
+from tests.halopsa.leads import company_ops, person_ops, sample_leads
+
+
+async def write_leads(sink: HaloSink, companies: int, people: int) -> tuple[list[WriteOp], dict[str, str]]:
+    """Companies first, then their people (as the engine does); answers the person ops and their sink ids."""
+    leads = sample_leads(companies, people)
+    cops = company_ops(leads)
+    company_results = await sink.write(cops)
+    assert all(r.ok for r in company_results), company_results
+    ids = {op.key[2:]: str(r.sink_id) for op, r in zip(cops, company_results, strict=True)}
+    pops = person_ops(leads, ids)
+    results = await sink.write(pops)
+    assert all(r.ok for r in results), results
+    return pops, {op.key: str(r.sink_id) for op, r in zip(pops, results, strict=True)}
+
+
+def assert_linked(fake: FakeHalo, ops: list[WriteOp], ids: dict[str, str]) -> None:
+    users = {u["id"]: u for u in fake.records("users")}
+    assert len(users) == len(ops)  # nothing created twice
+    for op in ops:
+        user = users[int(ids[op.key])]
+        assert user["emailaddress"] == op.fields["email"]
+        assert str(user["client_id"]) == op.parent_id
+        assert user["site_id"] == fake.tables["client"].rows[int(str(op.parent_id))]["main_site_id"]
+
+
+@pytest.mark.parametrize("answer", ["array", "first"])
+async def test_both_post_answers_end_with_the_right_id_for_every_op(
+    answer: str, fake: FakeHalo, sink: HaloSink
+) -> None:
+    fake.settings.post_answer = answer  # type: ignore[assignment]
+    # A contact a person created earlier shares an e-mail with one of the new leads: it must not be taken for it.
+    older = fake.add_client("Older Ltd")
+    fake.add_user(older["id"], name="Ada0 Lovelace", emailaddress="ada0@acme00000.example")
+    ops, ids = await write_leads(sink, 30, 4)
+    by_id = {u["id"]: u for u in fake.records("users")}
+    assert len(by_id) == 121
+    for op in ops:
+        user = by_id[int(ids[op.key])]
+        assert user["emailaddress"] == op.fields["email"] and str(user["client_id"]) == op.parent_id
+    reads = fake.count("GET", "/api/users") + fake.count("GET", "/api/client")
+    posts = fake.count("POST", "/api/users") + fake.count("POST", "/api/client")
+    assert posts == 3  # 30 clients in one batch, 120 users in two
+    assert reads == (0 if answer == "array" else posts)  # one read-back per batch when only the first is answered
+
+
+async def test_a_malformed_record_fails_with_halopsas_message_while_the_rest_lands(fake: FakeHalo,
+                                                                                  sink: HaloSink) -> None:
+    leads = sample_leads(1, 5)
+    ids = {op.key[2:]: str(r.sink_id) for op, r in zip(company_ops(leads), await sink.write(company_ops(leads)),
+                                                         strict=True)}
+    ops = person_ops(leads, ids)
+    bad = ops[2]
+    ops[2] = dataclasses.replace(bad, fields={**bad.fields, "email": "ada2@@acme"},
+                                 lead=dataclasses.replace(bad.lead, person=Person(first_name="Ada2", email="ada2@@acme")))
+    results = await sink.write(ops)
+    assert [r.ok for r in results] == [True, True, False, True, True]
+    assert results[2].error == "HaloPSA refused it: emailaddress: The emailaddress field is not a valid e-mail address."
+    assert not results[2].retryable
+    assert len(fake.records("users")) == 4 and fake.count("POST", "/api/users") == 2
+
+
+@pytest.mark.parametrize("fault", ["500", "hang", "lost"])
+async def test_5xx_and_timeouts_are_retried_without_creating_anything_twice(
+    fault: str, virtual_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    fake = FakeHalo(FakeSettings(post_answer="first"))
+    sink = HaloSink(halo_settings(await nursery.start(serve_fake, fake)))
+    fake.inject(fault, method="POST", route="/api/users")  # type: ignore[arg-type]
+    fake.inject("503", method="GET")  # the read-backs meet trouble too
+    ops, ids = await write_leads(sink, 3, 5)
+    assert_linked(fake, ops, ids)
+    assert not fake.faults  # every injected fault was met
+    # A lost answer is found by reading back, not by sending again; a refused or unanswered POST is sent again.
+    assert fake.count("POST", "/api/users") == (1 if fault == "lost" else 2)
+    await sink.aclose()
+
+
+async def test_an_update_is_retried_through_5xx(fake: FakeHalo, sink: HaloSink) -> None:
+    ops, ids = await write_leads(sink, 1, 1)
+    fake.inject("500", method="POST", route="/api/users", times=2)
+    update = WriteOp("u:1", "person", "update", {"title": "CEO"}, sink_id=ids[ops[0].key], parent_id=ops[0].parent_id,
+                     lead=ops[0].lead)
+    assert (await sink.write([update]))[0].sink_id == ids[ops[0].key]
+    assert fake.records("users")[0]["title"] == "CEO"
+
+
+async def test_after_a_crash_find_returns_what_was_written_cheaply(fake: FakeHalo, sink: HaloSink,
+                                                                   halo_url: str) -> None:
+    leads = sample_leads(40, 1)
+    ops = company_ops(leads)
+    await sink.write(ops[:25])  # the daemon died before it recorded these results
+    fake.add_client("Someone else's client")
+    restarted = HaloSink(halo_settings(halo_url))
+    before = len(fake.log)
+    found = await restarted.find(ops)
+    assert [f is not None for f in found] == [True] * 25 + [False] * 15
+    assert all(f.fields["name"] == op.fields["name"] for f, op in zip(found[:25], ops, strict=False) if f)
+    # One page of the newest clients explains the batch; only the 15 never written are searched for.
+    assert len(fake.log) - before <= 2 + 1 + 15
+    await restarted.aclose()
+
+
+async def test_custom_fields_resolved_at_start_and_sent_whole_on_update(fake: FakeHalo, halo_url: str) -> None:
+    apollo = fake.add_field("CFApolloId", usage=3)["id"]
+    tier = fake.add_field("CFTier", usage=3)["id"]  # set by people in HaloPSA, not by halosync
+    sink = HaloSink(halo_settings(halo_url, custom_fields={"user": {"CFApolloId": "{source_id}"}}))
+    ops, ids = await write_leads(sink, 1, 1)
+    user = fake.tables["users"].rows[int(ids[ops[0].key])]
+    assert user["customfields"] == [{"id": apollo, "name": "CFApolloId", "value": "person-0"}]
+    user["customfields"].append({"id": tier, "name": "CFTier", "value": "gold"})
+
+    update = WriteOp("u:1", "person", "update", {"title": "CEO"}, sink_id=ids[ops[0].key], parent_id=ops[0].parent_id,
+                     lead=ops[0].lead)
+    assert (await sink.write([update]))[0].ok
+    values = {v["name"]: v["value"] for v in fake.tables["users"].rows[int(ids[ops[0].key])]["customfields"]}
+    assert values == {"CFApolloId": "person-0", "CFTier": "gold"}  # the whole array, theirs kept
+    await sink.aclose()
+
+
+async def test_a_person_without_company_needs_a_default_site(sink: HaloSink, fake: FakeHalo) -> None:
+    lead = sample_leads(1, 1)[0]
+    op = WriteOp("p:x", "person", "create", lead.person.values(), lead=lead)
+    result = (await sink.write([op]))[0]
+    assert result.error is not None and "default_site_id" in result.error
+    assert fake.count("POST", "/api/users") == 0
+
+
+async def test_opportunities_link_to_client_and_user(fake: FakeHalo, halo_url: str) -> None:
+    sink = HaloSink(halo_settings(halo_url, create_opportunity=True, opportunity_tickettype_id=2))
+    ops, ids = await write_leads(sink, 1, 2)
+    opps = [WriteOp(f"o:{op.key}", "opportunity", "create", {}, parent_id=op.parent_id, person_id=ids[op.key],
+                    lead=op.lead) for op in ops]
+    results = await sink.write(opps)
+    assert all(r.ok for r in results)
+    stored = fake.records("opportunities")
+    assert [(o["user_id"], o["oppemailaddress"]) for o in stored] == [
+        (int(ids[op.key]), op.fields["email"]) for op in ops]
+    assert stored[0]["summary"] == "Ada0 Lovelace - Acme 00000 Ltd" and stored[0]["tickettype_id"] == 2
+    await sink.aclose()
