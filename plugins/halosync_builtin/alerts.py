@@ -1,1 +1,65 @@
-"""Placeholder until its issue lands: registers no hooks yet."""
+"""The built-in alert plugin (entry point ``alerts``): the ``log`` receiver, and the named receivers of
+``[plugins.alerts.receivers.NAME]``: webhook (JSON, Slack, Teams), email over SMTP, and HaloPSA tickets.
+
+Rules route to receivers by name (``[alerts] receivers``, ``[alerts.rules.NAME] receivers``). ``log`` is always
+there while this plugin is enabled; a receiver table named ``log`` replaces it (to change its level).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from halosync.alerts.log_alerter import LogAlerter
+from halosync.config.schema import Field, PluginConfigSpec
+from halosync.contracts import Alerter
+from halosync.errors import HalosyncError, PluginError
+from halosync.plugin import hookimpl
+from halosync.plugin.host import PluginHost
+from halosync_builtin.alert_email import EmailAlerter, SMTPSettings
+from halosync_builtin.alert_receivers import check_receivers, settings
+from halosync_builtin.alert_webhook import WebhookAlerter
+
+NAME = "alerts"
+
+SPEC = PluginConfigSpec(NAME, help="alert receivers: log, webhook (JSON/Slack/Teams), email (SMTP), HaloPSA tickets",
+                        fields={
+    "receivers": Field(dict, {}, "named receivers: [plugins.alerts.receivers.NAME] with type = \"webhook\", "
+                       "\"email\", \"halopsa\" or \"log\"", check=check_receivers),
+})
+
+
+@hookimpl
+def halosync_config_spec() -> PluginConfigSpec:
+    return SPEC
+
+
+@hookimpl
+def halosync_alerters(host: PluginHost) -> list[Alerter]:
+    table = host.settings(NAME)
+    if table is None:
+        return []
+    out: dict[str, Alerter] = {"log": LogAlerter()}
+    for name, receiver in table["receivers"].items():
+        try:
+            out[name] = build(name, settings(receiver), host)
+        except HalosyncError as exc:
+            raise PluginError(NAME, f"receiver {name!r}: {exc}") from exc
+    return list(out.values())
+
+
+def build(name: str, s: dict[str, Any], host: PluginHost) -> Alerter:
+    """One receiver from its checked table (defaults filled in, secrets resolved)."""
+    if s["type"] == "log":
+        return LogAlerter(name, s["level"])
+    if s["type"] == "webhook":
+        return WebhookAlerter(name, s["url"], preset=s["preset"], headers=s["headers"],
+                              timeout=float(host.config.get("alerts.delivery_timeout", 30.0)))
+    if s["type"] == "email":
+        return EmailAlerter(name, SMTPSettings(
+            host=s["host"], sender=s["from"], to=tuple(s["to"]), port=s["port"], security=s["security"],
+            username=s["username"], password=s["password"], subject_prefix=s["subject_prefix"],
+            ca_file=s["ca_file"], timeout=float(s["timeout"])))
+    # Imported here: the HaloPSA plugin is only needed by those who route alerts to HaloPSA tickets.
+    from halosync_builtin.alert_halopsa import HaloTicketAlerter
+
+    return HaloTicketAlerter.from_settings(name, s, host.settings("halopsa"))

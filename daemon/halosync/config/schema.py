@@ -129,6 +129,29 @@ CORE: dict[str, dict[str, Field]] = {
                           'per-field strategy when a sink value differs: {default = "fill_empty", "person.title" = '
                           '"source_wins"}; fill_empty | source_wins | sink_wins | newest_wins', check=_check_conflict),
     },
+    "alerts": {
+        "enabled": Field(bool, True, "evaluate alert rules and deliver notifications"),
+        "interval": Field(float, 15.0, "seconds between rule evaluations", minimum=1),
+        "receivers": Field(list, ["log"], "receivers a rule notifies unless it names its own (see [plugins.alerts])",
+                           items=str),
+        "group_by": Field(list, ["rule"], "alerts sharing these labels (rule, severity, provider, source...) go out "
+                          "in one notification", items=str),
+        "group_wait": Field(float, 30.0, "seconds a group waits for more alerts before it is sent", minimum=0),
+        "repeat_interval": Field(float, 14400.0, "seconds before a still-firing alert is notified again", minimum=60),
+        "resolve_after": Field(float, 120.0, "seconds a condition must stay clear before its alert resolves",
+                               minimum=0),
+        "hysteresis": Field(float, 10.0, "percent under a threshold a value must fall to count as clear",
+                            minimum=0, maximum=100),
+        "send_resolved": Field(bool, True, "also notify when an alert resolves"),
+        "delivery_timeout": Field(float, 30.0, "seconds one delivery to a receiver may take", minimum=0.1),
+        "delivery_attempts": Field(int, 5, "tries per notification before it is given up (and logged)", minimum=1),
+        "retry_base": Field(float, 5.0, "first delay between delivery tries, seconds (doubles, with jitter)",
+                            minimum=0),
+        "retry_cap": Field(float, 300.0, "longest delay between delivery tries, seconds", minimum=0),
+        "rules": Field(dict, {}, "per-rule settings, [alerts.rules.NAME]: threshold, warning, for, severity, "
+                       "receivers, enabled, clear_threshold, window, min_count, resolve_after",
+                       check=lambda value: _check_alert_rules(value)),
+    },
     "plugins": {
         "allow": Field(list, [], "if not empty, only these plugins are loaded", items=str),
         "block": Field(list, [], "plugins never loaded (their tables are ignored)", items=str),
@@ -149,3 +172,9 @@ def _log_file_option(option: str, value: Any) -> list[tuple[str, str]]:
     except (ValueError, TypeError) as exc:
         return [("", f"is not a valid log {option}: {exc}")]
     return []
+
+
+def _check_alert_rules(value: Any) -> list[tuple[str, str]]:
+    from halosync.alerts.rules import check_rules  # imported late: the rules module is not needed to load config
+
+    return check_rules(value)

@@ -1,0 +1,161 @@
+"""``AlertsComponent``: every ``alerts.interval`` seconds, sample the daemon's cached state, evaluate the rules,
+and hand what changed to the dispatcher; between evaluations, flush notification groups as their wait ends.
+
+Time: rule durations run on trio's clock (so tests use the autojump clock); the epoch times in alerts and silences
+come from ``AlertClock``, which is the wall clock at start advanced by trio's clock, so both agree.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import trio
+from loguru import logger
+
+from halosync.alerts import metrics as alert_metrics
+from halosync.alerts.control import register
+from halosync.alerts.dispatch import DeliverySettings, Dispatcher, health_key
+from halosync.alerts.evaluator import Evaluator
+from halosync.alerts.log_alerter import LogAlerter
+from halosync.alerts.readings import History, take_snapshot
+from halosync.alerts.rules import Rule, load_rules
+from halosync.alerts.silences import FILE_NAME, Silences
+from halosync.contracts import Alert, Alerter
+from halosync.daemon.app import PluginHealth
+from halosync.errors import PluginError
+
+if TYPE_CHECKING:
+    from halosync.config.loader import Config
+    from halosync.daemon.app import Daemon
+
+
+class AlertClock:
+    """Epoch seconds that advance with trio's clock."""
+
+    def __init__(self) -> None:
+        self.offset = time.time() - trio.current_time()
+
+    def now(self) -> float:
+        return self.offset + trio.current_time()
+
+
+def delivery_settings(config: Config) -> DeliverySettings:
+    a = config.section("alerts")
+    return DeliverySettings(
+        default_receivers=tuple(a["receivers"]), group_by=tuple(a["group_by"]), group_wait=a["group_wait"],
+        repeat_interval=a["repeat_interval"], send_resolved=a["send_resolved"], timeout=a["delivery_timeout"],
+        attempts=a["delivery_attempts"], retry_base=a["retry_base"], retry_cap=a["retry_cap"])
+
+
+def build_alerters(daemon: Daemon) -> dict[str, Alerter]:
+    """The receivers the alert plugins provide, plus the core ``log`` receiver when none of them is called so.
+    A plugin that fails to build its receivers is reported and left out; alerting goes on without it."""
+    found: list[Alerter] = []
+    try:
+        found = daemon.plugins.alerters(daemon.host)
+    except PluginError as exc:
+        logger.error("alerts: {}; its receivers are left out until it is fixed and the daemon reloaded", exc)
+        daemon.record_error(health_key(exc.plugin), str(exc), state="failed")
+    out: dict[str, Alerter] = {}
+    for alerter in found:
+        if alerter.name in out:
+            logger.warning("alerts: two receivers are named {!r}; the second is ignored", alerter.name)
+            continue
+        out[alerter.name] = alerter
+    out.setdefault("log", LogAlerter())
+    return out
+
+
+class AlertService:
+    """The rules, their state, the silences and the dispatcher of one running daemon."""
+
+    def __init__(self, daemon: Daemon, alerters: dict[str, Alerter]) -> None:
+        self.daemon = daemon
+        self.clock = AlertClock()
+        self.silences = Silences(daemon.config.state_dir / FILE_NAME)
+        self.evaluator = Evaluator([], hysteresis=0.0, resolve_after=0.0)
+        self.history = History(keep=0.0)
+        self.dispatcher = Dispatcher(alerters, self.silences, delivery_settings(daemon.config), daemon)
+        self.rules: list[Rule] = []
+        self.configure(daemon.config)
+        for name in alerters:
+            health = daemon.plugin_health.setdefault(health_key(name), _receiver_health())
+            health.detail["receiver"] = name
+
+    def configure(self, config: Config) -> None:
+        """Apply ``[alerts]`` (at start and on reload): rules, thresholds, routes, delivery settings. Running
+        alerts keep their timers; receivers themselves are built once at start."""
+        a = config.section("alerts")
+        self.interval = float(a["interval"])
+        self.rules = load_rules(a["rules"])
+        self.evaluator.set_rules(self.rules, hysteresis=a["hysteresis"], resolve_after=a["resolve_after"])
+        self.history.keep = max([r.window + r.baseline if r.kind == "duplicates_spike" else r.window
+                                 for r in self.rules] + [self.interval * 2])
+        self.dispatcher.settings = delivery_settings(config)
+        self.dispatcher.routes = {r.name: r.receivers for r in self.rules if r.receivers}
+
+    async def reload(self) -> None:
+        self.configure(self.daemon.config)
+
+    async def evaluate(self) -> list[Alert]:
+        """One evaluation: sample, evaluate, queue notifications, flush the groups that are due."""
+        now = self.clock.now()
+        for silence in self.silences.prune(now):
+            logger.info("alert silence {} ({}) expired", silence.id, _matchers(silence.matchers))
+        snapshot = await take_snapshot(self.daemon, now)
+        self.history.add(snapshot)
+        alert_metrics.set_readings(snapshot.memory_percent, snapshot.rate_windows)
+        changes = self.evaluator.evaluate(self.history, now)
+        for alert in changes:
+            silenced = " (silenced)" if self.silences.silencing(alert, now) else ""
+            if alert.state == "firing":
+                logger.warning("alert firing{}: {} [{}]", silenced, alert.summary, alert.severity)
+            else:
+                logger.info("alert resolved{}: {}", silenced, alert.summary)
+        firing = self.evaluator.firing()
+        alert_metrics.set_firing(firing)
+        self.dispatcher.update(changes, firing, now)
+        self.dispatcher.flush(now)
+        return changes
+
+    async def run(self) -> None:
+        next_evaluation = trio.current_time()
+        while True:
+            if trio.current_time() >= next_evaluation:
+                await self.evaluate()
+                next_evaluation = trio.current_time() + self.interval
+            else:
+                self.dispatcher.flush(self.clock.now())
+            flush_at = self.dispatcher.next_flush_at() - self.clock.offset
+            await trio.sleep_until(min(next_evaluation, flush_at))
+
+
+def _receiver_health() -> PluginHealth:
+    # A receiver is usable until a delivery says otherwise; /health shows "connected" until then.
+    return PluginHealth("alert", state="connected")
+
+
+def _matchers(matchers: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in matchers.items())
+
+
+class AlertsComponent:
+    name = "alerts"
+
+    def __init__(self) -> None:
+        self.service: AlertService | None = None
+
+    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+        if not daemon.config.get("alerts.enabled", True):
+            logger.info("alerts are switched off ([alerts] enabled = false)")
+            task_status.started()
+            return
+        service = self.service = AlertService(daemon, build_alerters(daemon))
+        daemon.reload_hooks.append(service.reload)
+        register(daemon, service)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(service.dispatcher.run)
+            task_status.started()
+            logger.info("alerts: {} rule(s), receivers {}", len(service.rules), ", ".join(service.dispatcher.alerters))
+            await service.run()

@@ -1,0 +1,99 @@
+"""The ``halopsa`` receiver: a HaloPSA ticket per notification group, where an MSP's engineers already look.
+
+Firing alerts that have no ticket yet open one (``POST /api/Tickets``) of ``tickettype_id``, logged against
+``ticket_client_id`` (usually the MSP's own customer record). Repeats and severity changes of an alert that already
+has a ticket add a note to it rather than a new ticket, and a resolution adds a closing note (``POST /api/Actions``)
+so the ticket's history tells the whole story. The map from alert to ticket lives in memory: after a restart a
+still-firing alert opens a fresh ticket.
+
+It talks to HaloPSA through the HaloPSA plugin's client (token flow, rolling-window budget, retries, breaker),
+with the receiver's own credentials or, by default, those of ``[plugins.halopsa]``. A create whose answer is lost
+may be retried by the dispatcher: a rare duplicate ticket is the price of never losing an alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from halosync.alerts import render
+from halosync.alerts.evaluator import fingerprint
+from halosync.contracts import Alert
+from halosync.errors import ProviderError
+from halosync_halopsa.client import HaloClient
+from halosync_halopsa.settings import HaloSettings
+
+SUMMARY_LIMIT = 250  # HaloPSA's ticket summary column is short
+
+
+class HaloTicketAlerter:
+    def __init__(self, name: str, client: HaloClient, *, tickettype_id: int, ticket_client_id: int = 0,
+                 priority_id: int = 0) -> None:
+        self.name = name
+        self.client = client
+        self.tickettype_id = tickettype_id
+        self.ticket_client_id = ticket_client_id
+        self.priority_id = priority_id
+        self.tickets: dict[str, int] = {}  # alert fingerprint → the ticket opened for it
+
+    @classmethod
+    def from_settings(cls, name: str, receiver: dict[str, Any], halopsa: dict[str, Any] | None) -> HaloTicketAlerter:
+        own = {k: receiver[k] for k in ("base_url", "tenant", "auth_url", "client_id", "client_secret", "scope",
+                                        "timeout") if receiver.get(k)}
+        if "base_url" in own:
+            table = own
+        elif halopsa is not None:
+            table = {**halopsa, **{k: v for k, v in own.items() if k in ("timeout",)}}
+        else:
+            raise ProviderError(name, "a halopsa receiver needs base_url, client_id and client_secret, or an "
+                                      "enabled [plugins.halopsa] whose credentials it can share")
+        missing = [k for k in ("client_id", "client_secret") if not table.get(k)]
+        if missing:
+            raise ProviderError(name, f"a halopsa receiver with its own base_url needs {' and '.join(missing)}")
+        client = HaloClient(HaloSettings.from_table({**table, "max_retries": 2}))
+        return cls(name, client, tickettype_id=receiver["tickettype_id"],
+                   ticket_client_id=receiver["ticket_client_id"], priority_id=receiver["priority_id"])
+
+    async def send(self, alerts: Sequence[Alert]) -> None:
+        firing = [a for a in render.ordered(alerts) if a.state == "firing"]
+        new = [a for a in firing if _key(a) not in self.tickets]
+        if new:
+            ticket_id = await self._open(new)
+            for alert in new:
+                self.tickets[_key(alert)] = ticket_id
+        notes: dict[int, list[Alert]] = {}
+        for alert in render.ordered(alerts):
+            known = self.tickets.get(_key(alert))
+            if known is not None and alert not in new:
+                notes.setdefault(known, []).append(alert)
+        for ticket_id, group in notes.items():
+            await self._note(ticket_id, group)
+            for alert in group:
+                if alert.state == "resolved":
+                    self.tickets.pop(_key(alert), None)
+
+    async def _open(self, alerts: Sequence[Alert]) -> int:
+        ticket: dict[str, Any] = {"summary": render.title(alerts)[:SUMMARY_LIMIT], "details": render.text(alerts),
+                                  "tickettype_id": self.tickettype_id}
+        if self.ticket_client_id:
+            ticket["client_id"] = self.ticket_client_id
+        if self.priority_id:
+            ticket["priority_id"] = self.priority_id
+        answer = await self.client.post("/api/Tickets", [ticket], creates=True)
+        created = answer[0] if isinstance(answer, list) and answer else answer
+        if not isinstance(created, dict) or not isinstance(created.get("id"), int):
+            raise ProviderError(self.name, f"HaloPSA created a ticket but answered no id ({str(answer)[:100]!r})")
+        return int(created["id"])
+
+    async def _note(self, ticket_id: int, alerts: Sequence[Alert]) -> None:
+        resolved = all(a.state == "resolved" for a in alerts)
+        action = {"ticket_id": ticket_id, "note": render.text(alerts),
+                  "outcome": "Alert resolved" if resolved else "Alert still firing"}
+        await self.client.post("/api/Actions", [action], creates=True)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _key(alert: Alert) -> str:
+    return fingerprint(alert.rule, dict(alert.labels))
