@@ -33,12 +33,14 @@ from prometheus_client import (
     Histogram,
     Info,
     ProcessCollector,
+    disable_created_metrics,
     generate_latest,
 )
 
 from halosync import __version__
 from halosync.contracts import RateWindow
 
+disable_created_metrics()  # the *_created series double every counter's size and no dashboard reads them
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(namespace="halosync", registry=REGISTRY)
 

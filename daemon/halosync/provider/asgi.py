@@ -32,6 +32,7 @@ async def serve(
     shutdown: trio.Event | None = None,
     graceful_timeout: float = 5.0,
     max_body: int = 16 * 1024 * 1024,
+    read_timeout: float | None = None,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``app`` until cancelled or until ``shutdown`` is set; report ``http://host:port`` when bound."""
@@ -42,6 +43,7 @@ async def serve(
     config.graceful_timeout = graceful_timeout
     config.keep_alive_timeout = 30
     config.wsgi_max_body_size = max_body
+    config.read_timeout = read_timeout  # a client that stops sending mid-request is dropped after this
     trigger = shutdown.wait if shutdown is not None else None
     binds: list[str] = await _start(app, config, trigger, task_status)
     del binds

@@ -1,0 +1,97 @@
+"""The HTTP listener component: hypercorn serving ``ListenerApp`` inside the daemon's nursery.
+
+    HTTPComponent.run
+      ├── InboxWriter       group-commits webhook deliveries (must outlive the server: in-flight requests need it)
+      ├── InboxWorker       turns stored deliveries into work for the engine
+      ├── database pings    keep the health document's database check fresh
+      └── hypercorn         bound before ``task_status.started(url)``, so READY=1 waits for the bind
+
+On SIGTERM (``daemon.stopping``) hypercorn stops accepting, lets requests in flight finish (at most
+http.request_timeout, within daemon.shutdown_grace), then the writer, worker and pings stop. ``drain`` lets the
+daemon wait for that before it cancels its components. ``http.listen = ""`` leaves this component out entirely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import trio
+from loguru import logger
+
+from halosync.errors import ConfigError, ConfigProblem, HalosyncError
+from halosync.http.app import ListenerApp
+from halosync.http.health import cache_for, keep_database_pinged
+from halosync.http.webhooks import WebhookRoutes
+from halosync.provider.asgi import serve
+from halosync.webhooks.inbox import InboxWriter
+from halosync.webhooks.registry import Verifiers
+from halosync.webhooks.worker import InboxWorker
+
+if TYPE_CHECKING:
+    from halosync.daemon.app import Daemon
+
+
+class HTTPComponent:
+    name = "http"
+
+    def __init__(self) -> None:
+        self.url: str | None = None  # http://host:port once bound (the real port when listen asks for :0)
+        self.served = trio.Event()
+        self.worker: InboxWorker | None = None
+
+    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+        config = daemon.config
+        listen = str(config.get("http.listen"))
+        host, port = parse_listen(listen, str(config.path or "<defaults>"))
+        request_timeout = float(config.get("http.request_timeout"))
+        verifiers = Verifiers(daemon)
+        verifiers.load()
+        daemon.reload_hooks.append(verifiers.reload)
+        writer = InboxWriter(daemon.store)
+        worker = self.worker = InboxWorker(daemon, verifiers, on_counts=_publish_counts(daemon))
+        routes = WebhookRoutes(verifiers, writer, worker, max_body=int(config.get("http.max_body_bytes")))
+        app = ListenerApp(daemon, routes, request_timeout=request_timeout)
+        grace = min(request_timeout + 1.0, float(config.get("daemon.shutdown_grace")))
+        async with trio.open_nursery() as nursery:
+            await nursery.start(writer.run)
+            nursery.start_soon(worker.run)
+            nursery.start_soon(keep_database_pinged, daemon)
+
+            async def listener(*, task_status: trio.TaskStatus[str]) -> None:
+                try:
+                    await serve(app, host, port, shutdown=daemon.stopping, graceful_timeout=grace,
+                                read_timeout=request_timeout, task_status=task_status)
+                finally:
+                    self.served.set()
+                nursery.cancel_scope.cancel()  # requests drained: the writer, worker and pings can stop
+
+            try:
+                self.url = await nursery.start(listener)
+            except OSError as exc:
+                raise HalosyncError(f"http.listen {listen!r}: cannot listen: {exc.strerror or exc}; free the port, "
+                                    'choose another, or set http.listen = "" to turn the listener off') from exc
+            logger.info("HTTP listener on {} (health, metrics, webhooks: {})", self.url,
+                        ", ".join(verifiers.names()) or "none enabled")
+            task_status.started(self.url)
+
+    async def drain(self, daemon: Daemon) -> None:
+        """Wait until the requests in flight at SIGTERM have been answered."""
+        await self.served.wait()
+
+
+def parse_listen(listen: str, file: str = "<config>") -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``:port`` (every interface) as (host, port)."""
+    host, sep, port_text = listen.rpartition(":")
+    host = host.strip("[]") if host else "0.0.0.0"
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigError([ConfigProblem(file, 0, "http.listen",
+                                         f'{listen!r} is not host:port (e.g. "127.0.0.1:8787")')])
+    return host, int(port_text)
+
+
+def _publish_counts(daemon: Daemon) -> Callable[[dict[str, Any]], None]:
+    def publish(counts: dict[str, Any]) -> None:
+        cache_for(daemon).webhook_inbox = counts
+
+    return publish

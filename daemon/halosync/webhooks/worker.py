@@ -1,0 +1,159 @@
+"""The inbox worker: turns stored deliveries into work for the engine, in the background.
+
+    pending rows ──parse (the plugin's WebhookParser)──► leads     ──engine.stage(source, leads, rejected)
+                                                      └► records   ──engine.apply_mirror_records(sink, records)
+    then, in one transaction: rows marked processed, or failed + a dead letter with the reason
+
+Deliveries are grouped per source (per sink) so a burst of N webhooks costs a few staging transactions, not N;
+when a group fails, its rows are retried one by one so that one bad delivery does not take the others down.
+Staging is not an outbound write, so it runs while the engine is paused. When the store is unavailable, rows stay
+pending and the worker tries again later; nothing is dead-lettered for an outage. Delivery is at least once
+(a crash between staging and the mark stages again; staging is idempotent per source record).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import trio
+from loguru import logger
+
+from halosync import metrics
+from halosync.contracts import WebhookContent, WebhookRequest
+from halosync.errors import HalosyncError, LeadError, StoreError
+from halosync.webhooks import inbox
+from halosync.webhooks.registry import Verifiers
+
+if TYPE_CHECKING:
+    from halosync.daemon.api import EngineAPI
+    from halosync.daemon.app import Daemon
+
+
+@dataclass
+class _Parsed:
+    row: inbox.StoredDelivery
+    content: WebhookContent
+
+
+class InboxWorker:
+    def __init__(self, daemon: Daemon, verifiers: Verifiers, *, batch: int = 200, poll_interval: float = 5.0,
+                 on_counts: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.daemon = daemon
+        self.on_counts = on_counts  # told the inbox figures after each pass (the health document shows them)
+        self.verifiers = verifiers
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self.counts: dict[str, Any] = {"pending": 0, "failed": 0, "oldest_pending_age_seconds": 0}
+        self._wake = trio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        store = self.daemon.store
+        while not self.daemon.stopping.is_set():
+            self._wake = trio.Event()
+            engine = self.daemon.engine
+            try:
+                rows = await store.run(inbox.pending, self.batch) if engine is not None else []
+                if rows and engine is not None:
+                    await self.process(engine, rows)
+                    continue  # there may be more
+                self.counts = await store.run(inbox.counts)
+                metrics.WEBHOOK_INBOX_PENDING.set(self.counts["pending"])
+                if self.on_counts is not None:
+                    self.on_counts(self.counts)
+            except StoreError as exc:
+                logger.warning("webhook inbox: store unavailable, retrying in {:g} s: {}", self.poll_interval, exc)
+            # The poll also picks up deliveries another daemon stored in a shared PostgreSQL database.
+            with trio.move_on_after(self.poll_interval):
+                await self._wake.wait()
+
+    async def process(self, engine: EngineAPI, rows: list[inbox.StoredDelivery]) -> None:
+        failed: dict[int, str] = {}
+        parsed: list[_Parsed] = []
+        for row in rows:
+            try:
+                parsed.append(_Parsed(row, self._parse(row)))
+            except LeadError as exc:
+                failed[row.id] = str(exc)
+        by_source: dict[str, list[_Parsed]] = defaultdict(list)
+        by_sink: dict[str, list[_Parsed]] = defaultdict(list)
+        for p in parsed:
+            if p.content.source is not None and (p.content.leads or p.content.rejected):
+                by_source[p.content.source].append(p)
+            if p.content.sink is not None and p.content.records:
+                by_sink[p.content.sink].append(p)
+        for source, group in by_source.items():
+            await _in_groups(group, failed, _stage_into(engine, source))
+        for sink, group in by_sink.items():
+            await _in_groups(group, failed, _mirror_into(engine, sink))
+        done = [row.id for row in rows if row.id not in failed]
+        await self.daemon.store.transaction(inbox.finish, done, failed)
+        for row in rows:
+            metrics.record_webhook(row.plugin, "failed" if row.id in failed else "processed")
+        for inbox_id, reason in failed.items():
+            logger.warning("webhook delivery {} failed and is a dead letter: {}", inbox_id, reason)
+        if done:
+            engine.wake()
+
+    def _parse(self, row: inbox.StoredDelivery) -> WebhookContent:
+        parser = self.verifiers.parser(row.plugin)
+        if parser is None:
+            known = self.verifiers.get(row.plugin) is not None
+            raise LeadError(f"plugin {row.plugin!r} " + ("cannot parse its deliveries (no parse method)" if known
+                            else "is not enabled any more; enable it and retry the dead letter"))
+        request = WebhookRequest(row.plugin, row.headers, {}, row.body.encode(), row.received_at)
+        try:
+            return parser.parse(request)
+        except LeadError:
+            raise
+        except Exception as exc:  # a plugin bug must not stop the inbox; the dead letter and the log say what
+            logger.opt(exception=True).error("webhook parser of {} failed", row.plugin)
+            raise LeadError(f"plugin {row.plugin!r} failed to parse the delivery: {type(exc).__name__}: {exc}") \
+                from exc
+
+
+Apply = Callable[[list[_Parsed]], Awaitable[Any]]
+
+
+def _stage_into(engine: EngineAPI, source: str) -> Apply:
+    async def stage(group: list[_Parsed]) -> None:
+        leads = [lead for p in group for lead in p.content.leads]
+        await engine.stage(source, leads, [r for p in group for r in p.content.rejected])
+
+    return stage
+
+
+def _mirror_into(engine: EngineAPI, sink: str) -> Apply:
+    async def mirror(group: list[_Parsed]) -> None:
+        await engine.apply_mirror_records(sink, [r for p in group for r in p.content.records])
+
+    return mirror
+
+
+async def _in_groups(group: list[_Parsed], failed: dict[int, str], apply: Apply) -> None:
+    """Apply a whole group; when that fails, each delivery alone, so only the bad ones fail."""
+    if await _attempt(group, failed, apply) or len(group) == 1:
+        return
+    for p in group:
+        await _attempt([p], failed, apply)
+
+
+async def _attempt(group: list[_Parsed], failed: dict[int, str],
+                   apply: Apply) -> bool:
+    try:
+        await apply(group)
+    except StoreError:
+        raise  # an outage, not a bad delivery: the rows stay pending
+    except Exception as exc:  # anything else is about these deliveries: they fail, the inbox carries on
+        if not isinstance(exc, HalosyncError):
+            logger.opt(exception=True).error("the engine failed on {} webhook deliveries", len(group))
+        if len(group) == 1:
+            failed[group[0].row.id] = str(exc) or type(exc).__name__
+        return False
+    return True
