@@ -31,7 +31,8 @@ def lock_path(state_dir: Path) -> Path:
 
 def _open(state_dir: Path) -> int:
     state_dir.mkdir(parents=True, exist_ok=True)
-    return os.open(lock_path(state_dir), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    # Read-only is enough for flock, and 0644 lets the daemon's user open a lock file that root created.
+    return os.open(lock_path(state_dir), os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
 
 def _try_lock(fd: int, operation: int) -> bool:

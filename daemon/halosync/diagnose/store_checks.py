@@ -8,6 +8,7 @@ redirect a store that is open in the same process.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,18 @@ def schema_check(db: pw.Database, *, name: str = "database.migrations") -> Check
     return CheckResult(name, "pass", f"schema version {applied} is current")
 
 
+def _read_only(path: Path) -> pw.SqliteDatabase:
+    """A connection that cannot change the file (no WAL switch, no journal left behind)."""
+    return pw.SqliteDatabase(f"file:{path}?mode=ro", uri=True)
+
+
 def sqlite_integrity(path: Path, *, name: str = "store.sqlite_integrity") -> CheckResult:
-    """``PRAGMA integrity_check`` on the SQLite file at ``path``."""
-    db = pw.SqliteDatabase(str(path), pragmas={"query_only": 1})
+    """``PRAGMA integrity_check`` on the SQLite file at ``path``, read-only."""
+    db = _read_only(path)
     execute: Any = db.execute_sql  # untyped in peewee
     try:
         rows = [str(r[0]) for r in execute("PRAGMA integrity_check").fetchall()]
-    except pw.PeeweeException as exc:
+    except (pw.PeeweeException, sqlite3.Error) as exc:  # fetching reports damage unwrapped by peewee
         return CheckResult(name, "fail", f"{path}: cannot be read as SQLite: {exc}",
                            "the file is damaged or not a halosync store; use another backup")
     finally:
@@ -62,6 +68,22 @@ def sqlite_integrity(path: Path, *, name: str = "store.sqlite_integrity") -> Che
     shown = "; ".join(rows[:3]) + (f" (+{len(rows) - 3} more)" if len(rows) > 3 else "")
     return CheckResult(name, "fail", f"PRAGMA integrity_check: {shown}",
                        "the database file is damaged: restore an older backup")
+
+
+def sqlite_backup_checks(path: Path) -> list[CheckResult]:
+    """What a SQLite backup must pass before it replaces a store: readable, intact, a schema this halosync knows."""
+    results = [sqlite_integrity(path, name="backup.sqlite_integrity")]
+    if results[0].status == "fail":
+        return results
+    db = _read_only(path)
+    try:
+        results.append(schema_check(db, name="backup.schema"))
+    except (pw.PeeweeException, sqlite3.Error) as exc:
+        results.append(CheckResult("backup.schema", "fail", f"cannot read the schema: {exc}",
+                                   "the file is not a halosync store"))
+    finally:
+        db.close()
+    return results
 
 
 def inspect_checks(url: str) -> list[CheckResult]:
