@@ -1,0 +1,76 @@
+"""``halosyncctl``: the client of a running daemon, over its Unix control socket.
+
+Each command lives in ``halosync.cli.ctl_commands.<name>`` with ``register(subparsers)``; every module there is
+picked up (in the order of ``ORDER``, then the others by name), so a plugin area adds a command by adding a module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from halosync import __version__
+from halosync.cli import ctl_commands
+from halosync.cli.common import EX_CONFIG, EX_USAGE
+from halosync.cli.ctl_commands import COMMON, Session
+from halosync.control.protocol import ControlFailure
+from halosync.errors import ConfigError, HalosyncError
+
+ORDER = ("status", "health", "integrity", "sync", "pause", "resume", "concurrency", "queue", "dlq", "rate_limits",
+         "trace", "plugins", "custom_fields", "reload")
+
+
+def command_modules() -> list[str]:
+    found = {m.name for m in pkgutil.iter_modules(ctl_commands.__path__) if not m.name.startswith("_")}
+    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="halosyncctl", parents=[COMMON],
+        description="Control a running halosync daemon over its Unix control socket. Socket: --socket > the "
+        "config's daemon.control_socket > $HALOSYNC_SOCKET > /run/halosync/control.sock.",
+        epilog="exit codes: 0 ok, 1 problems found, 2 usage, 69 daemon unreachable, 77 permission denied, "
+        "78 configuration invalid",
+    )
+    parser.add_argument("--version", action="version", version=f"halosyncctl {__version__}")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--socket", metavar="PATH", help="the daemon's control socket")
+    where.add_argument("--config", metavar="PATH", help="read daemon.control_socket from this configuration file")
+    parser.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
+                        help="how long to wait for an answer (default 30; sync --wait/--follow wait as long as "
+                        "the sync runs)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in command_modules():
+        importlib.import_module(f"halosync.cli.ctl_commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EX_USAGE
+    try:
+        code: int = handler(Session.from_args(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"halosyncctl: {problem}", file=sys.stderr)
+        return EX_CONFIG
+    except ControlFailure as exc:
+        print(f"halosyncctl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except HalosyncError as exc:
+        print(f"halosyncctl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""``halosyncctl status``: state, version, uptime, plugins, queue, counters, last sync per source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from halosync.cli.ctl_commands import Session, add_command, age, answer, pairs, table, when
+
+
+def register(sub: Any) -> None:
+    p = add_command(sub, "status", "state, version, uptime, per-plugin state, queue, counters, last sync per source")
+    p.set_defaults(handler=handle)
+
+
+def render(session: Session, status: dict[str, Any]) -> None:
+    out = session.console
+    queue, totals = status.get("queue", {}), status.get("totals", {})
+    out.print(pairs(None, {"state": status.get("state"), "version": status.get("version"),
+                           "uptime": age(status.get("uptime_seconds")), "pid": status.get("pid"),
+                           "store": status.get("store"), "config": status.get("config")}))
+    out.print()
+    out.print(pairs("queue", {"pending": queue.get("pending"), "in flight": queue.get("in_flight"),
+                              "dead letters": queue.get("dead"), "oldest": age(queue.get("oldest_age_seconds")),
+                              "per minute": queue.get("rate_per_minute")}))
+    out.print()
+    out.print(table("totals", list(totals), [list(totals.values())]))
+    out.print()
+    plugins = status.get("plugins", {})
+    out.print(table("plugins", ["name", "kind", "state", "last success", "last error"],
+                    [[n, p.get("kind"), p.get("state"), when(p.get("last_success_at")), p.get("last_error")]
+                     for n, p in sorted(plugins.items())]))
+    sources = status.get("sources", {})
+    if sources:
+        out.print()
+        out.print(table("sources", ["source", "last sync", "last success", "cursor age", "running", "last error"],
+                        [[n, when(s.get("last_sync_at")), when(s.get("last_success_at")),
+                          age(s.get("cursor_age_seconds")), s.get("running"), s.get("last_error")]
+                         for n, s in sorted(sources.items())]))
+
+
+def handle(session: Session) -> int:
+    return answer(session, "status", {}, render)
