@@ -1,0 +1,159 @@
+"""Apollo's fixed-window quotas: the source never exhausts a window, waits for resets, honours Retry-After, and
+reports every window. Fake and source share trio's virtual clock (autojump), so minutes pass instantly."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import trio
+
+from halosync import metrics
+from halosync.provider.asgi import serve
+from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec, Limits
+from halosync_apollo.settings import ApolloSettings
+from halosync_apollo.source import ApolloSource
+from tests.apollo.conftest import EPOCH, KEY, pull_all
+
+
+def virtual_epoch() -> float:
+    return EPOCH + trio.current_time()
+
+
+async def start(nursery: trio.Nursery, fake: FakeApollo, **settings: object) -> ApolloSource:
+    url: str = await nursery.start(serve, fake)
+    options = {"api_key": KEY, "base_url": url, "timeout": 10.0, **settings}
+    return ApolloSource(ApolloSettings(**options), clock=virtual_epoch)  # type: ignore[arg-type]
+
+
+async def test_a_minute_quota_of_20_is_never_exceeded_and_the_pull_still_finishes(
+        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+    fake = FakeApollo([KEY], clock=virtual_epoch, default_limits=UNLIMITED,
+                      limits={"contacts/search": Limits(minute=20, hour=None, day=None)})
+    fake.generate(GeneratorSpec(count=4_500, seed=2))
+    source = await start(nursery, fake)
+    started = trio.current_time()
+
+    pulled = await pull_all(source)
+
+    assert len(set(pulled.ids)) == 4_500
+    searches = fake.requests("contacts/search")
+    assert [r.status for r in searches if r.status != 200] == []  # not one 429
+    per_minute = Counter(int(r.at // 60) for r in searches)
+    assert max(per_minute.values()) <= 20
+    # 45 requests cannot fit in fewer than three minute windows: the pull waited for two resets.
+    assert len(searches) >= 45 and len(per_minute) >= 3 and trio.current_time() - started > 60
+    await source.aclose()
+
+
+async def test_retry_after_is_honoured_when_another_client_used_the_window(
+        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+    fake = FakeApollo([KEY], clock=virtual_epoch, retry_after=True,
+                      limits={"contacts/search": Limits(minute=10, hour=None, day=None)})
+    fake.generate(GeneratorSpec(count=50, seed=2))
+    for _ in range(10):  # someone else spent this minute's budget with the same key
+        fake.quota.take("contacts/search")
+    source = await start(nursery, fake)
+
+    pulled = await pull_all(source)
+
+    assert len(pulled.ids) == 50
+    refused, accepted = fake.requests("contacts/search")[0], fake.requests("contacts/search")[1]
+    assert refused.status == 429 and accepted.status == 200
+    assert accepted.at - refused.at >= 1 and int(accepted.at // 60) == int(refused.at // 60) + 1
+    await source.aclose()
+
+
+async def test_a_429_without_retry_after_or_headers_backs_off_and_retries(
+        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+    fake = FakeApollo([KEY], clock=virtual_epoch, default_limits=UNLIMITED)
+    fake.generate(GeneratorSpec(count=20, seed=2))
+    fake.fail_next(2, 429, {"message": "The maximum number of api calls allowed for api/v1/contacts/search is 200 "
+                                       "times per minute."}, endpoint="contacts/search")
+    source = await start(nursery, fake)
+
+    pulled = await pull_all(source)
+
+    assert len(pulled.ids) == 20
+    assert [r.status for r in fake.requests("contacts/search")] == [429, 429, 200]
+    await source.aclose()
+
+
+async def test_a_window_empty_for_longer_than_max_quota_wait_ends_the_pull_with_a_rate_limit_error(
+        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+    from halosync.errors import RateLimited
+
+    fake = FakeApollo([KEY], clock=virtual_epoch, retry_after=True,
+                      limits={"contacts/search": Limits(minute=None, hour=None, day=5)})
+    fake.generate(GeneratorSpec(count=50, seed=2))
+    for _ in range(5):
+        fake.quota.take("contacts/search")
+    source = await start(nursery, fake, max_quota_wait=600.0)
+
+    with pytest.raises(RateLimited, match="retry|quota|maximum") as caught:
+        await pull_all(source)
+    assert caught.value.retry_after is not None and caught.value.retry_after > 600
+    await source.aclose()
+
+
+@pytest.mark.parametrize("spelling", ["daily", "24-hour", "both"])
+async def test_rate_limits_reports_every_window_in_either_daily_spelling(
+        spelling: str, nursery: trio.Nursery) -> None:
+    fake = FakeApollo([KEY], daily_spelling=spelling)  # type: ignore[arg-type]
+    fake.generate(GeneratorSpec(count=250, seed=2))
+    url: str = await nursery.start(serve, fake)
+    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=url))
+    before = metrics.REGISTRY.get_sample_value(
+        "halosync_provider_requests_total", {"provider": "apollo", "endpoint": "contacts/search", "status_class": "2xx"})
+
+    await pull_all(source)
+
+    windows = {w.window: w for w in source.rate_limits()}
+    assert set(windows) == {"minute", "hour", "day"}
+    assert (windows["minute"].limit, windows["hour"].limit, windows["day"].limit) == (200, 600, 6000)
+    assert windows["day"].used == 3 and windows["day"].remaining == 5997
+    assert all(w.endpoint == "contacts/search" and w.provider == "apollo" for w in windows.values())
+    assert windows["minute"].reset_at is not None and windows["minute"].reset_at % 60 == 0
+    after = metrics.REGISTRY.get_sample_value(
+        "halosync_provider_requests_total", {"provider": "apollo", "endpoint": "contacts/search", "status_class": "2xx"})
+    assert (after or 0) - (before or 0) == 3
+    assert metrics.REGISTRY.get_sample_value("halosync_rate_limit_remaining",
+                                             {"provider": "apollo", "window": "day"}) == 5997
+    await source.aclose()
+
+
+def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
+    from halosync.provider.quota import HeaderQuota
+
+    from halosync_apollo.client import APOLLO_WINDOWS
+
+    quota = HeaderQuota("apollo", "contacts/search", APOLLO_WINDOWS)
+    minute = lambda used: {"x-rate-limit-minute": "20", "x-minute-usage": str(used),  # noqa: E731
+                           "x-minute-requests-left": str(20 - used), "x-24-hour-usage": ""}
+    quota.observe(minute(5), now=6_000.0)
+    quota.observe(minute(15), now=6_010.0)  # 1 request a second, 5 left
+
+    (window,) = quota.windows(now=6_010.0)
+    assert (window.limit, window.used, window.remaining, window.reset_at) == (20, 15, 5, 6_060.0)
+    assert window.exhausted_at == pytest.approx(6_015.0)
+    assert quota.delay(now=6_010.0) == 0
+    quota.observe(minute(19), now=6_012.0)  # one left: the margin keeps it for other users of the key
+    assert quota.delay(now=6_012.0) == pytest.approx(48.0)
+    assert quota.delay(now=6_060.0) == 0  # the next minute starts empty
+
+
+def test_headers_that_are_empty_or_garbled_are_ignored() -> None:
+    from halosync.provider.quota import HeaderQuota, parse_retry_after
+
+    from halosync_apollo.client import APOLLO_WINDOWS
+
+    quota = HeaderQuota("apollo", "contacts/search", APOLLO_WINDOWS)
+    quota.observe({"x-rate-limit-minute": "", "x-minute-usage": "n/a", "x-rate-limit-24-hour": "6,000",
+                   "x-24-hour-usage": "12"}, now=100.0)
+    windows = {w.window: w for w in quota.windows(now=100.0)}
+    assert set(windows) == {"day"} and windows["day"].remaining == 5988
+    assert parse_retry_after("15733", 0) == 15733 and parse_retry_after("", 0) is None
+    assert parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 40.0) == 60.0
+
+
