@@ -45,7 +45,7 @@ async def test_a_free_plan_is_permission_denied_with_the_plan_advice(nursery: tr
     fake = FakeApollo({KEY: KeyGrant(paid_plan=False)})
     source = ApolloSource(ApolloSettings(api_key=KEY, base_url=await nursery.start(serve, fake)))
 
-    with pytest.raises(PermissionDenied, match="only available to Apollo users on paid plans.*upgrade the plan"):
+    with pytest.raises(PermissionDenied, match=r"only available to Apollo users on paid plans\..*upgrade the plan"):
         await pull_all(source)
     await source.aclose()
 
@@ -97,7 +97,7 @@ async def test_an_unreachable_host_is_a_transient_error(autojump_clock: trio.tes
         port = probe.getsockname()[1]
     source = ApolloSource(ApolloSettings(api_key=KEY, base_url=f"http://127.0.0.1:{port}", max_attempts=2))
 
-    with pytest.raises(TransientProviderError, match="cannot reach 127.0.0.1"):
+    with pytest.raises(TransientProviderError, match=r"cannot reach 127\.0\.0\.1"):
         await pull_all(source)
     await source.aclose()
 

@@ -4,13 +4,15 @@ reports every window. Fake and source share trio's virtual clock (autojump), so 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 import trio
 
 from halosync import metrics
+from halosync.errors import RateLimited
 from halosync.provider.asgi import serve
+from halosync.provider.quota import HeaderQuota, parse_retry_after
+from halosync_apollo.client import APOLLO_WINDOWS
 from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec, Limits
 from halosync_apollo.settings import ApolloSettings
 from halosync_apollo.source import ApolloSource
@@ -82,8 +84,6 @@ async def test_a_429_without_retry_after_or_headers_backs_off_and_retries(
 
 async def test_a_window_empty_for_longer_than_max_quota_wait_ends_the_pull_with_a_rate_limit_error(
         autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
-    from halosync.errors import RateLimited
-
     fake = FakeApollo([KEY], clock=virtual_epoch, retry_after=True,
                       limits={"contacts/search": Limits(minute=None, hour=None, day=5)})
     fake.generate(GeneratorSpec(count=50, seed=2))
@@ -91,7 +91,7 @@ async def test_a_window_empty_for_longer_than_max_quota_wait_ends_the_pull_with_
         fake.quota.take("contacts/search")
     source = await start(nursery, fake, max_quota_wait=600.0)
 
-    with pytest.raises(RateLimited, match="retry|quota|maximum") as caught:
+    with pytest.raises(RateLimited, match=r"retry|quota|maximum") as caught:
         await pull_all(source)
     assert caught.value.retry_after is not None and caught.value.retry_after > 600
     await source.aclose()
@@ -104,8 +104,8 @@ async def test_rate_limits_reports_every_window_in_either_daily_spelling(
     fake.generate(GeneratorSpec(count=250, seed=2))
     url: str = await nursery.start(serve, fake)
     source = ApolloSource(ApolloSettings(api_key=KEY, base_url=url))
-    before = metrics.REGISTRY.get_sample_value(
-        "halosync_provider_requests_total", {"provider": "apollo", "endpoint": "contacts/search", "status_class": "2xx"})
+    ok_requests = {"provider": "apollo", "endpoint": "contacts/search", "status_class": "2xx"}
+    before = metrics.REGISTRY.get_sample_value("halosync_provider_requests_total", ok_requests)
 
     await pull_all(source)
 
@@ -115,8 +115,7 @@ async def test_rate_limits_reports_every_window_in_either_daily_spelling(
     assert windows["day"].used == 3 and windows["day"].remaining == 5997
     assert all(w.endpoint == "contacts/search" and w.provider == "apollo" for w in windows.values())
     assert windows["minute"].reset_at is not None and windows["minute"].reset_at % 60 == 0
-    after = metrics.REGISTRY.get_sample_value(
-        "halosync_provider_requests_total", {"provider": "apollo", "endpoint": "contacts/search", "status_class": "2xx"})
+    after = metrics.REGISTRY.get_sample_value("halosync_provider_requests_total", ok_requests)
     assert (after or 0) - (before or 0) == 3
     assert metrics.REGISTRY.get_sample_value("halosync_rate_limit_remaining",
                                              {"provider": "apollo", "window": "day"}) == 5997
@@ -124,10 +123,6 @@ async def test_rate_limits_reports_every_window_in_either_daily_spelling(
 
 
 def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
-    from halosync.provider.quota import HeaderQuota
-
-    from halosync_apollo.client import APOLLO_WINDOWS
-
     quota = HeaderQuota("apollo", "contacts/search", APOLLO_WINDOWS)
     minute = lambda used: {"x-rate-limit-minute": "20", "x-minute-usage": str(used),  # noqa: E731
                            "x-minute-requests-left": str(20 - used), "x-24-hour-usage": ""}
@@ -144,10 +139,6 @@ def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
 
 
 def test_headers_that_are_empty_or_garbled_are_ignored() -> None:
-    from halosync.provider.quota import HeaderQuota, parse_retry_after
-
-    from halosync_apollo.client import APOLLO_WINDOWS
-
     quota = HeaderQuota("apollo", "contacts/search", APOLLO_WINDOWS)
     quota.observe({"x-rate-limit-minute": "", "x-minute-usage": "n/a", "x-rate-limit-24-hour": "6,000",
                    "x-24-hour-usage": "12"}, now=100.0)
