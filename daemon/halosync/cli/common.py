@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from halosync import secrets
 from halosync.config import loader
 from halosync.config.loader import Config
 from halosync.errors import ConfigError, HalosyncError
@@ -56,7 +57,7 @@ def allow_block(path: Path | None) -> tuple[list[str], list[str]]:
 
 
 def fail(message: str, code: int) -> int:
-    print(f"halosync: {message}", file=sys.stderr)
+    print(f"halosync: {secrets.redact(message)}", file=sys.stderr)
     return code
 
 

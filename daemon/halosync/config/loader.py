@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -150,14 +150,17 @@ def load(
     validator = _Validator(shown, key_lines(text), specs, env, frozenset(unavailable_plugins))
     _apply_env(raw, env, validator)
     data = validator.validate(raw)
-    if validator.problems:
-        raise ConfigError(validator.problems)
     _register_url_password(data["database"]["url"])
+    if validator.problems:
+        # Masked only now: a message may quote a value that holds a secret resolved later in the file.
+        raise ConfigError([replace(p, message=secrets.redact(p.message)) for p in validator.problems])
     return Config(path, data, validator.origins, validator.secret_keys, specs)
 
 
-def _register_url_password(url: str) -> None:
+def _register_url_password(url: Any) -> None:
     """A password inside database.url is a secret too: mask it in logs, messages and `config show`."""
+    if not isinstance(url, str):  # a wrong type is already a problem of its own
+        return
     try:
         password = urlsplit(url).password
     except ValueError:  # a malformed URL is the store's to report, with its own message
@@ -217,7 +220,7 @@ class _Validator:
                 break
         else:
             line = line_of(self.lines, path)
-        self.problems.append(ConfigProblem(self.shown, line, ".".join(path), secrets.redact(message)))
+        self.problems.append(ConfigProblem(self.shown, line, ".".join(path), message))
 
     def validate(self, raw: dict[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -245,9 +248,13 @@ class _Validator:
             if not isinstance(value, dict):
                 self.problem(path, f"must be a table ([plugins.{name}]), not {_type_name(value)}")
                 continue
-            if name in block or (allow and name not in allow) or name in self.unavailable:
+            if name in block or name in self.unavailable:
                 # Not loaded, so nothing can judge its table; it is kept, switched off.
                 self._switched_off(path, out)
+                continue
+            if allow and name not in allow:
+                hint = _did_you_mean(name, [n for n in (*allow, *self.specs) if n != name])
+                self.problem(path, f"plugin {name!r} is not in plugins.allow{hint}; add it there or remove the table")
                 continue
             spec = self.specs.get(name)
             if spec is None:
@@ -305,7 +312,8 @@ class _Validator:
                 if not _is_instance(item, items):
                     self.problem(path, f"item {index + 1} must be {_type_names(items)}, not {_type_name(item)}")
         if spec.choices is not None and value not in spec.choices:
-            self.problem(path, f"must be one of {', '.join(map(str, spec.choices))}, not{shown or ' that'}")
+            choice = "that" if spec.secret else repr(value)
+            self.problem(path, f"must be one of {', '.join(map(str, spec.choices))}, not {choice}")
         if isinstance(value, int | float) and not isinstance(value, bool):
             if spec.minimum is not None and value < spec.minimum:
                 self.problem(path, f"must be at least {spec.minimum:g}, not {value!r}")

@@ -131,18 +131,18 @@ class PluginManager:
         """Every plugin's configuration table. A plugin failing here cannot be configured: a load error."""
         out: list[PluginConfigSpec] = []
         for impl in self._impls("halosync_config_spec"):
+            name = impl.plugin_name
             try:
                 result = self._call(impl, "halosync_config_spec")
             except PluginError as exc:
-                raise PluginLoadError(impl.plugin_name, str(exc).removeprefix(f"plugin {impl.plugin_name!r}: ")) from exc
+                raise PluginLoadError(name, str(exc).removeprefix(f"plugin {name!r}: ")) from exc
             if result is None:
                 continue
             if not isinstance(result, PluginConfigSpec):
-                raise PluginLoadError(impl.plugin_name, f"halosync_config_spec returned {result!r}, "
-                                      "not a PluginConfigSpec")
-            if result.name != impl.plugin_name:
-                raise PluginLoadError(impl.plugin_name, f"halosync_config_spec declares [plugins.{result.name}], but the "
-                                  f"plugin is registered as {impl.plugin_name!r}; name the spec after the entry point")
+                raise PluginLoadError(name, f"halosync_config_spec returned {result!r}, not a PluginConfigSpec")
+            if result.name != name:
+                raise PluginLoadError(name, f"halosync_config_spec declares [plugins.{result.name}], but the plugin "
+                                      f"is registered as {name!r}; name the spec after the entry point")
             out.append(result)
         return out
 
