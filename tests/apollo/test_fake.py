@@ -128,19 +128,24 @@ async def test_admin_routes_change_contacts_inject_faults_and_report(api: httpx.
 
 
 async def test_the_fake_runs_standalone_and_prints_its_url() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "halosync_apollo.fake", "--port", "0", "--contacts", "40",
-                                "--seed", "3", "--unthrottled"], stdout=subprocess.PIPE, text=True)
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "halosync_apollo.fake", "--port", "0", "--contacts", "40", "--seed", "3",
+         "--unthrottled"], stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None
-        url = await trio.to_thread.run_sync(process.stdout.readline)
+        printed = b""
+        with trio.fail_after(30):
+            while not printed.endswith(b"\n"):
+                printed += await process.stdout.receive_some()
+        url = printed.decode().strip()
         assert url.startswith("http://127.0.0.1:")
-        async with httpx.AsyncClient(base_url=url.strip(), timeout=10) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             answer = await client.post("/api/v1/contacts/search", headers={"x-api-key": "test-key"},
                                        json={"per_page": 100})
             truth = (await client.get("/__admin/truth")).json()
         assert answer.json()["pagination"]["total_entries"] == 40 and len(truth) == 40
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        await process.wait()
         if process.stdout is not None:
-            process.stdout.close()
+            await process.stdout.aclose()
