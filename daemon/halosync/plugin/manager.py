@@ -99,7 +99,7 @@ class PluginManager:
         try:
             self._pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            raise PluginLoadError(name, f"cannot be registered: {exc}") from exc
+            raise PluginLoadError(name, f"cannot be registered: {_one_line(exc)}") from exc
         self._dists[name] = dist
 
     def check(self) -> None:
@@ -108,7 +108,7 @@ class PluginManager:
             self._pm.check_pending()
         except pluggy.PluginValidationError as exc:
             name = self._pm.get_name(exc.plugin) or "?"
-            raise PluginLoadError(name, f"{exc}; `halosync plugins` and docs/plugins.md list the hooks") from exc
+            raise PluginLoadError(name, f"{_one_line(exc)}; docs/plugins.md lists the hooks") from exc
 
     def names(self) -> list[str]:
         return sorted(name for name, _ in self._pm.list_name_plugin())
@@ -201,6 +201,11 @@ class PluginManager:
                 self._call(impl, hook_name, event=event)
             except PluginError:  # a notification must never break the pipeline; the log says who failed
                 logger.opt(exception=True).warning("plugin {} failed in {}", impl.plugin_name, hook_name)
+
+
+def _one_line(exc: Exception) -> str:
+    """pluggy's messages span lines; ours are one line a user can act on."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _flatten(result: Iterable[Any] | None) -> list[Any]:
