@@ -26,7 +26,7 @@ import platform
 from collections.abc import Iterable, Mapping
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -207,7 +207,7 @@ def set_database_pool(in_use: int, maximum: int, waiting: int) -> None:
 
 def render() -> tuple[bytes, str]:
     """The registry in Prometheus text format, and its content type."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_PLAIN_0_0_4  # the text format every Prometheus reads
 
 
 def _number(value: object) -> float:

@@ -67,7 +67,9 @@ def cache_for(daemon: Daemon) -> HealthCache:
 
 
 async def ping_database(daemon: Daemon) -> None:
-    """One database round trip; the result is what the document shows until the next ping."""
+    """One database round trip; the result is what the document shows until the next ping. On SQLite it takes
+    the write lock for a moment, so a database locked by another process (longer than database.timeout) or on
+    a read-only file system shows as disconnected."""
     cache = cache_for(daemon)
     started = time.perf_counter()
     with trio.move_on_after(PROBE_TIMEOUT) as scope:
@@ -85,7 +87,12 @@ async def ping_database(daemon: Daemon) -> None:
 
 
 def _select_one(store: Any) -> None:
-    store.db.execute_sql("SELECT 1").fetchone()
+    if store.sqlite:
+        # SELECT 1 never touches the file; taking the write lock shows whether the daemon can actually commit.
+        store.db.execute_sql("BEGIN IMMEDIATE")
+        store.db.execute_sql("ROLLBACK")
+    else:
+        store.db.execute_sql("SELECT 1").fetchone()
 
 
 async def keep_database_pinged(daemon: Daemon) -> None:
