@@ -40,7 +40,8 @@ from prometheus_client import (
 from halosync import __version__
 from halosync.contracts import RateWindow
 
-disable_created_metrics()  # the *_created series double every counter's size and no dashboard reads them
+# The *_created series double every counter's size and no dashboard reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(namespace="halosync", registry=REGISTRY)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,8 @@ async def serve(
     config.graceful_timeout = graceful_timeout
     config.keep_alive_timeout = 30
     config.wsgi_max_body_size = max_body
-    config.read_timeout = read_timeout  # a client that stops sending mid-request is dropped after this
+    # A client that stops sending mid-request is dropped after this (hypercorn takes whole seconds).
+    config.read_timeout = None if read_timeout is None else max(1, math.ceil(read_timeout))
     trigger = shutdown.wait if shutdown is not None else None
     binds: list[str] = await _start(app, config, trigger, task_status)
     del binds
