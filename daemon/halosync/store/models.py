@@ -12,6 +12,7 @@
     mirror_record   the local index of the sink's existing records (matching never calls the sink per lead)
     mirror_state    where each mirror refresh resumes
     kv              small daemon state that must survive restarts (paused, ...)
+    total           running totals (seen, created, ...) kept in the transactions that change them
 
 Times are UNIX epoch seconds (float), JSON columns are text.
 """
@@ -50,6 +51,11 @@ class SourceCursor(BaseModel):
 
 
 class StagedLead(BaseModel):
+    """One source record, latest revision. ``state``: pending (staged, not matched yet), processed (decided and
+    planned), review (ambiguous match, waits for a person), dead (malformed; see dead_letter). ``person_id`` and
+    ``company_id`` are the local identities the matcher resolved it to, ``rule`` the rule that decided."""
+
+    id = pw.AutoField()
     source = pw.CharField()
     source_id = pw.CharField()
     payload = JSONField()
@@ -58,12 +64,16 @@ class StagedLead(BaseModel):
     state = pw.CharField(default="pending", index=True)  # pending | processed | review | dead
     staged_at = pw.FloatField(default=time.time)
     processed_at = pw.FloatField(null=True)
+    person_id = pw.IntegerField(null=True, index=True)
+    company_id = pw.IntegerField(null=True, index=True)
+    rule = pw.CharField(null=True)
 
     class Meta:
         indexes = ((("source", "source_id"), True),)
 
 
 class Company(BaseModel):
+    id = pw.AutoField()
     name = pw.TextField(null=True)
     domain_key = pw.CharField(null=True, index=True)
     name_key = pw.CharField(null=True, index=True)
@@ -72,6 +82,7 @@ class Company(BaseModel):
 
 
 class Person(BaseModel):
+    id = pw.AutoField()
     company = pw.ForeignKeyField(Company, null=True, backref="people", on_delete="SET NULL")
     email_key = pw.CharField(null=True, index=True)
     linkedin_key = pw.CharField(null=True, index=True)
@@ -81,6 +92,7 @@ class Person(BaseModel):
 
 
 class SinkRef(BaseModel):
+    id = pw.AutoField()
     sink = pw.CharField()
     kind = pw.CharField()  # company | person | opportunity
     entity_id = pw.IntegerField()
@@ -92,6 +104,7 @@ class SinkRef(BaseModel):
 
 
 class Link(BaseModel):
+    id = pw.AutoField()
     source = pw.CharField()
     source_id = pw.CharField()
     sink = pw.CharField()
@@ -106,6 +119,15 @@ class Link(BaseModel):
 
 
 class Outbox(BaseModel):
+    """One intended sink write. States: pending -> in_flight -> done | dead (| cancelled).
+
+    ``payload``: {"fields": {...canonical names...}, "sink_id": str|None (updates), "staged_id": int (the staged
+    lead behind the write), "diff": {field: [old, new]} (updates)}. A person create waits until its company
+    (``parent_entity_id``) has a sink_ref for the same sink. ``reconcile`` is set when an earlier attempt may have
+    reached the sink (a crash while in flight, a timeout): the next attempt first asks ``sink.find`` whether the
+    record exists. To retry a dead row: state="pending", attempts=0, next_attempt_at=0, reconcile=True."""
+
+    id = pw.AutoField()
     key = pw.CharField(unique=True)  # idempotency key
     sink = pw.CharField()
     kind = pw.CharField()
@@ -120,14 +142,28 @@ class Outbox(BaseModel):
     claimed_at = pw.FloatField(null=True)
     source = pw.CharField(null=True)
     source_id = pw.CharField(null=True)
+    parent_entity_id = pw.IntegerField(null=True)
+    reconcile = pw.BooleanField(default=False)
     created_at = pw.FloatField(default=time.time)
     updated_at = pw.FloatField(default=time.time)
 
     class Meta:
-        indexes = ((("state", "sink", "kind", "next_attempt_at"), False),)
+        indexes = ((("state", "sink", "kind", "next_attempt_at"), False), (("entity_id", "kind"), False))
 
 
 class DeadLetter(BaseModel):
+    """Something that could not be processed, with the reason. ``stage`` and how to retry it:
+
+    intake   a source record that could not become a lead (Rejected); payload: the raw record. Not retryable
+             from here (fix it at the source; the next pull brings it again).
+    match    a staged lead that could not be matched (no identifying key, bad data); payload: {"staged_id"}.
+             Retry: staged_lead[staged_id].state = "pending", then engine.wake().
+    write    an outbox row that failed for good (sink rejection, attempts exhausted, its company failed);
+             ``outbox_id`` set, payload: {"kind", "action", "fields"}. Retry: the outbox row back to pending (see
+             Outbox), then engine.wake().
+    """
+
+    id = pw.AutoField()
     stage = pw.CharField()  # intake | match | write | webhook
     source = pw.CharField(null=True)
     source_id = pw.CharField(null=True)
@@ -140,6 +176,7 @@ class DeadLetter(BaseModel):
 
 
 class WebhookInbox(BaseModel):
+    id = pw.AutoField()
     plugin = pw.CharField()
     delivery_id = pw.CharField()
     headers = JSONField(default=dict)
@@ -154,6 +191,21 @@ class WebhookInbox(BaseModel):
 
 
 class LineageEvent(BaseModel):
+    """What happened to one source record, in order (``halosyncctl trace``). Stages and their ``detail``:
+
+    staged     {"revision": int, "content_hash": str, "via": "pull"|"push"}
+    unchanged  {"content_hash": str}  (pulled again with the same content; not re-processed)
+    matched    {"person": {"entity_id", "outcome": "new"|"existing"|"mirror"|"review", "rule", "inputs",
+               "candidates"}, "company": {...the same...}}
+    review     {"reason": str, "candidates": [...]}  (ambiguous: nothing is written until a person decides)
+    planned    {"sink", "kind", "action": "create"|"update"|"merge"|"none", "outbox_id"|None, "diff"|"fields"}
+    write      {"sink", "kind", "action", "outbox_id", "attempt", "outcome": "ok"|"retry"|"rejected"|"found",
+               "sink_id"|None, "error"|None}
+    linked     {"sink", "kind", "sink_id", "merged": bool}
+    dead       {"stage", "reason"}
+    """
+
+    id = pw.AutoField()
     source = pw.CharField()
     source_id = pw.CharField()
     at = pw.FloatField(default=time.time)
@@ -165,6 +217,7 @@ class LineageEvent(BaseModel):
 
 
 class MirrorRecord(BaseModel):
+    id = pw.AutoField()
     sink = pw.CharField()
     kind = pw.CharField()
     sink_id = pw.CharField()
@@ -197,6 +250,14 @@ class MirrorState(BaseModel):
         primary_key = pw.CompositeKey("sink", "kind")
 
 
+class Total(BaseModel):
+    """Running totals since the store was created (``status.totals``), updated in the transaction that changes
+    them: seen, created, updated, merged, skipped, review, failed."""
+
+    name = pw.CharField(primary_key=True)
+    value = pw.BigIntegerField(default=0)
+
+
 class KV(BaseModel):
     key = pw.CharField(primary_key=True)
     value = JSONField(null=True)
@@ -205,5 +266,5 @@ class KV(BaseModel):
 
 MODELS: tuple[type[BaseModel], ...] = (
     SourceCursor, StagedLead, Company, Person, SinkRef, Link, Outbox, DeadLetter, WebhookInbox,
-    LineageEvent, MirrorRecord, MirrorState, KV,
+    LineageEvent, MirrorRecord, MirrorState, KV, Total,
 )
