@@ -124,7 +124,8 @@ CORE: dict[str, dict[str, Field]] = {
                               check=_check_rules(PERSON_MATCH_RULES)),
         "company_rules": Field(list, list(COMPANY_MATCH_RULES), "company matching rules, in order",
                                check=_check_rules(COMPANY_MATCH_RULES)),
-        "strip_plus_tags": Field(bool, True, "treat a+tag@example.com as a@example.com on every domain (always on gmail)"),
+        "strip_plus_tags": Field(bool, True,
+                                 "treat a+tag@example.com as a@example.com on every domain (always on gmail)"),
         "conflict": Field(dict, {"default": "fill_empty"},
                           'per-field strategy when a sink value differs: {default = "fill_empty", "person.title" = '
                           '"source_wins"}; fill_empty | source_wins | sink_wins | newest_wins', check=_check_conflict),

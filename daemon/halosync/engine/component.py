@@ -1,0 +1,31 @@
+"""The engine as a daemon component: started first, so front ends find ``daemon.engine`` ready."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from halosync.engine.engine import Engine
+
+if TYPE_CHECKING:
+    from halosync.daemon.app import Daemon
+
+
+class EngineComponent:
+    name = "engine"
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+
+    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+        engine = self.engine = Engine(daemon)
+        await engine.prepare()
+        daemon.engine = engine
+        async with trio.open_nursery() as nursery:
+            engine.start(nursery)
+            task_status.started()
+
+    async def drain(self, daemon: Daemon) -> None:
+        if self.engine is not None:
+            await self.engine.drain()

@@ -1,0 +1,347 @@
+"""The sync engine: what runs between the sources and the sinks, and what front ends ask of it (``EngineAPI``).
+
+    Engine.start(nursery)
+      ├── mirror refresher    sink.start(), then page list_records into the mirror; again every sync.mirror_refresh
+      ├── planner             pending staged leads -> matches, identities, outbox rows, links (after the mirror)
+      ├── sink workers        per sink, sync.concurrency of them: outbox -> sink.write -> results
+      └── schedulers          per source, a pull every sync.interval  (or, with `run --once`, one cycle)
+
+The store is the queue; ``wakeup`` only tells idle tasks to look again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import trio
+from loguru import logger
+
+from halosync import metrics
+from halosync.contracts import EntityKind, Rejected, SinkRecord, Source
+from halosync.engine import mirror, outbox, pull
+from halosync.engine.ledger import Ledger, read_totals
+from halosync.engine.matching import Matcher
+from halosync.engine.planner import PlanSettings, process_pending
+from halosync.engine.settings import EngineSettings
+from halosync.engine.staging import KEEP_CURSOR, stage_page
+from halosync.engine.workers import SinkWorkers, Wakeup
+from halosync.errors import HalosyncError, ProviderError
+from halosync.model import Lead
+from halosync.store.models import KV
+
+if TYPE_CHECKING:
+    from halosync.daemon.app import Daemon
+
+PLANNER_POLL = 2.0
+KINDS: tuple[EntityKind, ...] = ("company", "person")
+
+
+class Engine:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.store = daemon.store
+        self.settings = EngineSettings.from_config(daemon.config)
+        self.concurrency = self.settings.concurrency
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.wakeup = Wakeup()
+        self.mirror_ready = trio.Event()
+        self.draining = False
+        self._stopped = trio.Event()  # set when draining begins
+        self.failed_this_run = 0
+        self._paused = False
+        self._matchers: list[Matcher] = []
+        self._sources: dict[str, pull.SourceState] = {}
+        self._workers: dict[str, SinkWorkers] = {}
+        self._nursery: trio.Nursery | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Before anything runs: in-flight rows of a daemon that died go back to be reconciled, and the paused
+        flag survives restarts."""
+        stale_before = None if self.store.sqlite else time.time() - 3 * self.settings.request_timeout - 60
+        released = await self.store.transaction(outbox.release_stale, stale_before)
+        if released:
+            logger.info("{} write(s) were in flight when the daemon stopped; they are checked against the sink "
+                        "before being written again", released)
+        row = await self.store.run(lambda: KV.get_or_none(KV.key == "paused"))
+        self._paused = bool(row and row.value)
+        self._matchers = self._load_matchers()
+
+    def _load_matchers(self) -> list[Matcher]:
+        found: list[Matcher] = list(self.daemon.plugins.matchers(self.daemon.host))
+        if not found:  # no matcher plugin loaded: the built-in rules still apply
+            from halosync_builtin.match_rules import RuleMatcher
+
+            match = self.daemon.config.section("match")
+            found = [RuleMatcher(match.get("person_rules") or RuleMatcher().person_rules,
+                                 match.get("company_rules") or RuleMatcher().company_rules)]
+        return found
+
+    def plan_settings(self) -> PlanSettings:
+        sinks = {name: tuple(sink.kinds) for name, sink in self.daemon.sinks.items()}
+        return PlanSettings(sinks, self._matchers, self.settings.policy, self.settings.strip_plus_tags)
+
+    def start(self, nursery: trio.Nursery) -> None:
+        self._nursery = nursery
+        nursery.start_soon(self._mirror_loop)
+        nursery.start_soon(self._planner_loop)
+        for name in self.daemon.sinks:
+            self._start_workers(name)
+        if self.daemon.once:
+            nursery.start_soon(self._one_cycle)
+        else:
+            for source in self.daemon.sources.values():
+                nursery.start_soon(self._schedule, source.name)
+        self.daemon.reload_hooks.append(self.reload)
+
+    def _start_workers(self, sink: str) -> None:
+        assert self._nursery is not None
+        workers = self._workers.setdefault(sink, SinkWorkers(self, sink))
+        workers.resize(self._nursery, self.concurrency)
+
+    async def reload(self) -> None:
+        self.settings = EngineSettings.from_config(self.daemon.config)
+        self._matchers = self._load_matchers()
+        self.set_concurrency(self.settings.concurrency)
+        if self._nursery is not None and not self.daemon.once:
+            for name in self.daemon.sources:
+                if name not in self._sources:
+                    self._nursery.start_soon(self._schedule, name)
+
+    async def drain(self) -> None:
+        """Stop intake (pulls, planning, claiming); let writes in flight finish and settle."""
+        self.draining = True
+        self._stopped.set()
+        self.wakeup.wake()
+        for workers in self._workers.values():
+            if workers.running:
+                await workers.idle.wait()
+
+    def after_commit(self, ledger: Ledger) -> None:
+        """Once a unit of work is committed: metrics, and the plugins' notifications."""
+        ledger.publish_metrics()
+        self.failed_this_run += ledger.dead
+        for kind, event in ledger.events:
+            if kind == "failed":
+                self.daemon.plugins.lead_failed(event)
+            else:
+                self.daemon.plugins.lead_synced(event)
+
+    # --- the loops -----------------------------------------------------------------------------------
+
+    async def _mirror_loop(self) -> None:
+        while not self.draining:
+            ok = await self._refresh_mirrors()
+            if ok:
+                self.mirror_ready.set()
+                self.wakeup.wake()
+            await trio.sleep(self.settings.mirror_refresh if ok else min(30.0, self.settings.retry.base * 2 + 1))
+
+    async def _refresh_mirrors(self) -> bool:
+        ok = True
+        for name, sink in list(self.daemon.sinks.items()):
+            try:
+                await sink.start()
+                for kind in KINDS:
+                    if kind not in sink.kinds:
+                        continue
+                    since = await self.store.run(mirror.watermark, name, kind)
+                    mark = since
+                    async for page in sink.list_records(kind, since=since):
+                        await self.store.transaction(mirror.upsert, name, page.records)
+                        mark = page.watermark or mark
+                        self.daemon.beat()
+                    await self.store.transaction(mirror.save_watermark, name, kind, mark)
+                self.daemon.record_success(name)
+            except ProviderError as exc:
+                ok = False
+                self.daemon.record_error(name, str(exc))
+                logger.error("{}: refreshing the mirror failed (matching waits for it): {}", name, exc)
+        return ok
+
+    async def _planner_loop(self) -> None:
+        while not self.draining:
+            self.daemon.beat()
+            event = self.wakeup.event
+            if not self.mirror_ready.is_set():
+                await self.wakeup.wait(event, PLANNER_POLL)
+                continue
+            taken = await self.plan_once()
+            if taken:
+                self.wakeup.wake()
+                continue
+            await self.wakeup.wait(event, PLANNER_POLL)
+
+    async def plan_once(self) -> int:
+        ledger, settings = Ledger(), self.plan_settings()
+
+        def unit() -> int:
+            taken = process_pending(settings, self.settings.plan_batch, ledger, lock=not self.store.sqlite)
+            ledger.flush()
+            return taken
+
+        taken = await self.store.transaction(unit)
+        self.after_commit(ledger)
+        return taken
+
+    async def _schedule(self, name: str) -> None:
+        state = self._sources.setdefault(name, pull.SourceState())
+        while not self.draining:
+            if not self._paused:
+                await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
+            with trio.move_on_after(self.settings.interval):
+                await self._stopped.wait()
+            del state
+
+    async def _one_cycle(self) -> None:
+        """`run --once`: every source to its end, then the outbox drained (waiting on retries and rate limits)."""
+        for name in list(self.daemon.sources):
+            await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
+        while not self.draining:
+            event = self.wakeup.event
+            left = await self.store.run(outbox.unfinished)
+            if left == 0 or self.settings.dry_run:
+                break
+            await self.wakeup.wait(event, 1.0)
+        self.daemon.request_stop(0 if self.failed_this_run == 0 else 1)
+
+    async def _run_pull(self, name: str, *, full: bool, dry_run: bool, emit: pull.Emit) -> dict[str, Any]:
+        source = self.daemon.sources.get(name)
+        if source is None:
+            raise HalosyncError(f"no source named {name!r}; enabled sources: {', '.join(self.daemon.sources)}")
+        state = self._sources.setdefault(name, pull.SourceState())
+        async with state.lock:
+            state.running, state.last_sync_at = True, time.time()
+            started, summary = time.perf_counter(), {"source": name, "ok": True}
+            try:
+                cursor = None if full else (await self.store.run(pull.read_cursor, name))[0]
+                if dry_run:
+                    await self.mirror_ready.wait()
+                    summary.update(plan=await pull.dry_run(self, source, cursor, full=full, emit=emit))
+                else:
+                    totals = await pull.pull_source(self, source, cursor, full=full, emit=emit)
+                    summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)
+                state.last_success_at, state.last_error = time.time(), None
+                self.daemon.record_success(name)
+            except ProviderError as exc:
+                state.last_error = str(exc)
+                summary.update(ok=False, error=str(exc))
+                self.daemon.record_error(name, str(exc))
+                logger.error("{}: pull failed: {}", name, exc)
+            finally:
+                state.running = False
+            metrics.observe_sync_run(name, time.perf_counter() - started, bool(summary["ok"]))
+            if not dry_run:
+                await self.store.transaction(pull.record_outcome, name, bool(summary["ok"]), state.last_error)
+            return summary
+
+    # --- EngineAPI: reading --------------------------------------------------------------------------
+
+    async def totals(self) -> dict[str, int]:
+        return await self.store.run(read_totals)
+
+    async def queue(self) -> dict[str, Any]:
+        figures = await self.store.run(outbox.queue_figures)
+        metrics.set_queue(figures)
+        return figures
+
+    async def sources_status(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        now = time.time()
+        for name in self.daemon.sources:
+            state = self._sources.get(name) or pull.SourceState()
+            _, moved_at = await self.store.run(pull.read_cursor, name)
+            out[name] = {"last_sync_at": state.last_sync_at, "last_success_at": state.last_success_at,
+                         "last_error": state.last_error, "running": state.running,
+                         "cursor_age_seconds": round(now - moved_at, 3) if moved_at else None}
+        return out
+
+    # --- EngineAPI: control --------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._set_paused(True)
+
+    def resume(self) -> None:
+        self._set_paused(False)
+        self.wakeup.wake()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def _set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        self.daemon.state = "paused" if paused else "running"
+        metrics.PAUSED.set(1 if paused else 0)
+        if self._nursery is not None:
+            self._nursery.start_soon(self.store.transaction, _save_paused, paused)
+
+    def set_concurrency(self, workers: int) -> None:
+        if workers < 1:
+            raise HalosyncError(f"concurrency must be at least 1, not {workers}")
+        self.concurrency = workers
+        for name in self.daemon.sinks:
+            self._start_workers(name)
+        self.wakeup.wake()
+
+    async def sync(self, source: str | None = None, *, full: bool = False,
+                   dry_run: bool = False) -> AsyncIterator[dict[str, Any]]:
+        names = [source] if source else list(self.daemon.sources)
+        for name in names:
+            if name not in self.daemon.sources:
+                raise HalosyncError(f"no source named {name!r}; enabled sources: "
+                                    f"{', '.join(self.daemon.sources) or 'none'}")
+        send, receive = trio.open_memory_channel[dict[str, Any]](float("inf"))
+        assert self._nursery is not None, "the engine is not running"
+
+        async def run() -> None:
+            async with send:
+                summaries = []
+                for name in names:
+                    summaries.append(await self._run_pull(name, full=full, dry_run=dry_run, emit=send.send_nowait))
+                send.send_nowait({"type": "done", "dry_run": dry_run, "sources": summaries,
+                                  "totals": await self.totals()})
+
+        self._nursery.start_soon(run)
+        async with receive:
+            async for event in receive:
+                yield event
+
+    def wake(self) -> None:
+        self.wakeup.wake()
+
+    # --- EngineAPI: intake ---------------------------------------------------------------------------
+
+    async def stage(self, source: str, leads: Sequence[Lead], rejected: Sequence[Rejected] = ()) -> int:
+        ledger = Ledger()
+
+        def unit() -> int:
+            result = stage_page(source, leads, rejected, KEEP_CURSOR, ledger, via="push")
+            ledger.flush()
+            return result.staged
+
+        staged = await self.store.transaction(unit)
+        self.after_commit(ledger)
+        self.wakeup.wake()
+        return staged
+
+    async def apply_mirror_records(self, sink: str, records: Sequence[SinkRecord]) -> None:
+        await self.store.transaction(mirror.upsert, sink, list(records))
+
+
+def _save_paused(paused: bool) -> None:
+    KV.insert(key="paused", value=paused, updated_at=time.time()).on_conflict(
+        conflict_target=[KV.key], update={KV.value: paused, KV.updated_at: time.time()}).execute()
+
+
+def _ignore(event: dict[str, Any]) -> None:
+    pass
+
+
+__all__ = ["Engine", "Source"]

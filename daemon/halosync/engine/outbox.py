@@ -1,0 +1,213 @@
+"""The outbox: one row per intended sink write; the store is the queue.
+
+Workers ``claim`` a batch of rows that share a sink, kind and action (companies before people: a person create is
+claimable only once its company has a sink record), write them, and ``settle`` the results in one transaction: the
+row's state, the sink_ref and links of a create, the mirror's copy of what was written, lineage and totals. A row
+whose write may have reached the sink (a crash in flight, a timeout) is marked ``reconcile`` so its next attempt
+first asks the sink whether the record exists. On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED so
+several daemons can share one queue.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import peewee as pw
+
+from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
+from halosync.engine import mirror
+from halosync.engine.index import chunks, tuples
+from halosync.engine.ledger import Ledger
+from halosync.model import Lead
+from halosync.plugin.host import LeadEvent
+from halosync.provider.backoff import exponential
+from halosync.store.models import DeadLetter, Link, Outbox, SinkRef, StagedLead
+
+Action = Literal["create", "update"]
+GROUPS = (("company", "create"), ("company", "update"), ("person", "create"), ("person", "update"))
+LOCK_ID = 7142001  # the planner's advisory lock: settling a create and planning a duplicate never interleave
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 8
+    base: float = 5.0
+    cap: float = 900.0
+
+    def delay(self, attempts: int) -> float:
+        ceiling = exponential(max(0, attempts - 1), base=self.base, cap=self.cap)
+        return ceiling * random.uniform(0.5, 1.0)
+
+
+@dataclass
+class Batch:
+    sink: str
+    kind: str
+    action: str
+    rows: list[Outbox]
+    ops: list[WriteOp] = field(default_factory=list)
+
+    @property
+    def reconcile_ops(self) -> list[WriteOp]:
+        keys = {r.key for r in self.rows if r.reconcile and r.action == "create"}
+        return [op for op in self.ops if op.key in keys]
+
+
+def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_locked: bool) -> Batch | None:
+    """Take up to ``limit`` ready rows of the first group that has any; they become in_flight."""
+    now = time.time()
+    for kind, action in GROUPS:
+        if kind not in kinds:
+            continue
+        query = Outbox.select().where(Outbox.state == "pending", Outbox.sink == sink, Outbox.kind == kind,
+                                      Outbox.action == action, Outbox.next_attempt_at <= now)
+        if kind == "person" and action == "create" and "company" in kinds:
+            parent_ready = SinkRef.select(SinkRef.id).where(
+                SinkRef.sink == sink, SinkRef.kind == "company", SinkRef.entity_id == Outbox.parent_entity_id)
+            query = query.where(Outbox.parent_entity_id.is_null() | pw.fn.EXISTS(parent_ready))
+        query = query.order_by(Outbox.id).limit(limit)
+        if skip_locked:
+            query = query.for_update(skip_locked=True)
+        rows = list(query)
+        if not rows:
+            continue
+        Outbox.update(state="in_flight", attempts=Outbox.attempts + 1, claimed_by=worker, claimed_at=now,
+                      updated_at=now).where(Outbox.id.in_([r.id for r in rows])).execute()
+        for r in rows:
+            r.attempts += 1
+        batch = Batch(sink, kind, action, rows)
+        batch.ops = _ops(batch)
+        return batch
+    return None
+
+
+def _ops(batch: Batch) -> list[WriteOp]:
+    staged_ids = [r.payload.get("staged_id") for r in batch.rows if r.payload.get("staged_id")]
+    leads: dict[int, Lead] = {}
+    for part in chunks(staged_ids):
+        for sid, payload in tuples(StagedLead.select(StagedLead.id, StagedLead.payload).where(
+                StagedLead.id.in_(part))):
+            leads[sid] = Lead.from_dict(payload)
+    parents: dict[int, str] = {}
+    parent_ids = [r.parent_entity_id for r in batch.rows if r.parent_entity_id]
+    for part in chunks(parent_ids):
+        for entity_id, sink_id in tuples(SinkRef.select(SinkRef.entity_id, SinkRef.sink_id).where(
+                SinkRef.sink == batch.sink, SinkRef.kind == "company", SinkRef.entity_id.in_(part))):
+            parents[entity_id] = sink_id
+    return [WriteOp(key=r.key, kind=cast(EntityKind, r.kind), action=cast(Action, r.action),
+                    fields=r.payload.get("fields", {}),
+                    sink_id=r.payload.get("sink_id"), parent_id=parents.get(r.parent_entity_id or 0),
+                    lead=leads.get(r.payload.get("staged_id") or 0)) for r in batch.rows]
+
+
+def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: RetryPolicy, ledger: Ledger,
+           *, lock: bool = False, postpone_until: float = 0.0) -> None:
+    """Record each row's result: ``results[key] = (result, how)`` with how in ok | found | failed | postponed
+    (a rate limit: the row waits until ``postpone_until`` and the attempt does not count)."""
+    if lock:
+        Outbox._meta.database.execute_sql(f"SELECT pg_advisory_xact_lock({LOCK_ID})")
+    now = time.time()
+    for row, op in zip(batch.rows, batch.ops, strict=True):
+        result, how = results[row.key]
+        trace = {"sink": batch.sink, "kind": batch.kind, "action": batch.action, "outbox_id": row.id,
+                 "attempt": row.attempts}
+        if how == "postponed":
+            Outbox.update(state="pending", attempts=Outbox.attempts - 1, next_attempt_at=postpone_until,
+                          last_error=result.error, claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
+        elif result.ok:
+            _done(batch, row, op, str(result.sink_id), ledger, now)
+            ledger.trace(row.source or "", row.source_id or "", "write", outcome=how, sink_id=result.sink_id, **trace)
+        elif not result.retryable:
+            ledger.trace(row.source or "", row.source_id or "", "write", outcome="rejected", error=result.error,
+                         **trace)
+            kill(row, f"{batch.sink} refused the {batch.kind}: {result.error}", ledger, now)
+        elif row.attempts >= policy.max_attempts:
+            ledger.trace(row.source or "", row.source_id or "", "write", outcome="retry", error=result.error, **trace)
+            kill(row, f"gave up after {row.attempts} attempts: {result.error}", ledger, now)
+        else:
+            ledger.trace(row.source or "", row.source_id or "", "write", outcome="retry", error=result.error, **trace)
+            Outbox.update(state="pending", next_attempt_at=now + policy.delay(row.attempts),
+                          last_error=result.error, reconcile=row.reconcile or row.action == "create",
+                          claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
+
+
+def _done(batch: Batch, row: Outbox, op: WriteOp, sink_id: str, ledger: Ledger, now: float) -> None:
+    Outbox.update(state="done", last_error=None, reconcile=False, updated_at=now).where(Outbox.id == row.id).execute()
+    company = batch.kind == "company"
+    if batch.action == "update":
+        mirror.note_written(batch.sink, batch.kind, sink_id, dict(op.fields), op.parent_id, now)
+        ledger.count("companies_updated" if company else "updated")
+        if not company:
+            ledger.events.append(("synced", LeadEvent(row.source or "", row.source_id or "", batch.sink,
+                                                      "updated", sink_id)))
+        return
+    SinkRef.insert(sink=batch.sink, kind=batch.kind, entity_id=row.entity_id, sink_id=sink_id,
+                   created_at=now).on_conflict_ignore().execute()
+    mirror.note_written(batch.sink, batch.kind, sink_id, dict(op.fields), op.parent_id, now)
+    ledger.count("companies_created" if company else "created")
+    owner = StagedLead.company_id if company else StagedLead.person_id
+    leads = tuples(StagedLead.select(StagedLead.source, StagedLead.source_id).where(
+        owner == row.entity_id).order_by(StagedLead.id))
+    taken = Link.select().where(Link.sink == batch.sink, Link.kind == batch.kind, Link.sink_id == sink_id).exists()
+    for source, source_id in leads:
+        inserted = Link.insert(source=source, source_id=source_id, sink=batch.sink, kind=batch.kind, sink_id=sink_id,
+                               entity_id=row.entity_id, merged=taken, created_at=now).on_conflict_ignore().execute()
+        if not inserted:
+            continue
+        ledger.trace(source, source_id, "linked", sink=batch.sink, kind=batch.kind, sink_id=sink_id, merged=taken)
+        if not company:
+            if taken:
+                ledger.count("merged")
+            ledger.events.append(("synced", LeadEvent(source, source_id, batch.sink,
+                                                      "merged" if taken else "created", sink_id)))
+        taken = True
+
+
+def kill(row: Outbox, reason: str, ledger: Ledger, now: float) -> None:
+    """The row becomes a dead letter; a company create takes the person creates waiting on it along."""
+    Outbox.update(state="dead", last_error=reason, claimed_by=None, updated_at=now).where(
+        Outbox.id == row.id).execute()
+    ledger.dead_letter("write", reason, source=row.source, source_id=row.source_id, sink=row.sink,
+                       outbox_id=row.id, attempts=row.attempts,
+                       payload={"kind": row.kind, "action": row.action, "fields": row.payload.get("fields")})
+    if row.kind == "company" and row.action == "create":
+        for child in Outbox.select().where(Outbox.sink == row.sink, Outbox.parent_entity_id == row.entity_id,
+                                           Outbox.state == "pending", Outbox.kind == "person"):
+            kill(child, f"its company could not be written ({reason})", ledger, now)
+
+
+def release_stale(older_than: float | None) -> int:
+    """In-flight rows of a daemon that died (all of them at start on SQLite; claims older than ``older_than``
+    on PostgreSQL) go back to pending, to be reconciled against the sink before they are written again."""
+    query = Outbox.update(state="pending", claimed_by=None, reconcile=True, updated_at=time.time()).where(
+        Outbox.state == "in_flight")
+    if older_than is not None:
+        query = query.where(Outbox.claimed_at < older_than)
+    return int(query.execute())
+
+
+def found_result(op: WriteOp, record: SinkRecord) -> WriteResult:
+    return WriteResult(op.key, sink_id=record.sink_id)
+
+
+def queue_figures() -> dict[str, Any]:
+    now = time.time()
+    counts: dict[str, int] = dict(tuples(Outbox.select(Outbox.state, pw.fn.COUNT(Outbox.id)).where(
+        Outbox.state.in_(["pending", "in_flight"])).group_by(Outbox.state)))
+    oldest = Outbox.select(pw.fn.MIN(Outbox.created_at)).where(Outbox.state.in_(["pending", "in_flight"])).scalar()
+    done_last_minute = Outbox.select().where(Outbox.state == "done", Outbox.updated_at >= now - 60).count()
+    review = StagedLead.select().where(StagedLead.state == "review").count()
+    staged = StagedLead.select().where(StagedLead.state == "pending").count()
+    return {"pending": int(counts.get("pending", 0)), "in_flight": int(counts.get("in_flight", 0)),
+            "dead": DeadLetter.select().count(), "oldest_age_seconds": round(now - oldest, 3) if oldest else 0.0,
+            "rate_per_minute": done_last_minute, "review": review, "staged": staged}
+
+
+def unfinished() -> int:
+    """Rows still to be written, and staged leads not yet planned (for ``run --once``)."""
+    return int(Outbox.select().where(Outbox.state.in_(["pending", "in_flight"])).count()
+               + StagedLead.select().where(StagedLead.state == "pending").count())

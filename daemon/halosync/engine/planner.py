@@ -1,0 +1,321 @@
+"""Matching and planning: staged leads become decisions, local identities, outbox rows and links.
+
+``process_pending`` takes the oldest pending staged leads and, in the caller's transaction:
+
+1. matches each lead's company, then its person (``Matcher``s over a ``BatchIndex`` of the store and the mirror),
+   creating local identities for new ones and adopting sink records found in the mirror;
+2. plans the writes per sink: a create when the identity has no record there yet (one per identity: duplicates join
+   the pending create), an update with only the fields that change (``ConflictPolicy``) when it has one, and a
+   link from the source record to an existing sink record right away;
+3. records every decision as lineage and marks the staged rows processed, review or dead.
+
+A ``PlanReport`` collects the same plan for a dry run, whose transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from halosync.engine.conflict import ConflictPolicy, fill, present
+from halosync.engine.index import BatchIndex, scoped_name
+from halosync.engine.ledger import Ledger
+from halosync.engine.matching import CompanyIdentity, Decision, LeadKeys, Matcher
+from halosync.model import Lead
+from halosync.plugin.host import LeadEvent
+from halosync.store.models import Company, Link, MirrorRecord, Outbox, Person, SinkRef, StagedLead
+
+REPORT_LIMIT = 1000  # entries kept per list of a dry-run plan (the counts stay exact)
+
+
+@dataclass
+class PlanSettings:
+    sinks: Mapping[str, tuple[str, ...]]  # sink name -> the kinds it writes
+    matchers: Sequence[Matcher]
+    policy: ConflictPolicy = field(default_factory=ConflictPolicy)
+    strip_plus_tags: bool = True
+
+
+@dataclass
+class PlanReport:
+    creates: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("creates", "updates", "merges", "reviews", "unchanged", "dead"), 0))
+
+    def add(self, what: str, entry: dict[str, Any]) -> None:
+        self.counts[what] += 1
+        bucket: list[dict[str, Any]] = getattr(self, what)
+        if len(bucket) < REPORT_LIMIT:
+            bucket.append(entry)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"counts": dict(self.counts), "creates": self.creates, "updates": self.updates,
+                "merges": self.merges, "reviews": self.reviews}
+
+
+@dataclass
+class _Item:
+    row: StagedLead
+    lead: Lead
+    keys: LeadKeys
+    company: CompanyIdentity | None = None
+    person_id: int | None = None
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    adopted: set[str] = field(default_factory=set)  # kinds whose sink record came from the mirror
+    review: Decision | None = None
+
+
+def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: PlanReport | None = None,
+                    *, lock: bool = False) -> int:
+    """Match and plan up to ``limit`` pending staged leads; returns how many were taken."""
+    if lock:  # PostgreSQL with several daemons: one matcher at a time, or two could create the same identity
+        StagedLead._meta.database.execute_sql("SELECT pg_advisory_xact_lock(7142001)")
+    rows = list(StagedLead.select().where(StagedLead.state == "pending").order_by(StagedLead.id).limit(limit))
+    if rows:
+        _BatchPlanner(settings, ledger, report).run(rows)
+    return len(rows)
+
+
+class _BatchPlanner:
+    def __init__(self, settings: PlanSettings, ledger: Ledger, report: PlanReport | None) -> None:
+        self.s = settings
+        self.ledger = ledger
+        self.report = report
+        self.index = BatchIndex(list(settings.sinks))
+        self.now = time.time()
+
+    def run(self, rows: list[StagedLead]) -> None:
+        items: list[_Item] = []
+        for row in rows:
+            try:
+                lead = Lead.from_dict(row.payload)
+                keys = LeadKeys.of(lead, strip_plus_tags=self.s.strip_plus_tags)
+            except (KeyError, TypeError, ValueError) as exc:
+                self._dead(row, f"malformed lead: {type(exc).__name__}: {exc}; fix the record at the source")
+                continue
+            if not keys.identifies_person:
+                self._dead(row, "the lead has no email, LinkedIn URL or name that could identify the person; "
+                                "fix the record at the source")
+                continue
+            items.append(_Item(row, lead, keys))
+        self.index.load_companies({i.keys.domain for i in items if i.keys.domain},
+                                  {i.keys.company_name for i in items if i.keys.company_name})
+        for item in items:
+            if item.keys.has_company:
+                self._resolve_company(item)
+        self.index.load_people({i.keys.email for i in items if i.keys.email},
+                               {i.keys.linkedin for i in items if i.keys.linkedin},
+                               {n for i in items for n in self._scoped_names(i)})
+        for item in items:
+            if item.review is None:
+                self._resolve_person(item)
+            if item.review is not None:
+                self._to_review(item)
+                continue
+            self.ledger.trace(item.lead.source, item.lead.source_id, "matched",
+                              **{k: d.describe() | {"entity_id": self._entity(item, k)}
+                                 for k, d in item.decisions.items()})
+            for sink, kinds in self.s.sinks.items():
+                self._plan_sink(item, sink, kinds)
+            StagedLead.update(state="processed", processed_at=self.now, person_id=item.person_id,
+                              company_id=item.company.entity_id if item.company else None,
+                              rule=item.decisions["person"].rule).where(StagedLead.id == item.row.id).execute()
+
+    # --- matching ----------------------------------------------------------------------------------
+
+    def _decide(self, kind: str, item: _Item) -> Decision:
+        for matcher in self.s.matchers:
+            if kind == "company":
+                decision = matcher.match_company(item.keys, self.index)
+            else:
+                decision = matcher.match_person(item.keys, item.company, self.index)
+            if decision is not None:
+                return decision
+        return Decision("new", "new", inputs=item.keys.inputs())
+
+    def _resolve_company(self, item: _Item) -> None:
+        keys, company = item.keys, item.lead.company
+        decision = item.decisions["company"] = self._decide("company", item)
+        if decision.outcome == "review":
+            item.review = decision
+            return
+        cand = decision.candidate
+        if cand is not None and cand.entity_id is not None:
+            entity_id = cand.entity_id
+            if keys.domain and cand.domain is None:  # learned the domain: later leads match on it
+                Company.update(domain_key=keys.domain).where(Company.id == entity_id,
+                                                             Company.domain_key.is_null()).execute()
+                self.index.add_company(entity_id, keys.domain, None)
+        else:
+            entity_id = Company.insert(name=company.name if company else None, domain_key=keys.domain,
+                                       name_key=keys.company_name,
+                                       fields=present(company.values()) if company else {},
+                                       created_at=self.now).execute()
+            self.index.add_company(entity_id, keys.domain, keys.company_name)
+            if cand is not None and cand.sink and cand.sink_id:  # an existing sink record: adopt it
+                self._adopt("company", entity_id, cand.sink, cand.sink_id)
+                item.adopted.add("company")
+        item.company = CompanyIdentity(entity_id, self.index.refs["company"].get(entity_id, {}))
+
+    def _scoped_names(self, item: _Item) -> list[str]:
+        if not item.keys.name or item.company is None:
+            return []
+        scopes: list[int | str] = [item.company.entity_id, *item.company.sink_ids.values()]
+        return [scoped_name(item.keys.name, s) for s in scopes]
+
+    def _resolve_person(self, item: _Item) -> None:
+        keys = item.keys
+        decision = item.decisions["person"] = self._decide("person", item)
+        if decision.outcome == "review":
+            item.review = decision
+            return
+        cand = decision.candidate
+        name_key = scoped_name(keys.name, item.company.entity_id) if keys.name and item.company else None
+        if cand is not None and cand.entity_id is not None:
+            item.person_id = cand.entity_id
+            if (keys.email and cand.email is None) or (keys.linkedin and cand.linkedin is None):
+                Person.update(email_key=pw.fn.COALESCE(Person.email_key, keys.email),
+                              linkedin_key=pw.fn.COALESCE(Person.linkedin_key, keys.linkedin)).where(
+                    Person.id == cand.entity_id).execute()
+                cand.email, cand.linkedin = cand.email or keys.email, cand.linkedin or keys.linkedin
+                self.index.add_person(cand.entity_id, keys.email if cand.email == keys.email else None,
+                                      keys.linkedin if cand.linkedin == keys.linkedin else None, None)
+            return
+        item.person_id = Person.insert(company=item.company.entity_id if item.company else None,
+                                       email_key=keys.email, linkedin_key=keys.linkedin, name_key=name_key,
+                                       fields=present(item.lead.person.values()), created_at=self.now).execute()
+        self.index.add_person(item.person_id, keys.email, keys.linkedin, name_key)
+        if cand is not None and cand.sink and cand.sink_id:
+            self._adopt("person", item.person_id, cand.sink, cand.sink_id)
+            item.adopted.add("person")
+
+    def _adopt(self, kind: str, entity_id: int, sink: str, sink_id: str) -> None:
+        SinkRef.insert(sink=sink, kind=kind, entity_id=entity_id, sink_id=sink_id,
+                       created_at=self.now).on_conflict_ignore().execute()
+        self.index.bind(kind, entity_id, sink, sink_id)
+
+    def _entity(self, item: _Item, kind: str) -> int | None:
+        return item.person_id if kind == "person" else item.company.entity_id if item.company else None
+
+    # --- planning ----------------------------------------------------------------------------------
+
+    def _plan_sink(self, item: _Item, sink: str, kinds: tuple[str, ...]) -> None:
+        if item.company is not None and item.lead.company is not None and "company" in kinds:
+            self._plan_entity(item, sink, "company", item.company.entity_id, item.lead.company.values(), None)
+        if "person" in kinds and item.person_id is not None:
+            parent = item.company.entity_id if item.company is not None and "company" in kinds else None
+            self._plan_entity(item, sink, "person", item.person_id, item.lead.person.values(), parent)
+
+    def _plan_entity(self, item: _Item, sink: str, kind: str, entity_id: int, values: dict[str, Any],
+                     parent: int | None) -> None:
+        lead, row = item.lead, item.row
+        src = present(values)
+        sink_id = self.index.refs[kind].get(entity_id, {}).get(sink)
+        if sink_id is None:
+            self._plan_create(item, sink, kind, entity_id, src, parent)
+            return
+        mirror = MirrorRecord.get_or_none(MirrorRecord.sink == sink, MirrorRecord.kind == kind,
+                                          MirrorRecord.sink_id == sink_id)
+        known: dict[str, Any] = dict(mirror.fields) if mirror is not None else {}
+        newer = lead.updated_at is not None and mirror is not None and \
+            lead.updated_at.timestamp() > float(known.get("updated_at_epoch") or mirror.refreshed_at)
+        diff = self.s.policy.diff(kind, src, known, source_newer=newer)
+        outbox_id = None
+        if diff:
+            outbox_id = Outbox.insert(
+                key=f"{sink}/{kind}/{entity_id}/update/{row.id}.{row.revision}", sink=sink, kind=kind,
+                action="update", entity_id=entity_id, source=lead.source, source_id=lead.source_id,
+                payload={"fields": {k: v[1] for k, v in diff.items()}, "diff": diff, "sink_id": sink_id,
+                         "staged_id": row.id}, created_at=self.now, updated_at=self.now).on_conflict_ignore().execute()
+            if self.report is not None:
+                self.report.add("updates", {"sink": sink, "kind": kind, "sink_id": sink_id, "diff": diff,
+                                            "source": lead.source, "source_id": lead.source_id})
+        merged = self._link(item, sink, kind, entity_id, sink_id)
+        action = "merge" if merged else "update" if diff else "none"
+        self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
+                          outbox_id=outbox_id, diff=diff)
+        if kind == "person" and not diff and not merged:
+            self.ledger.count("skipped")
+            self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, sink, "skipped", sink_id)))
+            if self.report is not None:
+                self.report.counts["unchanged"] += 1
+
+    def _plan_create(self, item: _Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
+                     parent: int | None) -> None:
+        lead, row = item.lead, item.row
+        key = f"{sink}/{kind}/{entity_id}/create"
+        existing = Outbox.get_or_none(Outbox.key == key)
+        action = "create"
+        if existing is None:
+            outbox_id = Outbox.insert(key=key, sink=sink, kind=kind, action="create", entity_id=entity_id,
+                                      source=lead.source, source_id=lead.source_id, parent_entity_id=parent,
+                                      payload={"fields": src, "staged_id": row.id}, created_at=self.now,
+                                      updated_at=self.now).execute()
+        else:
+            outbox_id = existing.id
+            payload = dict(existing.payload)
+            if existing.state == "dead":  # a new revision of a lead that failed before: try again with it
+                payload.update(fields=fill(src, payload.get("fields", {})), staged_id=row.id)
+                Outbox.update(state="pending", attempts=0, next_attempt_at=0, payload=payload, last_error=None,
+                              updated_at=self.now).where(Outbox.id == existing.id).execute()
+            else:
+                action = "join"  # a duplicate: its extra fields join the create, its link comes with the result
+                if existing.state == "pending":
+                    payload["fields"] = fill(payload.get("fields", {}), src)
+                    Outbox.update(payload=payload, updated_at=self.now).where(Outbox.id == existing.id).execute()
+        self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
+                          outbox_id=outbox_id, fields=src)
+        if self.report is not None:
+            entry = {"sink": sink, "kind": kind, "entity_id": entity_id, "source": lead.source,
+                     "source_id": lead.source_id}
+            self.report.add("creates" if action == "create" else "merges", entry | ({"fields": src} if action ==
+                                                                                     "create" else {}))
+
+    def _link(self, item: _Item, sink: str, kind: str, entity_id: int, sink_id: str) -> bool:
+        """Link the lead's source record to an existing sink record; True when that is a merge (the record
+        existed before this source record: adopted from the mirror or linked to another source record)."""
+        lead = item.lead
+        if Link.select().where(Link.source == lead.source, Link.source_id == lead.source_id, Link.sink == sink,
+                               Link.kind == kind).exists():
+            return False
+        merged = kind in item.adopted or Link.select().where(
+            Link.sink == sink, Link.kind == kind, Link.sink_id == sink_id).exists()
+        Link.insert(source=lead.source, source_id=lead.source_id, sink=sink, kind=kind, sink_id=sink_id,
+                    entity_id=entity_id, merged=merged, created_at=self.now).execute()
+        self.ledger.trace(lead.source, lead.source_id, "linked", sink=sink, kind=kind, sink_id=sink_id, merged=merged)
+        if kind == "person" and merged:
+            self.ledger.count("merged")
+            self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, sink, "merged", sink_id)))
+            if self.report is not None:
+                self.report.add("merges", {"sink": sink, "kind": kind, "sink_id": sink_id, "source": lead.source,
+                                           "source_id": lead.source_id})
+        return merged
+
+    # --- outcomes other than a plan ----------------------------------------------------------------
+
+    def _to_review(self, item: _Item) -> None:
+        decision = item.review
+        assert decision is not None
+        lead = item.lead
+        StagedLead.update(state="review", processed_at=self.now, rule=decision.rule).where(
+            StagedLead.id == item.row.id).execute()
+        self.ledger.trace(lead.source, lead.source_id, "review", reason=decision.reason or "ambiguous match",
+                          decision=decision.describe())
+        self.ledger.count("review")
+        if self.report is not None:
+            self.report.add("reviews", {"source": lead.source, "source_id": lead.source_id,
+                                        "reason": decision.reason, "rule": decision.rule})
+
+    def _dead(self, row: StagedLead, reason: str) -> None:
+        StagedLead.update(state="dead", processed_at=self.now).where(StagedLead.id == row.id).execute()
+        self.ledger.dead_letter("match", reason, source=row.source, source_id=row.source_id,
+                                payload={"staged_id": row.id})
+        if self.report is not None:
+            self.report.counts["dead"] += 1

@@ -1,0 +1,110 @@
+"""Pulling a source: page by page into staging, each page and its cursor in one transaction; and the dry run,
+which runs the same staging and planning inside one transaction that is rolled back.
+
+A dry run holds one database thread for its whole length (a transaction cannot span threads): pages reach it
+through a channel, so the pull itself still streams and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from halosync.contracts import Source, SourcePage
+from halosync.engine.ledger import Ledger
+from halosync.engine.planner import PlanReport, process_pending
+from halosync.engine.staging import StageResult, stage_page
+from halosync.store.models import SourceCursor
+
+if TYPE_CHECKING:
+    from halosync.engine.engine import Engine
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class SourceState:
+    last_sync_at: float | None = None
+    last_success_at: float | None = None
+    last_error: str | None = None
+    running: bool = False
+    lock: trio.Lock = field(default_factory=trio.Lock)
+
+
+def read_cursor(source: str) -> tuple[str | None, float | None]:
+    row = SourceCursor.get_or_none(SourceCursor.source == source)
+    return (row.cursor, row.updated_at) if row is not None else (None, None)
+
+
+def record_outcome(source: str, ok: bool, error: str | None) -> None:
+    now = time.time()
+    if SourceCursor.get_or_none(SourceCursor.source == source) is None:
+        SourceCursor.create(source=source, cursor=None, updated_at=now)
+    update: dict[Any, Any] = {SourceCursor.last_error: error}
+    if ok:
+        update[SourceCursor.last_success_at] = now
+    SourceCursor.update(update).where(SourceCursor.source == source).execute()
+
+
+async def pull_source(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
+    """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
+    totals, pages = StageResult(), 0
+    async for page in source.pull(cursor, full=full):
+        ledger = Ledger()
+
+        def unit(page: SourcePage = page, ledger: Ledger = ledger) -> StageResult:
+            result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
+            ledger.flush()
+            return result
+
+        totals.add(await engine.store.transaction(unit))
+        engine.after_commit(ledger)
+        engine.wakeup.wake()
+        engine.daemon.beat()
+        pages += 1
+        emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
+              "unchanged": totals.unchanged, "rejected": totals.rejected})
+        if engine.draining:
+            break
+    return totals
+
+
+async def dry_run(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> dict[str, Any]:
+    """The plan a pull would make (creates, updates with field diffs, merges), with nothing written."""
+    report, totals = PlanReport(), StageResult()
+    send, receive = trio.open_memory_channel[SourcePage](1)
+    settings = engine.plan_settings()
+
+    def planner() -> None:
+        def body() -> None:
+            with engine.store.db.atomic() as txn:
+                while True:
+                    try:
+                        page = trio.from_thread.run(receive.receive)
+                    except trio.EndOfChannel:
+                        break
+                    ledger = Ledger()
+                    totals.add(stage_page(source.name, page.leads, page.rejected, page.cursor, ledger,
+                                          via="dry-run"))
+                    while process_pending(settings, engine.settings.plan_batch, ledger, report):
+                        pass
+                txn.rollback()
+
+        engine.store.call(body)
+
+    pages = 0
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(lambda: trio.to_thread.run_sync(planner, limiter=engine.store.limiter))
+        async with send:
+            async for page in source.pull(cursor, full=full):
+                await send.send(page)
+                pages += 1
+                emit({"type": "progress", "source": source.name, "pages": pages, "dry_run": True})
+    plan = report.as_dict()
+    plan.update(source=source.name, pages=pages, staged=totals.staged, unchanged=totals.unchanged,
+                rejected=totals.rejected)
+    return plan

@@ -1,0 +1,142 @@
+"""Sink workers: claim a batch from the outbox, reconcile what may already be written, write, settle.
+
+Each sink has a pool of ``sync.concurrency`` workers (changeable at run time). A worker holds no state between
+batches: the outbox rows are the queue, and ``Wakeup`` only tells idle workers to look again, so a restart, a
+dead-letter retry or another daemon's claim need nothing special.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import trio
+from loguru import logger
+
+from halosync import metrics
+from halosync.contracts import Sink, WriteOp, WriteResult
+from halosync.engine import outbox
+from halosync.engine.ledger import Ledger
+from halosync.errors import ProviderError, RateLimited, RecordRejected
+
+if TYPE_CHECKING:
+    from halosync.engine.engine import Engine
+
+IDLE_POLL = 2.0  # seconds an idle worker sleeps before looking again (rows may become due by their own clock)
+WRITE_BOUND = 900.0  # the sink waits on its own quotas inside write(); this only catches a call that never ends
+
+
+class Wakeup:
+    """Tells waiting tasks that there may be work. Take ``event`` before looking, so a wake in between is seen."""
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+
+    def wake(self) -> None:
+        self.event.set()
+        self.event = trio.Event()
+
+    async def wait(self, event: trio.Event, at_most: float) -> None:
+        with trio.move_on_after(at_most):
+            await event.wait()
+
+
+class SinkWorkers:
+    def __init__(self, engine: Engine, sink_name: str) -> None:
+        self.engine = engine
+        self.sink_name = sink_name
+        self.running = 0  # worker tasks alive
+        self.busy = 0  # workers inside a write
+        self.idle = trio.Event()
+
+    def resize(self, nursery: trio.Nursery, workers: int) -> None:
+        for index in range(self.running, workers):
+            nursery.start_soon(self._worker, index)
+        # shrinking: workers whose index is too high leave after their current batch
+
+    async def _worker(self, index: int) -> None:
+        self.running += 1
+        engine = self.engine
+        try:
+            while index < engine.concurrency and not engine.draining:
+                sink = engine.daemon.sinks.get(self.sink_name)
+                if sink is None:
+                    return  # removed by a reload
+                event = engine.wakeup.event
+                if engine.paused or not engine.mirror_ready.is_set():
+                    await engine.wakeup.wait(event, IDLE_POLL)
+                    continue
+                batch = await engine.store.transaction(outbox.claim, sink.name, sink.kinds,
+                                                       max(1, min(sink.batch_size, engine.settings.batch_size)),
+                                                       engine.worker_id, skip_locked=not engine.store.sqlite)
+                if batch is None:
+                    await engine.wakeup.wait(event, IDLE_POLL)
+                    continue
+                self.busy += 1
+                try:
+                    with trio.CancelScope(shield=engine.draining):
+                        await self._write(sink, batch)
+                finally:
+                    self.busy -= 1
+        finally:
+            self.running -= 1
+            if self.running == 0:
+                self.idle.set()
+
+    async def _write(self, sink: Sink, batch: outbox.Batch) -> None:
+        engine = self.engine
+        results: dict[str, tuple[WriteResult, str]] = {}
+        postpone_until = 0.0
+        started = time.perf_counter()
+        try:
+            with trio.fail_after(WRITE_BOUND):
+                await self._reconcile(sink, batch, results)
+                todo = [op for op in batch.ops if op.key not in results]
+                if todo:
+                    written = await sink.write(todo)
+                    for op, result in zip(todo, written, strict=True):
+                        results[op.key] = (result, "ok")
+            engine.daemon.record_success(sink.name)
+        except RateLimited as exc:
+            wait = exc.retry_after if exc.retry_after is not None else engine.settings.retry.base
+            logger.warning("{}: rate limited; {} writes wait {:.0f} s", sink.name, len(batch.rows), wait)
+            postpone_until = time.time() + wait
+            self._fill(batch.ops, results, str(exc), retryable=True, how="postponed")
+        except (ProviderError, trio.TooSlowError) as exc:
+            reason = str(exc) if isinstance(exc, ProviderError) else f"{sink.name}: the write took longer than " \
+                f"{WRITE_BOUND:g} s"
+            final = isinstance(exc, RecordRejected) and len(batch.ops) == 1
+            engine.daemon.record_error(sink.name, reason)
+            logger.warning("{}: writing {} {} {}(s) failed: {}", sink.name, len(batch.ops), batch.action,
+                           batch.kind, reason)
+            self._fill(batch.ops, results, reason, retryable=not final)
+        except Exception as exc:  # a plugin bug must not stop the pipeline: retry with backoff, log the trace
+            logger.opt(exception=True).error("{}: write raised {}", sink.name, type(exc).__name__)
+            self._fill(batch.ops, results, f"{sink.name} failed: {type(exc).__name__}: {exc}", retryable=True)
+        metrics.observe_sink_batch(sink.name, batch.kind, batch.action, len(batch.ops),
+                                   time.perf_counter() - started)
+        ledger = Ledger()
+
+        def unit() -> None:
+            outbox.settle(batch, results, engine.settings.retry, ledger, lock=not engine.store.sqlite,
+                          postpone_until=postpone_until)
+            ledger.flush()
+
+        await engine.store.transaction(unit)
+        engine.after_commit(ledger)
+
+    async def _reconcile(self, sink: Sink, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:
+        """Rows that may have been written before (crash, timeout): ask the sink before writing them again."""
+        ops = batch.reconcile_ops
+        if not ops:
+            return
+        found = await sink.find(ops)
+        for op, record in zip(ops, found, strict=True):
+            if record is not None:
+                results[op.key] = (outbox.found_result(op, record), "found")
+
+    @staticmethod
+    def _fill(ops: list[WriteOp], results: dict[str, tuple[WriteResult, str]], reason: str, *,
+              retryable: bool, how: str = "failed") -> None:
+        for op in ops:
+            results.setdefault(op.key, (WriteResult(op.key, error=reason, retryable=retryable), how))
