@@ -325,7 +325,7 @@ class _Validator:
                 value = secrets.resolve(value, dict(self.env))
             except secrets.SecretUnavailable as exc:
                 self.problem(path, str(exc))
-        if spec.url and isinstance(value, str):
+        if spec.url and isinstance(value, str) and value:  # "" means "not set" (the default of optional URLs)
             message = check_provider_url(value)
             if message:
                 self.problem(path, message)
