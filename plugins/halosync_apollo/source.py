@@ -44,6 +44,8 @@ class _Walk:
     position: Position | None
     floor: str | None
     last_seen: Position | None = None
+    day: str | None = None  # the update day of the records being read, and where it starts in the window
+    day_start: int = 0
     finished: bool = False
     rejected: list[Rejected] = field(default_factory=list)
 
@@ -108,14 +110,19 @@ class ApolloSource:
 
     async def _window(self, walk: _Walk) -> AsyncGenerator[SourcePage, None]:
         per_page = self.settings.per_page
-        page_no = 1
+        page_no = self._resume_page(walk)
         walk.last_seen = None
+        walk.day, walk.day_start = walk.floor, 0
         while True:
             data = await self._search(page_no, walk.floor, None, ascending=True)
             if data is None:  # Apollo's display limit came before we expected it
                 return
             contacts, total_pages = data
-            page = self._stage(contacts, walk)
+            if page_no > 1 and walk.last_seen is None and not _starts_at_or_before(contacts, walk.position):
+                # Contacts staged before were changed or deleted since, so the hint overshoots: start the day over.
+                page_no = 1
+                continue
+            page = self._stage(contacts, walk, (page_no - 1) * per_page)
             if page is not None:
                 yield page
             if not contacts or page_no >= total_pages:
@@ -124,6 +131,15 @@ class ApolloSource:
             if (page_no + 1) * per_page > self.display_limit:
                 return
             page_no += 1
+
+    def _resume_page(self, walk: _Walk) -> int:
+        """The page holding the cursor's contact, when the cursor knows its place in its day (``skip``), so a
+        poll does not re-read the whole day it stopped in."""
+        position, per_page = walk.position, self.settings.per_page
+        if position is None or position.skip <= 0 or position.day != walk.floor:
+            return 1
+        page = (position.skip - 1) // per_page + 1
+        return page if page * per_page <= self.display_limit else 1
 
     async def _crowded_day(self, walk: _Walk, day: str) -> AsyncGenerator[SourcePage, None]:
         """Read ``day`` newest first down to the cursor, then emit it oldest first (it is at most one display
@@ -166,10 +182,11 @@ class ApolloSource:
                              "cannot be reached by date. Narrow the pull with label_ids or stage_ids in "
                              "[plugins.apollo].")
 
-    def _stage(self, contacts: list[Any], walk: _Walk) -> SourcePage | None:
-        """The page of leads in ``contacts`` that are past the cursor; advances the walk."""
+    def _stage(self, contacts: list[Any], walk: _Walk, first_index: int) -> SourcePage | None:
+        """The page of leads in ``contacts`` that are past the cursor; advances the walk. ``first_index`` is the
+        place of ``contacts[0]`` in the window's result list."""
         leads = []
-        for raw in contacts:
+        for index, raw in enumerate(contacts, start=first_index):
             item = contact_to_lead(raw)
             if isinstance(item, Rejected):
                 walk.rejected.append(item)
@@ -179,9 +196,11 @@ class ApolloSource:
                 if walk.last_seen is not None and key < walk.last_seen:
                     logger.warning("apollo: contacts/search returned {} after {}, out of order", key, walk.last_seen)
                 walk.last_seen = key
+                if key.day != walk.day:
+                    walk.day, walk.day_start = key.day, index
                 if walk.position is not None and key <= walk.position:
                     continue  # staged by an earlier page or pull
-                walk.position = key
+                walk.position = Position(key.updated_at, key.id, skip=index - walk.day_start + 1)
             leads.append(item)
         rejected = self._take_rejected(walk)
         if not leads and not rejected:
@@ -224,6 +243,13 @@ def _contacts_of(data: Any) -> tuple[list[Any], int]:
     assert isinstance(pagination, dict)
     total_pages = pagination.get("total_pages")
     return data["contacts"], total_pages if isinstance(total_pages, int) else 0
+
+
+def _starts_at_or_before(contacts: list[Any], position: Position | None) -> bool:
+    """Whether a page begins with a contact at or before ``position`` (so no unstaged contact precedes it)."""
+    first = contact_to_lead(contacts[0]) if contacts else None
+    key = _key(first) if isinstance(first, Lead) else None
+    return key is not None and position is not None and key <= position
 
 
 def _key(lead: Lead) -> Position | None:

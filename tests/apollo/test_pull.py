@@ -53,6 +53,35 @@ async def test_contacts_changed_between_polls_are_pulled_again_and_only_they(
     assert third.ids == []
 
 
+async def test_a_poll_resumes_at_the_cursors_page_instead_of_re_reading_its_day(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    fake.add_contacts(_contact(f"c-{i:04d}", updated_at=_at("2025-05-05", i)) for i in range(1_000))
+    source = make_source()
+    first = await pull_all(source)
+    for i in (3, 500, 999):
+        fake.update_contact(f"c-{i:04d}", title="Changed")
+    before = len(fake.requests())
+
+    second = await pull_all(source, first.cursor)
+
+    assert sorted(second.ids) == ["c-0003", "c-0500", "c-0999"]
+    assert len(fake.requests()) - before <= 2  # the cursor's page (and the next), not the day's ten pages
+
+
+async def test_when_staged_contacts_of_the_cursors_day_moved_the_poll_still_misses_nothing(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    fake.add_contacts(_contact(f"c-{i:04d}", updated_at=_at("2025-05-05", i)) for i in range(500))
+    source = make_source()
+    first = await pull_all(source)
+    moved = [f"c-{i:04d}" for i in range(0, 450, 3)]  # 150 of the day's contacts change: the day shrinks
+    for contact_id in moved:
+        fake.update_contact(contact_id, title="Changed")
+
+    second = await pull_all(source, first.cursor)
+
+    assert sorted(second.ids) == sorted(moved)
+
+
 async def test_many_contacts_sharing_updated_at_across_page_boundaries_are_neither_lost_nor_repeated(
         fake: FakeApollo, make_source: MakeSource) -> None:
     same = "2025-03-01T10:00:00.000Z"
@@ -158,3 +187,7 @@ def _contact(contact_id: str, **fields: Any) -> dict[str, Any]:
     }
     base.update(fields)
     return base
+
+
+def _at(day: str, second: int) -> str:
+    return f"{day}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000Z"

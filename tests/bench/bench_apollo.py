@@ -1,0 +1,62 @@
+"""Apollo source throughput: contacts pulled and mapped per second from the unthrottled fake over a real socket,
+and Apollo requests spent per 1,000 contacts (a set past the 50,000 display limit, so window splitting counts).
+
+For scale: Apollo's example plan allows 200 searches a minute, i.e. at most ~333 contacts/s; the source must
+never be the bottleneck, and every request it spends beyond one per 100 contacts is quota lost."""
+
+from __future__ import annotations
+
+import time
+from contextlib import aclosing
+
+import trio
+
+from halosync.provider.asgi import serve
+from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec
+from halosync_apollo.settings import ApolloSettings
+from halosync_apollo.source import ApolloSource
+
+TITLE = "apollo source"
+KEY = "bench-key-0123456789"
+Row = tuple[str, float | int | str, str, str]
+
+
+async def _pull(source: ApolloSource, cursor: str | None = None) -> tuple[int, str | None, float]:
+    started = time.perf_counter()
+    count = 0
+    async with aclosing(source.pull(cursor)) as pages:
+        async for page in pages:
+            count += len(page.leads)
+            cursor = page.cursor
+    return count, cursor, time.perf_counter() - started
+
+
+async def _measure(count: int) -> list[Row]:
+    fake = FakeApollo([KEY], default_limits=UNLIMITED)
+    generated = fake.generate(GeneratorSpec(count=count, seed=1, days=max(5, count // 20_000)))
+    async with trio.open_nursery() as nursery:
+        url: str = await nursery.start(serve, fake)
+        source = ApolloSource(ApolloSettings(api_key=KEY, base_url=url))
+        cold, _, cold_s = await _pull(source)  # the fake encodes every contact once here
+        sent_before = source.client.requests_sent
+        warm, cursor, warm_s = await _pull(source)
+        requests = source.client.requests_sent - sent_before
+        for contact in generated.contacts[:: max(1, count // 10)][:10]:
+            fake.update_contact(contact["id"], title="Changed")
+        sent_before = source.client.requests_sent
+        changed, _, _ = await _pull(source, cursor)
+        incremental = source.client.requests_sent - sent_before
+        await source.aclose()
+        nursery.cancel_scope.cancel()
+    assert cold == warm == count and changed == 10
+    return [
+        ("contacts pulled+mapped/s (first pull)", round(cold / cold_s), "contacts/s", ">= 2,000"),
+        ("contacts pulled+mapped/s (warm fake)", round(warm / warm_s), "contacts/s", ">= 2,000"),
+        (f"Apollo requests per 1,000 contacts ({count:,} contacts)", round(requests * 1000 / count, 2), "requests",
+         "<= 10.5"),
+        ("requests for a poll with 10 changed contacts", incremental, "requests", "<= 5"),
+    ]
+
+
+def run(quick: bool) -> list[Row]:
+    return trio.run(_measure, 20_000 if quick else 120_000)
