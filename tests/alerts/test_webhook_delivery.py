@@ -1,0 +1,123 @@
+"""The webhook receiver posting to a real local HTTP server: halosync's JSON, Slack and Teams bodies, retries
+after a failing answer, and the failure shown in the receiver's health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from halosync.provider.asgi import Receive, Scope, Send, lifespan, read_request, respond, serve
+from tests.alerts.conftest import alerts_running
+
+
+@dataclass
+class HookReceiver:
+    """An HTTP endpoint that keeps every JSON body and header set posted to it; ``fail`` answers 503 first."""
+
+    fail: int = 0
+    posts: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
+    arrived: trio.Event = field(default_factory=trio.Event)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        request = await read_request(scope, receive)
+        if self.fail:
+            self.fail -= 1
+            await respond(send, 503, {"error": "busy"})
+            return
+        self.posts.append((request.path, request.headers, request.json()))
+        self.arrived.set()
+        await respond(send, 200, "ok")
+
+
+@pytest.fixture
+async def hook(nursery: trio.Nursery) -> AsyncIterator[tuple[HookReceiver, str]]:
+    receiver = HookReceiver()
+    url = await nursery.start(serve, receiver)
+    yield receiver, url
+
+
+def receivers_toml(url: str) -> str:
+    return f"""
+[alerts.rules.queue_backlog]
+receivers = ["ops", "slack", "teams"]
+for = 0
+[plugins.alerts.receivers.ops]
+type = "webhook"
+url = "{url}/ops"
+headers = {{ Authorization = "env:HOOK_TOKEN" }}
+[plugins.alerts.receivers.slack]
+type = "webhook"
+preset = "slack"
+url = "{url}/slack"
+[plugins.alerts.receivers.teams]
+type = "webhook"
+preset = "teams"
+url = "{url}/teams"
+"""
+
+
+async def test_firing_and_resolved_reach_a_real_http_receiver_in_each_preset(
+        tmp_path: Path, hook: tuple[HookReceiver, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    receiver, url = hook
+    monkeypatch.setenv("HOOK_TOKEN", "Bearer s3cret-token")
+    async with alerts_running(tmp_path, receivers_toml(url), alerts={"resolve_after": 0, "interval": 1}) as run:
+        run.engine.queue_figures["pending"] = 2500
+        with trio.fail_after(10):
+            while len(receiver.posts) < 3:
+                await trio.sleep(0.05)
+        run.engine.queue_figures["pending"] = 0
+        with trio.fail_after(10):
+            while len(receiver.posts) < 6:
+                await trio.sleep(0.05)
+    by_path: dict[str, list[Any]] = {}
+    for path, headers, body in receiver.posts:
+        by_path.setdefault(path, []).append(body)
+        if path == "/ops":
+            assert headers["authorization"] == "Bearer s3cret-token"
+    firing, resolved = by_path["/ops"]
+    assert firing["status"] == "firing" and resolved["status"] == "resolved"
+    assert firing["alerts"][0]["rule"] == "queue_backlog"
+    assert firing["alerts"][0]["severity"] == "critical"
+    assert firing["alerts"][0]["value"] == 2500
+    assert firing["title"].startswith("[FIRING:1] halosync on ")
+    slack_firing = by_path["/slack"][0]
+    assert slack_firing["text"].startswith("[FIRING:1]")
+    assert "queue_backlog: 2500 items" in slack_firing["blocks"][1]["text"]["text"]
+    teams_firing = by_path["/teams"][0]
+    card = teams_firing["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["type"] == "AdaptiveCard"
+    assert "RESOLVED" in by_path["/teams"][1]["attachments"][0]["content"]["body"][1]["text"]
+
+
+async def test_a_receiver_answering_errors_is_retried_and_its_failure_shows_in_health(
+        tmp_path: Path, hook: tuple[HookReceiver, str], autojump_clock: trio.testing.MockClock) -> None:
+    receiver, url = hook
+    receiver.fail = 2
+    toml = f"""
+[alerts.rules.queue_backlog]
+receivers = ["ops"]
+for = 0
+[plugins.alerts.receivers.ops]
+type = "webhook"
+url = "{url}/ops"
+"""
+    async with alerts_running(tmp_path, toml) as run:
+        run.engine.queue_figures["pending"] = 2500
+        health = run.daemon.plugin_health["alerts.ops"]
+        while health.last_error is None:
+            await trio.sleep(0.1)
+        assert health.state == "degraded"
+        assert "HTTP 503" in health.last_error
+        while health.state != "connected":  # the retry got through
+            await trio.sleep(0.1)
+        assert [body["alerts"][0]["rule"] for _, _, body in receiver.posts] == ["queue_backlog"]
