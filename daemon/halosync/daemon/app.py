@@ -102,6 +102,7 @@ class Daemon:
                 nursery.cancel_scope.cancel()
         await self._close_plugins()
         self.store.close()
+        self.notifier.close()
         logger.info("halosync stopped (exit {})", self.exit_code)
         return self.exit_code
 

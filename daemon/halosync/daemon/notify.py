@@ -1,14 +1,16 @@
 """systemd notifications (``sd_notify``), wrapped so the daemon never fails because systemd is absent.
 
-sdnotify connects to ``$NOTIFY_SOCKET`` once and sends datagrams; it has no MONOTONIC_USEC helper, encodes as
-Latin-1 and silently swallows every error. This wrapper adds the reload message systemd >= 253 expects
-(RELOADING=1 with MONOTONIC_USEC in the same datagram), sends UTF-8, keeps STATUS= to one line, and logs a
-failure to notify once (a missing READY=1 makes systemd kill the unit, so a silent failure would be a mystery).
+sdnotify sends the datagrams; but it has no MONOTONIC_USEC helper, encodes as Latin-1, silently swallows every
+error, reads ``$NOTIFY_SOCKET`` itself and leaks its socket when the connection fails. This wrapper connects the
+socket itself (any address, closed on failure), adds the reload message systemd >= 253 expects (RELOADING=1 with
+MONOTONIC_USEC in the same datagram), sends UTF-8, keeps STATUS= to one line, and logs a failure to notify once
+(a missing READY=1 makes systemd kill the unit, so a silent failure would be a mystery).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Mapping
 
@@ -20,13 +22,12 @@ class Notifier:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
         self.address = env.get("NOTIFY_SOCKET", "")
-        self._sd: sdnotify.SystemdNotifier | None = None
+        self._sd: _SdNotifier | None = None
         self._warned = False
         if self.address:
             try:
-                # debug=True makes sdnotify raise instead of swallowing, so we can say what went wrong.
-                self._sd = sdnotify.SystemdNotifier(debug=True)
-            except (OSError, TypeError) as exc:
+                self._sd = _connect(self.address)
+            except OSError as exc:
                 self._fail(exc)
 
     @property
@@ -43,6 +44,11 @@ class Notifier:
             self._sd.notify(payload)
         except OSError as exc:
             self._fail(exc)
+
+    def close(self) -> None:
+        if self._sd is not None:
+            self._sd.socket.close()
+            self._sd = None
 
     def _fail(self, exc: Exception) -> None:
         if not self._warned:
@@ -66,6 +72,26 @@ class Notifier:
 
     def stopping(self) -> None:
         self.send("STOPPING=1")
+
+
+class _SdNotifier(sdnotify.SystemdNotifier):  # type: ignore[misc]  # sdnotify is untyped
+    """sdnotify's sender on a socket we connected; ``debug=True`` makes it raise instead of swallowing."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.debug = True
+        self.socket = sock
+
+
+def _connect(address: str) -> _SdNotifier:
+    # A leading '@' names a socket in the abstract namespace (sd_notify(3)).
+    target = "\0" + address[1:] if address.startswith("@") else address
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+    try:
+        sock.connect(target)
+    except OSError:
+        sock.close()
+        raise
+    return _SdNotifier(sock)
 
 
 def _status(text: str) -> str:

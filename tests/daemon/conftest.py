@@ -1,0 +1,54 @@
+"""A real NOTIFY_SOCKET: a Unix datagram socket bound in the test, read the way systemd reads it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import trio
+
+
+class NotifySocket:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.seen: list[str] = []  # every datagram received so far, in order
+
+    async def receive(self, within: float = 10.0) -> str:
+        with trio.fail_after(within):
+            data = await self.sock.recv(65536)
+        message = data.decode("utf-8")
+        self.seen.append(message)
+        return message
+
+    async def until(self, predicate: Callable[[str], bool], within: float = 10.0) -> str:
+        """Receive datagrams until one satisfies ``predicate``; return it."""
+        with trio.fail_after(within):
+            while True:
+                message = await self.receive(within)
+                if predicate(message):
+                    return message
+
+    async def nothing_for(self, seconds: float, predicate: Callable[[str], bool]) -> bool:
+        """True when no datagram satisfying ``predicate`` arrives within ``seconds``."""
+        with trio.move_on_after(seconds):
+            while True:
+                if predicate(await self.receive(seconds + 1)):
+                    return False
+        return True
+
+
+@pytest.fixture
+async def notify_socket(tmp_path: Path) -> AsyncIterator[NotifySocket]:
+    notify = NotifySocket(tmp_path / "notify.sock")
+    await notify.sock.bind(str(notify.path))
+    try:
+        yield notify
+    finally:
+        notify.sock.close()
+
+
+def lines(message: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in message.split("\n") if "=" in line)
