@@ -58,9 +58,9 @@ class ControlComponent:
         self.path, self.registry = path, registry
         limit = int(config.get("daemon.control_max_clients", 16))
         clients = trio.CapacityLimiter(limit)
+        listener = trio.SocketListener(sock)
         try:
-            async with trio.open_nursery() as nursery:
-                listener = trio.SocketListener(sock)
+            async with listener, trio.open_nursery() as nursery:
                 logger.info("control socket listening on {}", path)
                 task_status.started()
                 while True:
