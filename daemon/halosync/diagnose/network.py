@@ -145,11 +145,12 @@ async def clock_skew(ep: Endpoint, within: float) -> CheckResult:
             received = time.time()
     except httpx.HTTPError as exc:
         return CheckResult(name, "warn", f"cannot ask {ep.host} for the time: {exc}", "see the checks above")
-    header = response.headers.get("date")
-    if not header:
-        return CheckResult(name, "warn", f"{ep.host} sent no Date header; the clock was not compared",
+    headers = response.headers.get_list("date")
+    try:
+        remote = parsedate_to_datetime(headers[0]).timestamp()
+    except (IndexError, TypeError, ValueError):
+        return CheckResult(name, "warn", f"{ep.host} sent no usable Date header; the clock was not compared",
                            "make sure this host's clock is synchronised (timedatectl)")
-    remote = parsedate_to_datetime(header).timestamp()
     # The header has whole seconds and arrived some time within the round trip: compare with its midpoint.
     skew = (sent + received) / 2 - remote
     shown = f"this host's clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} {ep.host}"
