@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import trio
 
+from halosync import log
 from halosync.cli.ctl import main as ctl_main
 from halosync.config import loader
 from halosync.control.server import ControlComponent
@@ -51,6 +53,14 @@ url = "sqlite:///{state / 'halosync.db'}"
 listen = ""
 {extra}
 """
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Commands that set logging up (a reload, an offline command) bind the log to whatever stderr is then, pytest's
+    capture; put it back on the real stderr afterwards."""
+    yield
+    log.setup(stream=sys.__stderr__)
 
 
 @dataclass

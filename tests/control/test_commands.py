@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-
 import pytest
 
-from halosync import log
 from halosync.store.models import DeadLetter, LineageEvent, Outbox, StagedLead
-from tests.control.harness import running_daemon
+from tests.control.harness import restore_logging, running_daemon
 from tests.inspect.seed import seed
 
 Capsys = pytest.CaptureFixture[str]
+__all__ = ["restore_logging"]  # a fixture used by name
 
 
 async def test_status_carries_the_contract_fields(capsys: Capsys) -> None:
@@ -122,13 +119,6 @@ async def test_engine_commands_say_the_engine_is_unavailable(capsys: Capsys) -> 
         assert code == 69 and "no sink is enabled" in err
         code, _, err = await running.ctl(capsys, "concurrency", "0")
         assert code == 2 and "between 1 and 64" in err
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """A reload re-creates the log sinks on whatever stderr is then (pytest's capture); put them back after."""
-    yield
-    log.setup(stream=sys.__stderr__)
 
 
 async def test_reload_valid_and_invalid(capsys: Capsys, restore_logging: None) -> None:

@@ -1,0 +1,82 @@
+"""Store inspection on both databases: queue figures, trace, dead letters, and the offline `halosync integrity`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from halosync.cli.main import main as halosync_main
+from halosync.inspect.deadletters import drop_dead_letters, list_dead_letters, retry_dead_letters
+from halosync.inspect.figures import queue_figures
+from halosync.inspect.integrity import run_checks
+from halosync.inspect.trace import trace
+from halosync.store.gateway import Store
+from halosync.store.models import Link, Outbox
+from tests.control.harness import restore_logging
+from tests.inspect.seed import seed
+
+__all__ = ["restore_logging"]  # a fixture used by name
+
+
+async def test_figures_trace_and_dead_letters(db_url: str) -> None:
+    store = Store(db_url)
+    await store.run(store.create_schema)
+    ids = await store.run(seed, True)
+    figures = await store.run(queue_figures, time.time())
+    assert (figures["pending"], figures["in_flight"], figures["dead"]) == (0, 1, 3)
+    assert figures["oldest_age_seconds"] >= 0 and figures["by_sink"] == {"halopsa": {"pending": 0, "in_flight": 1}}
+    found = await store.run(trace, "ADA@example.com")
+    assert [(lead["source"], lead["source_id"]) for lead in found["leads"]] == [("apollo", "1")]
+    assert (await store.run(trace, "500"))["leads"][0]["source_id"] in ("6", "7")
+    assert len((await store.run(trace, "500"))["leads"]) == 2
+    listed = await store.run(list_dead_letters, 1, "write")
+    assert listed["total"] == 1 and listed["items"][0]["id"] == ids["write"]
+    outcome = await store.transaction(retry_dead_letters, None)
+    assert sorted(outcome["retried"]) == sorted([ids["write"], ids["match"]])
+    assert [f["id"] for f in outcome["failed"]] == [ids["intake"]]
+    assert (await store.transaction(drop_dead_letters, [ids["intake"]]))["dropped"] == [ids["intake"]]
+    store.close()
+
+
+async def test_integrity_checks_and_repair(db_url: str) -> None:
+    store = Store(db_url)
+    await store.run(store.create_schema)
+    ids = await store.run(seed, True)
+    report = await run_checks(store)
+    problems = {c["name"]: c["problems"] for c in report["checks"]}
+    assert problems == {"links_point_to_existing_records": 1, "one_link_per_source_record": 0,
+                        "one_source_record_per_sink_record": 1, "no_outbox_stuck_in_flight": 1,
+                        "cursor_not_ahead_of_committed_work": 1, "schema_version": 0}
+    repaired = await run_checks(store, repair=True)
+    assert {c["name"]: c["repaired"] for c in repaired["checks"] if c["repaired"]} == {
+        "links_point_to_existing_records": 1, "no_outbox_stuck_in_flight": 1}
+    assert await store.run(lambda: Link.select().where(Link.sink_id == "999").count()) == 0
+    stuck = await store.run(Outbox.get_by_id, ids["stuck"])
+    assert (stuck.state, stuck.reconcile, stuck.claimed_by) == ("pending", True, None)
+    after = {c["name"]: c["ok"] for c in (await run_checks(store))["checks"]}
+    assert after["links_point_to_existing_records"] and after["no_outbox_stuck_in_flight"]
+    assert not after["one_source_record_per_sink_record"] and not after["cursor_not_ahead_of_committed_work"]
+    store.close()
+
+
+def test_offline_integrity_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
+    config = tmp_path / "halosync.toml"
+    config.write_text(f'[daemon]\nstate_dir = "{tmp_path}"\n[http]\nlisten = ""\n')
+    store = Store(f"sqlite:///{tmp_path / 'halosync.db'}")
+    store.create_schema()
+    store.call(seed)
+    store.close()
+    assert halosync_main(["--config", str(config), "integrity", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and len(report["checks"]) == 6
+    store = Store(f"sqlite:///{tmp_path / 'halosync.db'}")
+    store.call(lambda: Outbox.update(state="in_flight", claimed_at=time.time() - 7200).execute())
+    store.close()
+    assert halosync_main(["--config", str(config), "integrity", "--mirror-only"]) == 1
+    assert "problems found" in capsys.readouterr().out
+    assert halosync_main(["--config", str(config), "integrity", "--repair", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sum(c["repaired"] for c in report["checks"]) == 2
