@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 import trio
-import trio.testing
 
 from halosync.provider.asgi import Receive, Scope, Send, lifespan, read_request, respond, serve
-from tests.alerts.conftest import alerts_running
+from tests.alerts.conftest import alerts_running, eventually
 
 
 @dataclass
@@ -21,6 +20,7 @@ class HookReceiver:
     """An HTTP endpoint that keeps every JSON body and header set posted to it; ``fail`` answers 503 first."""
 
     fail: int = 0
+    requests: int = 0
     posts: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
     arrived: trio.Event = field(default_factory=trio.Event)
 
@@ -29,6 +29,7 @@ class HookReceiver:
             await lifespan(receive, send)
             return
         request = await read_request(scope, receive)
+        self.requests += 1
         if self.fail:
             self.fail -= 1
             await respond(send, 503, {"error": "busy"})
@@ -71,13 +72,9 @@ async def test_firing_and_resolved_reach_a_real_http_receiver_in_each_preset(
     monkeypatch.setenv("HOOK_TOKEN", "Bearer s3cret-token")
     async with alerts_running(tmp_path, receivers_toml(url), alerts={"resolve_after": 0, "interval": 1}) as run:
         run.engine.queue_figures["pending"] = 2500
-        with trio.fail_after(10):
-            while len(receiver.posts) < 3:
-                await trio.sleep(0.05)
+        await eventually(lambda: len(receiver.posts) == 3)
         run.engine.queue_figures["pending"] = 0
-        with trio.fail_after(10):
-            while len(receiver.posts) < 6:
-                await trio.sleep(0.05)
+        await eventually(lambda: len(receiver.posts) == 6)
     by_path: dict[str, list[Any]] = {}
     for path, headers, body in receiver.posts:
         by_path.setdefault(path, []).append(body)
@@ -100,7 +97,7 @@ async def test_firing_and_resolved_reach_a_real_http_receiver_in_each_preset(
 
 
 async def test_a_receiver_answering_errors_is_retried_and_its_failure_shows_in_health(
-        tmp_path: Path, hook: tuple[HookReceiver, str], autojump_clock: trio.testing.MockClock) -> None:
+        tmp_path: Path, hook: tuple[HookReceiver, str]) -> None:
     receiver, url = hook
     receiver.fail = 2
     toml = f"""
@@ -111,13 +108,12 @@ for = 0
 type = "webhook"
 url = "{url}/ops"
 """
-    async with alerts_running(tmp_path, toml) as run:
+    # Real sockets on the real clock (the autojump clock would jump over network waits), short retry delays.
+    async with alerts_running(tmp_path, toml, alerts={"interval": 1, "retry_base": 0.2, "retry_cap": 0.5}) as run:
         run.engine.queue_figures["pending"] = 2500
         health = run.daemon.plugin_health["alerts.ops"]
-        while health.last_error is None:
-            await trio.sleep(0.1)
-        assert health.state == "degraded"
-        assert "HTTP 503" in health.last_error
-        while health.state != "connected":  # the retry got through
-            await trio.sleep(0.1)
-        assert [body["alerts"][0]["rule"] for _, _, body in receiver.posts] == ["queue_backlog"]
+        await eventually(lambda: bool(receiver.posts))
+        await eventually(lambda: health.state == "connected" and health.last_success_at is not None)
+    assert receiver.requests == 3  # two refusals, then the retry that got through
+    assert health.last_error is not None and "HTTP 503" in health.last_error
+    assert [body["alerts"][0]["rule"] for _, _, body in receiver.posts] == ["queue_backlog"]
