@@ -94,3 +94,17 @@ async def test_an_invalid_configuration_stops_the_start(tmp_path: Path) -> None:
                                     env={**os.environ, "HALOSYNC_DISABLE_PLUGIN_AUTOLOAD": "1"})
     assert result.returncode == 78
     assert result.stderr.decode() == f"{config}:5: daemon.colour: unknown key\n"
+
+
+async def test_an_unreachable_store_is_one_clear_line_without_the_password(tmp_path: Path) -> None:
+    config = tmp_path / "halosync.toml"
+    write_config(config, tmp_path)
+    config.write_text(config.read_text() + '[database]\nurl = "postgresql://halo:pw-31c9-secret@127.0.0.1:1/halo"\n'
+                      "timeout = 2\n")
+    result = await trio.run_process([HALOSYNC, "--config", str(config), "run"], capture_stdout=True,
+                                    capture_stderr=True, check=False,
+                                    env={**os.environ, "HALOSYNC_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    err = result.stderr.decode()
+    assert result.returncode == 1
+    assert "halosync stopped: database postgresql://halo:********@127.0.0.1:1/halo: " in err
+    assert "pw-31c9-secret" not in err and "Traceback" not in err

@@ -6,10 +6,12 @@ import argparse
 from typing import Any
 
 import trio
+from loguru import logger
 
 from halosync import log
 from halosync.cli.common import guarded, load_all
 from halosync.daemon.app import Daemon
+from halosync.errors import HalosyncError
 
 
 def register(sub: Any) -> None:
@@ -25,4 +27,20 @@ def handle(args: argparse.Namespace) -> int:
     config, plugins = load_all(args)
     log.setup(config)
     daemon = Daemon(config, plugins, once=args.once)
-    return trio.run(daemon.serve)
+    try:
+        return trio.run(daemon.serve)
+    except Exception as exc:
+        # Errors from components arrive wrapped in exception groups; the log (which masks secrets) gets one clear
+        # line for an expected failure, and the full traceback only for a bug.
+        leaf = _first_leaf(exc)
+        if isinstance(leaf, HalosyncError):
+            logger.error("halosync stopped: {}", leaf)
+            return leaf.exit_code
+        logger.opt(exception=exc).critical("halosync stopped on an unexpected error (a bug: please report it)")
+        return 1
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
