@@ -17,7 +17,7 @@ from halosync.config import loader
 from halosync.daemon.app import Daemon
 from halosync.plugin.manager import PluginManager
 from halosync.store.gateway import Store
-from halosync.store.models import KV, StagedLead
+from halosync.store.models import KV, Link, StagedLead
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
@@ -65,6 +65,7 @@ def test_sqlite_round_trip(tmp_path: Path, sqlite_url: str, capsys: pytest.Captu
     assert main(["--config", str(config), "restore", str(tmp_path / "copy.db")]) == 0
     out, err = capsys.readouterr()
     assert "pass  store.sqlite_integrity" in out and "pass  store.schema" in out
+    assert "pass  store.integrity.one_link_per_source_record" in out
     assert "previous store is kept as" in err
     assert staged_ids(sqlite_url) == {str(n) for n in range(20)}
     kept = list((tmp_path).glob("halosync.db.pre-restore-*"))
@@ -165,7 +166,8 @@ async def test_restore_refuses_while_the_daemon_runs(tmp_path: Path, sqlite_url:
         assert code == 1
         assert "a running halosync daemon holds the state store" in capsys.readouterr().err
         daemon.request_stop()
-    assert main(["--config", str(config_path), "restore", str(tmp_path / "copy.db")]) == 0
+    restore = ["--config", str(config_path), "restore", str(tmp_path / "copy.db")]
+    assert await trio.to_thread.run_sync(main, restore) == 0
 
 
 async def test_daemon_refuses_to_start_during_a_restore(tmp_path: Path, sqlite_url: str) -> None:
@@ -200,3 +202,20 @@ def test_postgres_without_pg_dump_says_what_to_install(tmp_path: Path, monkeypat
     monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no PostgreSQL client on it
     assert main(["--config", str(config), "backup", str(tmp_path / "copy.dump")]) == 1
     assert "pg_dump is not installed" in capsys.readouterr().err
+
+
+def test_restore_reports_data_integrity_problems_of_the_backup(tmp_path: Path, sqlite_url: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Two source records on one HaloPSA record, not merged on purpose: restored, but reported, exit 1."""
+    config = write_config(tmp_path, sqlite_url)
+    fresh_store(sqlite_url, 2)
+    store = Store(sqlite_url)
+    for source_id in ("0", "1"):
+        store.call(lambda s=source_id: Link.create(source="apollo", source_id=s, sink="halopsa", kind="person",
+                                                   sink_id="77", entity_id=1))
+    store.close()
+    assert main(["--config", str(config), "backup", str(tmp_path / "copy.db")]) == 0
+    assert main(["--config", str(config), "restore", str(tmp_path / "copy.db")]) == 1
+    out = capsys.readouterr().out
+    assert "fail  store.integrity.one_source_record_per_sink_record  1 problem(s)" in out
+    assert "halosync integrity --repair" in out

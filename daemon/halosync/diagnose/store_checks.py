@@ -9,11 +9,11 @@ redirect a store that is open in the same process.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import peewee as pw
+import trio
 from playhouse.migrations import Runner
 
 from halosync.contracts import CheckResult, CheckStatus
@@ -87,34 +87,31 @@ def sqlite_backup_checks(path: Path) -> list[CheckResult]:
 
 
 def inspect_checks(url: str) -> list[CheckResult]:
-    """The data integrity checks of ``halosync.inspect`` (the same as ``halosync integrity``), as check lines.
+    """The data integrity checks of ``halosync.inspect`` (the same as ``halosync integrity --mirror-only``), as
+    check lines. Offline: links are checked against the local sink mirror, not the sink itself."""
+    from halosync.inspect.integrity import run_checks  # the store's models, imported only when a store is checked
+    from halosync.store.gateway import Store
 
-    Offline, so the checks that need the sink (do links point at records that exist?) are not run here.
-    """
-    runner = _inspect_runner()
-    if runner is None:
-        return [CheckResult("store.integrity", "warn", "data integrity checks unavailable in this build",
-                            "run `halosync integrity` once it is available")]
-    report: dict[str, Any] = runner(url)
+    store = Store(url, pool_size=1)
+    try:
+        report: dict[str, Any] = trio.run(run_checks, store)
+    finally:
+        store.close()
     out = []
-    for check in report.get("checks", []):
-        problems = int(check.get("problems", 0))
-        status: CheckStatus = "pass" if check.get("ok", problems == 0) else "fail"
-        details = "; ".join(str(d) for d in list(check.get("details", []))[:3])
+    for check in report["checks"]:
+        problems = int(check["problems"]) - int(check.get("repaired", 0))
+        status: CheckStatus = "pass" if check["ok"] else "fail"
+        details = "; ".join(_detail(d) for d in list(check["details"])[:3])
         message = "ok" if status == "pass" else f"{problems} problem(s)" + (f": {details}" if details else "")
-        out.append(CheckResult(f"store.integrity.{check.get('name', '?')}", status, message,
+        out.append(CheckResult(f"store.integrity.{check['name']}", status, message,
                                "" if status == "pass" else "`halosync integrity --repair`, or restore another backup"))
     return out
 
 
-def _inspect_runner() -> Callable[[str], dict[str, Any]] | None:
-    """How to run halosync.inspect's checks on a store URL, or None while that package is absent."""
-    try:
-        from halosync import inspect as inspect_pkg
-    except ImportError:
-        return None
-    run = getattr(inspect_pkg, "run_offline", None)
-    return run if callable(run) else None
+def _detail(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}={v}" for k, v in detail.items() if k != "repaired")
+    return str(detail)
 
 
 def verify_store(url: str) -> list[CheckResult]:
