@@ -39,7 +39,8 @@ def halosync_config_spec() -> PluginConfigSpec | None:
 @hookspec
 def halosync_sources(host: PluginHost) -> list[Source] | None:
     """Return the lead sources this plugin provides for the current configuration (an empty list or None when
-    disabled). Called at start-up and after each reload; objects from the previous call are closed first."""
+    disabled). Called at start-up and after each reload: the new objects are built first (an exception here
+    refuses the reload and the old ones stay), then swapped in, then the old ones are closed (``aclose``)."""
 
 
 @hookspec
