@@ -14,9 +14,9 @@ from loguru import logger
 from halosync.contracts import Sink, Source
 from halosync.control.protocol import PROTOCOL_VERSION, ControlFailure
 from halosync.control.registry import Call, ControlMethod
+from halosync.http.health import health_document
 from halosync.inspect.deadletters import LIST_LIMIT, list_dead_letters
 from halosync.inspect.figures import queue_figures, stored_totals
-from halosync.inspect.health import health_document
 from halosync.inspect.trace import trace
 from halosync.store.models import SourceCursor
 
@@ -77,8 +77,7 @@ async def status(call: Call) -> dict[str, Any]:
 
 
 async def health(call: Call) -> dict[str, Any]:
-    document, _code = await health_document(call.daemon)
-    return document
+    return await health_document(call.daemon)  # the very document GET /health answers
 
 
 async def queue(call: Call) -> dict[str, Any]:

@@ -4,8 +4,7 @@
     deadletters.py  list, retry and drop dead letters
     trace.py        the lineage of one lead: staged record, match decision, write attempts, links
     integrity.py    the integrity checks of ``integrity [--repair]``
-    health.py       the health document of ``GET /health`` and ``halosyncctl health``
 
-Everything except ``integrity`` and ``health`` is plain synchronous peewee code, run in a database thread through
+Everything except ``integrity`` is plain synchronous peewee code, run in a database thread through
 ``store.run`` / ``store.transaction`` by the daemon, or through ``store.call`` by an offline command.
 """
