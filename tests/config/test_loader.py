@@ -226,3 +226,12 @@ def test_values_are_redacted_with_origins(load: Load) -> None:
     assert values["plugins.demo.api_key"][1].endswith("halosync.toml:5")
     assert values["sync.interval"] == (300.0, "default")
     assert "k-very-secret" not in repr(config.redacted()) and "pg-pass-word" not in repr(config.redacted())
+
+
+def test_database_url_and_listen_address(problems: Problems, load: Load) -> None:
+    assert problems('[database]\nurl = "mysql://root:pw@db/x"\n[http]\nlisten = "8787"\n') == [
+        "halosync.toml:2: database.url: must be sqlite:///PATH or postgresql://USER@HOST/DB",
+        "halosync.toml:4: http.listen: must be HOST:PORT (e.g. \"127.0.0.1:8787\", \"[::1]:8787\") or \"\" to turn "
+        "it off, not '8787'",
+    ]
+    assert load('[http]\nlisten = "[::1]:0"\n').get("http.listen") == "[::1]:0"

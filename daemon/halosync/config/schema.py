@@ -99,12 +99,14 @@ CORE: dict[str, dict[str, Field]] = {
         "watchdog_stale_after": Field(float, 60.0, "heartbeat age that stops watchdog pings", minimum=1),
     },
     "database": {
-        "url": Field(str, "", "sqlite:////path/halosync.db or postgresql://user@host/db; default: state_dir"),
+        "url": Field(str, "", "sqlite:////path/halosync.db or postgresql://user@host/db; default: state_dir",
+                     check=lambda v: _database_url(v)),
         "timeout": Field(float, 30.0, "seconds a database operation may wait for a lock", minimum=0.1),
         "pool_size": Field(int, 4, "connections (PostgreSQL); SQLite always uses one writer", minimum=1),
     },
     "http": {
-        "listen": Field(str, "127.0.0.1:8787", 'host:port of the health/metrics/webhook listener; "" turns it off'),
+        "listen": Field(str, "127.0.0.1:8787", 'host:port of the health/metrics/webhook listener; "" turns it off',
+                        check=lambda v: _listen_address(v)),
         "max_body_bytes": Field(int, 1_048_576, "largest webhook body accepted", minimum=1024),
         "request_timeout": Field(float, 10.0, "seconds a request may take", minimum=0.1),
     },
@@ -179,3 +181,18 @@ def _check_alert_rules(value: Any) -> list[tuple[str, str]]:
     from halosync.alerts.rules import check_rules  # imported late: the rules module is not needed to load config
 
     return check_rules(value)
+
+
+def _database_url(value: Any) -> list[tuple[str, str]]:
+    if value == "" or str(value).startswith(("sqlite:///", "postgresql://", "postgres://")):
+        return []
+    return [("", "must be sqlite:///PATH or postgresql://USER@HOST/DB")]  # the value may hold a password
+
+
+def _listen_address(value: Any) -> list[tuple[str, str]]:
+    if value == "":
+        return []
+    host, _, port = str(value).rpartition(":")
+    if host and port.isdigit() and int(port) <= 65535:
+        return []
+    return [("", f'must be HOST:PORT (e.g. "127.0.0.1:8787", "[::1]:8787") or "" to turn it off, not {value!r}')]
