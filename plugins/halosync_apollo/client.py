@@ -73,14 +73,16 @@ class ApolloClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def call(self, method: str, endpoint: str, body: Any = None) -> Any:
-        """One API call (``endpoint`` like ``contacts/search``), waiting on quotas and retrying what may pass."""
+    async def call(self, method: str, path: str, body: Any = None, *, route: str | None = None) -> Any:
+        """One API call (``path`` like ``contacts/search``), waiting on quotas and retrying what may pass.
+        ``route`` names the endpoint for quotas and metrics when ``path`` carries an id."""
+        endpoint = route or path
         quota = self.quota(endpoint)
         error: ProviderError | None = None
         for attempt in range(self.settings.max_attempts):
             self._check_wait(quota, endpoint)
             await quota.acquire()
-            response, error = await self._send(method, endpoint, body)
+            response, error = await self._send(method, path, endpoint, body)
             if response is not None:
                 quota.observe(response.headers)
                 for window in quota.windows():
@@ -117,11 +119,12 @@ class ApolloClient:
                 return 0.0  # the headers show which window is empty and acquire() waits for its reset
         return full_jitter(attempt, base=self.backoff_base, cap=30.0)
 
-    async def _send(self, method: str, endpoint: str, body: Any) -> tuple[httpx.Response | None, ProviderError | None]:
+    async def _send(self, method: str, path: str, endpoint: str,
+                    body: Any) -> tuple[httpx.Response | None, ProviderError | None]:
         started = time.perf_counter()
         self.requests_sent += 1
         try:
-            response = await self._http.request(method, endpoint, json=body)
+            response = await self._http.request(method, path, json=body)
         except httpx.TimeoutException:
             metrics.observe_provider_request(PROVIDER, endpoint, None, time.perf_counter() - started)
             return None, TransientProviderError(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from halosync.config.schema import PluginConfigSpec
-from halosync.contracts import Source
+from halosync.contracts import Source, WebhookVerifier
 from halosync.plugin import hookimpl
 from halosync.plugin.host import PluginHost
+from halosync_apollo.enrichment import EnrichmentTokens, EnrichmentVerifier
 from halosync_apollo.settings import CONFIG_SPEC, ApolloSettings
 from halosync_apollo.source import ApolloSource
 
@@ -21,3 +22,12 @@ def halosync_sources(host: PluginHost) -> list[Source]:
     if table is None:
         return []
     return [ApolloSource(ApolloSettings.from_table(table, default_timeout=host.request_timeout))]
+
+
+@hookimpl
+def halosync_webhook_verifiers(host: PluginHost) -> list[WebhookVerifier]:
+    """Enrichment callbacks, when ``enrichment_webhooks`` is on: the token in the URL is the credential."""
+    table = host.settings("apollo")
+    if table is None or not table.get("enrichment_webhooks"):
+        return []
+    return [EnrichmentVerifier(EnrichmentTokens(str(table["api_key"])))]

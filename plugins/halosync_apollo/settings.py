@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from halosync.config.schema import REQUIRED, Field, PluginConfigSpec
@@ -39,7 +39,7 @@ CONFIG_SPEC = PluginConfigSpec(
 
 @dataclass(frozen=True)
 class ApolloSettings:
-    api_key: str
+    api_key: str = field(repr=False)  # never shown
     base_url: str = "https://api.apollo.io"
     per_page: int = 100
     label_ids: tuple[str, ...] = ()
@@ -69,6 +69,3 @@ class ApolloSettings:
             enrichment_webhooks=bool(table.get("enrichment_webhooks", False)),
             public_base_url=str(table.get("public_base_url") or ""),
         )
-
-    def __repr__(self) -> str:  # never show the key
-        return f"ApolloSettings(base_url={self.base_url!r}, per_page={self.per_page}, api_key='********')"

@@ -30,6 +30,7 @@ from halosync.errors import ProviderError
 from halosync.model import Lead
 from halosync_apollo.client import PROVIDER, ApolloClient
 from halosync_apollo.cursor import Position, canonical
+from halosync_apollo.enrichment import ApolloEnrichment, EnrichmentTokens
 from halosync_apollo.mapping import contact_to_lead
 from halosync_apollo.settings import ApolloSettings
 
@@ -58,6 +59,9 @@ class ApolloSource:
         self.settings = settings
         self.client = ApolloClient(settings, clock=clock, transport=transport, backoff_base=backoff_base)
         self.display_limit = DISPLAY_LIMIT  # lowered if Apollo answers "over threshold" earlier
+        # Phone enrichment by webhook (optional feature): None unless enrichment_webhooks is on.
+        self.enrichment = ApolloEnrichment(self.client, EnrichmentTokens(settings.api_key), settings.public_base_url) \
+            if settings.enrichment_webhooks else None
 
     # --- Source protocol -------------------------------------------------------------------------------
 

@@ -149,3 +149,13 @@ async def test_the_fake_runs_standalone_and_prints_its_url() -> None:
         await process.wait()
         if process.stdout is not None:
             await process.stdout.aclose()
+
+
+async def test_people_match_wants_a_webhook_for_phones_and_unknown_results_are_404(api: httpx.AsyncClient) -> None:
+    no_hook = await api.post("/api/v1/people/match", headers=AUTH, json={"email": "x@y.z", "reveal_phone_number": True})
+    nobody = await api.post("/api/v1/people/match", headers=AUTH, json={"email": "x@y.z"})
+    unknown = await api.get("/api/v1/webhook_result/nope", headers=AUTH)
+
+    assert no_hook.status_code == 400 and "webhook_url" in no_hook.json()["error"]
+    assert nobody.json() == {"person": None}
+    assert unknown.status_code == 404 and unknown.json() == {"error": "Record not found."}

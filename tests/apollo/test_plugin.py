@@ -41,3 +41,13 @@ def test_the_table_is_validated(tmp_path: Path) -> None:
         config(tmp_path, '[plugins.apollo]\nbase_url = "http://api.apollo.io"\nper_page = 500\n')
     text = str(caught.value)
     assert "plugins.apollo.api_key" in text and "plugins.apollo.base_url" in text and "plugins.apollo.per_page" in text
+
+
+def test_the_enrichment_verifier_is_offered_only_when_the_feature_is_on(tmp_path: Path) -> None:
+    off = config(tmp_path, '[plugins.apollo]\napi_key = "env:APOLLO_KEY"\n')
+    on = config(tmp_path, '[plugins.apollo]\napi_key = "env:APOLLO_KEY"\nenrichment_webhooks = true\n'
+                'public_base_url = "https://halosync.example.com"\n')
+
+    assert plugin.halosync_webhook_verifiers(off) == []
+    (verifier,) = plugin.halosync_webhook_verifiers(on)
+    assert verifier.plugin == "apollo"

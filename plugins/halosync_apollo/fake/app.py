@@ -21,6 +21,7 @@ import trio
 from halosync.provider.asgi import Receive, Request, Scope, Send, lifespan, read_request, respond
 from halosync_apollo.fake import routes
 from halosync_apollo.fake.admin import handle_admin
+from halosync_apollo.fake.enrichment import deliver_webhooks
 from halosync_apollo.fake.generator import GeneratedContacts, GeneratorSpec, generate_contacts
 from halosync_apollo.fake.limits import DEFAULT_LIMITS, DailySpelling, Limits, QuotaBook, too_many_message
 from halosync_apollo.fake.search import DISPLAY_LIMIT, ContactBook
@@ -83,6 +84,9 @@ class FakeApollo:
         self.counts: Counter[tuple[str, int]] = Counter()
         self.truth: dict[str, str] = {}  # contact id -> person key, for generated contacts
         self.enrichments: dict[str, dict[str, Any]] = {}  # webhook_result request id -> payload
+        self.webhook_delay = 0.5  # seconds before an enrichment result is delivered to its webhook_url
+        self.deliveries: list[tuple[str, int]] = []  # (webhook_url, HTTP status or 0) of every delivery try
+        self.pending_deliveries, self._deliveries_out = trio.open_memory_channel[tuple[str, dict[str, Any]]](1000)
 
     # --- admin, in process ---------------------------------------------------------------------------
 
@@ -129,7 +133,11 @@ class FakeApollo:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await lifespan(receive, send)
+            # The app's lifetime: enrichment webhooks are delivered from here, as Apollo would, later.
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(deliver_webhooks, self, self._deliveries_out)
+                await lifespan(receive, send)
+                nursery.cancel_scope.cancel()
             return
         if scope["type"] != "http":
             return

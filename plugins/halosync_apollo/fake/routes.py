@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from halosync.provider.asgi import Request
+from halosync_apollo.fake.enrichment import people_match
 from halosync_apollo.fake.search import InvalidSearch, parse_query
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def template_of(method: str, endpoint: str) -> str | None:
     """The route an endpoint belongs to (quotas and scopes are per route), or None when there is none."""
     if method == "GET" and endpoint == "auth/health":
         return endpoint
-    if method == "POST" and endpoint == "contacts/search":
+    if method == "POST" and endpoint in ("contacts/search", "people/match"):
         return endpoint
     if method == "GET" and _WEBHOOK_RESULT.match(endpoint):
         return "webhook_result"
@@ -46,6 +47,8 @@ def answer(fake: FakeApollo, request: Request, template: str, endpoint: str) -> 
             return 200, fake.book.search(parse_query({} if body is None else body, fake.display_limit))
         except InvalidSearch as exc:
             return 422, exc.body
+    if template == "people/match":
+        return people_match(fake, body)
     if template == "webhook_result":
         result = fake.enrichments.get(endpoint.split("/", 1)[1])
         return (200, result) if result is not None else (404, {"error": "Record not found."})
