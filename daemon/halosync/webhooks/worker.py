@@ -40,12 +40,13 @@ class _Parsed:
 
 class InboxWorker:
     def __init__(self, daemon: Daemon, verifiers: Verifiers, *, batch: int = 200, poll_interval: float = 5.0,
-                 on_counts: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 gather: float = 0.05, on_counts: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.daemon = daemon
         self.on_counts = on_counts  # told the inbox figures after each pass (the health document shows them)
         self.verifiers = verifiers
         self.batch = batch
         self.poll_interval = poll_interval
+        self.gather = gather
         self.counts: dict[str, Any] = {"pending": 0, "failed": 0, "oldest_pending_age_seconds": 0}
         self._wake = trio.Event()
 
@@ -55,6 +56,7 @@ class InboxWorker:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         store = self.daemon.store
+        counted_at = -float("inf")
         while not self.daemon.stopping.is_set():
             self._wake = trio.Event()
             engine = self.daemon.engine
@@ -63,15 +65,23 @@ class InboxWorker:
                 if rows and engine is not None:
                     await self.process(engine, rows)
                     continue  # there may be more
-                self.counts = await store.run(inbox.counts)
-                metrics.WEBHOOK_INBOX_PENDING.set(self.counts["pending"])
-                if self.on_counts is not None:
-                    self.on_counts(self.counts)
+                # The figures cost a count over the inbox: at most once per poll, never once per delivery.
+                if trio.current_time() - counted_at >= self.poll_interval:
+                    counted_at = trio.current_time()
+                    await self._count()
             except StoreError as exc:
                 logger.warning("webhook inbox: store unavailable, retrying in {:g} s: {}", self.poll_interval, exc)
             # The poll also picks up deliveries another daemon stored in a shared PostgreSQL database.
             with trio.move_on_after(self.poll_interval):
                 await self._wake.wait()
+                # A burst wakes us once per delivery: gather for a moment so it is staged in a few groups.
+                await trio.sleep(self.gather)
+
+    async def _count(self) -> None:
+        self.counts = await self.daemon.store.run(inbox.counts)
+        metrics.WEBHOOK_INBOX_PENDING.set(self.counts["pending"])
+        if self.on_counts is not None:
+            self.on_counts(self.counts)
 
     async def process(self, engine: EngineAPI, rows: list[inbox.StoredDelivery]) -> None:
         failed: dict[int, str] = {}
