@@ -24,7 +24,7 @@ from loguru import logger
 from halosync import secrets
 
 if TYPE_CHECKING:
-    from loguru import Record
+    from loguru import Message, Record
 
     from halosync.config.loader import Config
 
@@ -108,11 +108,18 @@ def setup(config: Config | None = None, *, level: str | None = None, stream: Tex
         formatter = _journal_format
     else:
         formatter = _text_format
-    logger.add(out, level=level, format=formatter, diagnose=False, backtrace=False, colorize=False)
+    # Without an explicit stream, write to whatever sys.stderr is at the time of the record (not the object it was
+    # at setup), so a replaced stderr (a test's capture, a redirect) never leaves a sink writing to a closed file.
+    sink: TextIO | Callable[[Message], None] = stream if stream is not None else _write_stderr
+    logger.add(sink, level=level, format=formatter, diagnose=False, backtrace=False, colorize=False)
     log_dir = config.get("daemon.log_dir") if config else ""
     if config is not None and log_dir:
         _add_files(Path(log_dir), config, level, _json_format if fmt == "json" else _text_format)
     _route_stdlib(level)
+
+
+def _write_stderr(message: Message) -> None:
+    sys.stderr.write(message)
 
 
 def _add_files(directory: Path, config: Config, level: str, formatter: Callable[[Record], str]) -> None:

@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-from halosync import __version__
+from halosync import __version__, log
 from halosync.cli.common import EX_USAGE
 
 COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo")
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
+    # Until a command configures logging from its configuration, records still go through the masking patcher.
+    log.setup()
     if handler is None:
         parser.print_help(sys.stderr)
         return EX_USAGE
