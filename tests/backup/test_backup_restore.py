@@ -219,3 +219,21 @@ def test_restore_reports_data_integrity_problems_of_the_backup(tmp_path: Path, s
     out = capsys.readouterr().out
     assert "fail  store.integrity.one_source_record_per_sink_record  1 problem(s)" in out
     assert "halosync integrity --repair" in out
+
+
+def test_keep_prunes_old_backups_in_a_directory(tmp_path: Path, sqlite_url: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, sqlite_url)
+    fresh_store(sqlite_url, 1)
+    backups = tmp_path / "backups"
+    assert main(["--config", str(config), "backup", f"{backups}/"]) == 1  # a missing directory is not a file name
+    assert "does not exist" in capsys.readouterr().err and not backups.exists()
+    backups.mkdir()
+    for stamp in ("20000101-020000", "20000102-020000", "20000103-020000"):
+        (backups / f"halosync-{stamp}.db").write_bytes(b"")
+    (backups / "keep-me.db").write_bytes(b"")
+    assert main(["--config", str(config), "backup", "--keep", "2", f"{backups}/"]) == 0
+    left = sorted(p.name for p in backups.iterdir())
+    assert left[0] == "halosync-20000103-020000.db" and left[1].startswith("halosync-") and left[2] == "keep-me.db"
+    assert len(left) == 3
+    assert main(["--config", str(config), "backup", "--keep", "2", str(tmp_path / "one.db")]) == 1

@@ -28,6 +28,7 @@ StoreKind = Literal["sqlite", "postgresql"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 SUFFIX: dict[StoreKind, str] = {"sqlite": ".db", "postgresql": ".dump"}
+BACKUP_PREFIX = "halosync-"
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,27 @@ def file_kind(path: Path) -> StoreKind:
                      "give a file written by `halosync backup`")
 
 
-def destination(dest: Path, kind: StoreKind, *, force: bool) -> Path:
-    """``dest`` itself, or a time-stamped file inside it when it is a directory."""
-    if dest.is_dir():
-        dest = dest / f"halosync-{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX[kind]}"
-    if dest.exists() and not force:
-        raise StoreError(f"{str(dest)!r} already exists; choose another name, or pass --force to replace it")
-    if not dest.parent.is_dir():
-        raise StoreError(f"directory {str(dest.parent)!r} does not exist; create it first")
-    return dest
+def destination(dest: str, kind: StoreKind, *, force: bool) -> Path:
+    """``dest`` itself, or a time-stamped file inside it when it is a directory (or written with a trailing /)."""
+    path = Path(dest)
+    if dest.endswith("/") or path.is_dir():
+        if not path.is_dir():
+            raise StoreError(f"directory {dest!r} does not exist; create it first (install -d -m 0750 {dest})")
+        path = path / f"{BACKUP_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX[kind]}"
+    if path.exists() and not force:
+        raise StoreError(f"{str(path)!r} already exists; choose another name, or pass --force to replace it")
+    if not path.parent.is_dir():
+        raise StoreError(f"directory {str(path.parent)!r} does not exist; create it first")
+    return path
+
+
+def prune(directory: Path, kind: StoreKind, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` time-stamped backups of this kind in ``directory``; returns the deleted."""
+    found = sorted(directory.glob(f"{BACKUP_PREFIX}*{SUFFIX[kind]}"))  # the time stamp sorts by age
+    doomed = found[:-keep] if keep > 0 else []
+    for old in doomed:
+        old.unlink()
+    return doomed
 
 
 # --- SQLite ------------------------------------------------------------------------------------------

@@ -30,8 +30,10 @@ def register(sub: Any) -> None:
     b = sub.add_parser("backup", help="write a consistent copy of the state store (safe while the daemon runs)",
                        description="Write a consistent copy of the state store to DEST (a file, or a directory "
                        "to put a time-stamped file in). SQLite: online backup API; PostgreSQL: pg_dump.")
-    b.add_argument("dest", metavar="DEST", type=Path)
+    b.add_argument("dest", metavar="DEST")
     b.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    b.add_argument("--keep", type=int, default=0, metavar="N",
+                   help="with a directory DEST: afterwards delete all but the newest N backups in it")
     b.add_argument("--json", action="store_true", help="print one JSON document")
     b.set_defaults(handler=guarded(handle_backup))
     r = sub.add_parser("restore", help="replace the state store with a backup (the daemon must be stopped)",
@@ -44,17 +46,22 @@ def register(sub: Any) -> None:
 
 def handle_backup(args: argparse.Namespace) -> int:
     config, _ = load_all(args)
+    if args.keep and not (args.dest.endswith("/") or Path(args.dest).is_dir()):
+        raise StoreError("--keep prunes time-stamped backups in a directory: give a directory as DEST")
     copied = take_backup(config, args.dest, force=args.force)
+    pruned = copies.prune(copied.path.parent, copied.kind, args.keep) if args.keep else []
     if args.json:
         print_json({"ok": True, "path": str(copied.path), "kind": copied.kind, "bytes": copied.size,
-                    "seconds": round(copied.seconds, 3)})
+                    "seconds": round(copied.seconds, 3), "deleted": [str(p) for p in pruned]})
     else:
         print(f"backed up {redacted_url(config.database_url)} to {copied.path} "
               f"({copied.size / 1e6:.1f} MB in {copied.seconds:.1f} s)")
+        for old in pruned:
+            print(f"deleted old backup {old}")
     return EX_OK
 
 
-def take_backup(config: Config, dest: Path, *, force: bool = False) -> copies.Copied:
+def take_backup(config: Config, dest: str, *, force: bool = False) -> copies.Copied:
     url = config.database_url
     kind = copies.store_kind(url)
     target = copies.destination(dest, kind, force=force)
