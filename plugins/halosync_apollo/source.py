@@ -119,7 +119,10 @@ class ApolloSource:
         walk.day, walk.day_start = walk.floor, 0
         while True:
             data = await self._search(page_no, walk.floor, None, ascending=True)
-            if data is None:  # Apollo's display limit came before we expected it
+            if data is None:  # Apollo's display limit came before we expected it (now learned)
+                if walk.last_seen is None and page_no > 1:
+                    page_no = 1  # it was the resume hint that pointed past it
+                    continue
                 return
             contacts, total_pages = data
             if page_no > 1 and walk.last_seen is None and not _starts_at_or_before(contacts, walk.position):
@@ -129,7 +132,7 @@ class ApolloSource:
             page = self._stage(contacts, walk, (page_no - 1) * per_page)
             if page is not None:
                 yield page
-            if not contacts or page_no >= total_pages:
+            if _last_page(contacts, page_no, total_pages, per_page):
                 walk.finished = True
                 return
             if (page_no + 1) * per_page > self.display_limit:
@@ -169,7 +172,7 @@ class ApolloSource:
                     collected[item.source_id] = (key, item)
                 # Ties may come in any order, so only a strictly older timestamp proves the rest is staged.
                 reached = reached or (walk.position is not None and key.updated_at < walk.position.updated_at)
-            if reached or not contacts or page_no >= total_pages:
+            if reached or _last_page(contacts, page_no, total_pages, per_page):
                 break
             if (page_no + 1) * per_page > self.display_limit:
                 raise self._beyond_reach(day)
@@ -217,7 +220,7 @@ class ApolloSource:
         return taken
 
     async def _search(self, page: int, day_min: str | None, day_max: str | None, *,
-                      ascending: bool) -> tuple[list[Any], int] | None:
+                      ascending: bool) -> tuple[list[Any], int | None] | None:
         """One page of the search, or None when Apollo refuses the page as past its display limit."""
         body: dict[str, Any] = {"sort_by_field": "contact_updated_at", "sort_ascending": ascending,
                                 "page": page, "per_page": self.settings.per_page}
@@ -239,14 +242,21 @@ class ApolloSource:
         return _contacts_of(data)
 
 
-def _contacts_of(data: Any) -> tuple[list[Any], int]:
+def _contacts_of(data: Any) -> tuple[list[Any], int | None]:
     if not isinstance(data, dict) or not isinstance(data.get("contacts"), list):
         raise ProviderError(PROVIDER, "contacts/search answered without a contacts list; Apollo may have changed its "
                             "API: report this with the answer logged at debug level")
     pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
     assert isinstance(pagination, dict)
     total_pages = pagination.get("total_pages")
-    return data["contacts"], total_pages if isinstance(total_pages, int) else 0
+    return data["contacts"], total_pages if isinstance(total_pages, int) else None
+
+
+def _last_page(contacts: list[Any], page_no: int, total_pages: int | None, per_page: int) -> bool:
+    """Whether this was the last page; without ``total_pages`` only a short page says so."""
+    if not contacts:
+        return True
+    return page_no >= total_pages if total_pages is not None else len(contacts) < per_page
 
 
 def _starts_at_or_before(contacts: list[Any], position: Position | None) -> bool:

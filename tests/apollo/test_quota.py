@@ -148,3 +148,11 @@ def test_headers_that_are_empty_or_garbled_are_ignored() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 40.0) == 60.0
 
 
+
+
+def test_a_window_of_one_request_is_still_used_and_the_margin_never_takes_all() -> None:
+    quota = HeaderQuota("apollo", "people/bulk_match", APOLLO_WINDOWS, margin=0.02)
+    quota.observe({"x-rate-limit-minute": "1", "x-minute-usage": "0", "x-minute-requests-left": "1"}, now=6_000.0)
+    assert quota.delay(now=6_000.0) == 0
+    quota.note_sent(now=6_000.0)
+    assert quota.delay(now=6_001.0) == pytest.approx(59.0)

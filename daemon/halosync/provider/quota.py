@@ -137,6 +137,7 @@ class HeaderQuota:
     specs: Sequence[WindowHeaders]
     margin: float = 0.02  # share of each window's limit left unused (at least one request once a limit is known)
     clock: Clock | None = None
+    skew: float = 0.25  # seconds waited past a computed reset, for clocks that differ a little
     _states: dict[str, _WindowState] = field(default_factory=dict)
     _blocked_until: float = 0.0
 
@@ -173,10 +174,12 @@ class HeaderQuota:
         self._blocked_until = max(self._blocked_until, at + seconds)
 
     def _reserve(self, state: _WindowState) -> int:
+        """Requests of a window left for other users of the key: at least one, but never the whole window
+        (an endpoint allowed one request a minute still gets it)."""
         limit = state.reading.limit
-        if limit is None:
+        if limit is None or self.margin <= 0:
             return 0
-        return max(1, math.ceil(limit * self.margin)) if self.margin > 0 else 0
+        return max(0, min(max(1, math.ceil(limit * self.margin)), limit - 1))
 
     def delay(self, now: float | None = None) -> float:
         """Seconds to wait before the next request may be sent without exhausting a window (0 when free)."""
@@ -197,7 +200,7 @@ class HeaderQuota:
             pause = self.delay()
             if pause <= 0:
                 break
-            await trio.sleep(pause + 0.001)
+            await trio.sleep(pause + self.skew)
             waited += pause
         self.note_sent()
         return waited
