@@ -8,6 +8,7 @@ come from ``AlertClock``, which is the wall clock at start advanced by trio's cl
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -154,8 +155,25 @@ class AlertsComponent:
         service = self.service = AlertService(daemon, build_alerters(daemon))
         daemon.reload_hooks.append(service.reload)
         register(daemon, service)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(service.dispatcher.run)
-            task_status.started()
-            logger.info("alerts: {} rule(s), receivers {}", len(service.rules), ", ".join(service.dispatcher.alerters))
-            await service.run()
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(service.dispatcher.run)
+                task_status.started()
+                logger.info("alerts: {} rule(s), receivers {}", len(service.rules),
+                            ", ".join(service.dispatcher.alerters))
+                await service.run()
+        finally:
+            await close_alerters(service.dispatcher.alerters.values())
+
+
+async def close_alerters(alerters: Iterable[Alerter]) -> None:
+    """Receivers holding connections (HaloPSA's client) close them; shielded, as this runs while cancelled."""
+    with trio.move_on_after(5, shield=True):
+        for alerter in alerters:
+            aclose = getattr(alerter, "aclose", None)
+            if aclose is None:
+                continue
+            try:
+                await aclose()
+            except Exception:  # closing is best effort at exit; the log says which receiver failed
+                logger.opt(exception=True).warning("closing alert receiver {} failed", alerter.name)
