@@ -137,3 +137,21 @@ def test_a_secret_never_appears_in_an_error_message(capsys: pytest.CaptureFixtur
     assert code == 78
     assert err == ["halosync.toml:5: plugins.example.webhook_url: must use https:// (http:// is only accepted for "
                    "loopback hosts), not 'http://********.example.com'"]
+
+
+def test_a_plugin_whose_config_hook_fails_is_a_problem_too(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    (site / "halosync_badspec_test").mkdir(parents=True)
+    (site / "halosync_badspec_test" / "__init__.py").write_text(
+        "from halosync import hookimpl\n\n@hookimpl\ndef halosync_config_spec():\n    return {'not': 'a spec'}\n")
+    dist = site / "halosync_badspec_test-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: halosync-badspec-test\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[halosync]\nbroken = halosync_badspec_test\n")
+    monkeypatch.syspath_prepend(str(site))
+    path = tmp_path / "halosync.toml"
+    path.write_text(HEAD + '[plugins.example]\npath = "x"\n')
+    code, err, _ = run(capsys, path, "check-config")
+    assert (code, err) == (78, ["halosync.toml:1: plugins.broken: halosync_config_spec returned {'not': 'a spec'}, "
+                                "not a PluginConfigSpec"])

@@ -235,3 +235,8 @@ def test_database_url_and_listen_address(problems: Problems, load: Load) -> None
         "it off, not '8787'",
     ]
     assert load('[http]\nlisten = "[::1]:0"\n').get("http.listen") == "[::1]:0"
+
+
+def test_environment_creating_an_unknown_section_names_the_variable(problems: Problems) -> None:
+    assert problems("", env={"HALOSYNC_SYNK__INTERVAL": "5"}) == [
+        "halosync.toml:0: synk: unknown key (did you mean 'sync'?) (set by $HALOSYNC_SYNK__INTERVAL)"]

@@ -220,6 +220,11 @@ class _Validator:
                 break
         else:
             line = line_of(self.lines, path)
+            dotted = ".".join(path)
+            # Not in the file at all, but something beneath it came from the environment (HALOSYNC_TYPO__KEY=1).
+            names = [o[4:] for k, o in self.origins.items() if k.startswith(f"{dotted}.") and o.startswith("env:")]
+            if line == 0 and names:
+                message = f"{message} (set by ${names[0]})"
         self.problems.append(ConfigProblem(self.shown, line, ".".join(path), message))
 
     def validate(self, raw: dict[str, Any]) -> dict[str, Any]:

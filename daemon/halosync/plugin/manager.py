@@ -127,24 +127,34 @@ class PluginManager:
 
     # --- one typed method per hook ------------------------------------------------------------------
 
-    def config_specs(self) -> list[PluginConfigSpec]:
-        """Every plugin's configuration table. A plugin failing here cannot be configured: a load error."""
+    def config_specs(self, *, strict: bool = True) -> list[PluginConfigSpec]:
+        """Every plugin's configuration table. A plugin failing here cannot be configured: a load error, raised,
+        or without ``strict`` kept in ``failures`` (that plugin then has no table)."""
         out: list[PluginConfigSpec] = []
         for impl in self._impls("halosync_config_spec"):
-            name = impl.plugin_name
             try:
-                result = self._call(impl, "halosync_config_spec")
-            except PluginError as exc:
-                raise PluginLoadError(name, str(exc).removeprefix(f"plugin {name!r}: ")) from exc
-            if result is None:
+                spec = self._spec_of(impl)
+            except PluginLoadError as exc:
+                if strict:
+                    raise
+                self.failures.append(exc)
                 continue
-            if not isinstance(result, PluginConfigSpec):
-                raise PluginLoadError(name, f"halosync_config_spec returned {result!r}, not a PluginConfigSpec")
-            if result.name != name:
-                raise PluginLoadError(name, f"halosync_config_spec declares [plugins.{result.name}], but the plugin "
-                                      f"is registered as {name!r}; name the spec after the entry point")
-            out.append(result)
+            if spec is not None:
+                out.append(spec)
         return out
+
+    def _spec_of(self, impl: pluggy.HookImpl) -> PluginConfigSpec | None:
+        name = impl.plugin_name
+        try:
+            result = self._call(impl, "halosync_config_spec")
+        except PluginError as exc:
+            raise PluginLoadError(name, str(exc).removeprefix(f"plugin {name!r}: ")) from exc
+        if result is not None and not isinstance(result, PluginConfigSpec):
+            raise PluginLoadError(name, f"halosync_config_spec returned {result!r}, not a PluginConfigSpec")
+        if result is not None and result.name != name:
+            raise PluginLoadError(name, f"halosync_config_spec declares [plugins.{result.name}], but the plugin "
+                                  f"is registered as {name!r}; name the spec after the entry point")
+        return result
 
     def sources(self, host: PluginHost) -> list[Source]:
         return self._collect("halosync_sources", host, Source)

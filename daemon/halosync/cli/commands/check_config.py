@@ -31,11 +31,11 @@ def handle(args: argparse.Namespace) -> int:
     allow, block = allow_block(path)
     plugins = PluginManager()
     plugins.load_entry_points(allow=allow, block=block, strict=False)
+    specs = plugins.config_specs(strict=False)
     problems = [_plugin_problem(shown, path, failure.plugin, str(failure)) for failure in plugins.failures]
     config = None
     try:
-        config = loader.load(path, plugins.config_specs(),
-                             unavailable_plugins=[failure.plugin for failure in plugins.failures])
+        config = loader.load(path, specs, unavailable_plugins=[failure.plugin for failure in plugins.failures])
     except ConfigError as exc:
         problems.extend(exc.problems)
     if problems:
