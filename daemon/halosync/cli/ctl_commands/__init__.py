@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from halosync.control.client import ControlClient, OnEvent, SocketLocation, resolve_socket
 
@@ -87,22 +88,27 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+def _titled(title: str | None, body: Table) -> RenderableType:
+    # A heading line of its own: a table title would be wrapped to the width of a narrow table.
+    return Group(Text(title, style="bold"), body) if title else body
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> RenderableType:
+    out = Table(show_edge=False, pad_edge=False)
     for column in columns:
         out.add_column(column)
     for row in rows:
         out.add_row(*(shown(v) for v in row))
-    return out
+    return _titled(title, out)
 
 
-def pairs(title: str | None, values: Mapping[str, Any]) -> Table:
-    out = Table(title=title, title_justify="left", show_header=False, show_edge=False, pad_edge=False)
+def pairs(title: str | None, values: Mapping[str, Any]) -> RenderableType:
+    out = Table(show_header=False, show_edge=False, pad_edge=False)
     out.add_column(style="bold")
     out.add_column()
     for key, value in values.items():
         out.add_row(key, shown(value))
-    return out
+    return _titled(title, out)
 
 
 Render = Callable[[Session, Any], None]

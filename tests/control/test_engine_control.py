@@ -1,0 +1,127 @@
+"""halosyncctl against a daemon with the real sync engine, the Apollo source and the HaloPSA sink, both fakes
+served over real sockets: pause stops outbound writes while leads keep being staged, resume drains them; sync
+--wait / --follow / --dry-run; concurrency; custom fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import trio
+
+from halosync.cli.commands.demo import DemoFakes, demo_plugins, write_config
+from halosync.control.server import ControlComponent
+from halosync.engine.component import EngineComponent
+from halosync_apollo.fake import GeneratorSpec
+from tests.control.harness import Running, running_daemon, short_dir
+
+Capsys = pytest.CaptureFixture[str]
+
+
+def api_writes(fakes: DemoFakes) -> int:
+    """POSTs to HaloPSA's API (creates and updates; the token endpoint is not one)."""
+    return sum(1 for r in fakes.halo.log if r.method == "POST" and r.route.startswith("/api/"))
+
+
+@asynccontextmanager
+async def engine_daemon(leads: int = 0) -> AsyncIterator[tuple[Running, DemoFakes]]:
+    fakes = DemoFakes.create(leads, seed=5, halo_rate=100_000)
+    async with trio.open_nursery() as nursery:
+        await fakes.serve(nursery)
+        with short_dir() as base:
+            plugins = demo_plugins()
+            text = write_config(base, fakes.apollo_url, fakes.halo_url, sync={"interval": 3600}).read_text()
+            async with running_daemon(text=text, plugins=plugins,
+                                      components=[EngineComponent(), ControlComponent()]) as running:
+                yield running, fakes
+        nursery.cancel_scope.cancel()
+
+
+async def until(predicate: Any, *, within: float = 20.0, step: float = 0.05) -> None:
+    """Wait (polling the running system, as an operator would) until ``predicate()`` is true."""
+    for _ in range(int(within / step)):
+        if await predicate():
+            return
+        await trio.sleep(step)
+    raise AssertionError(f"still not true after {within:g} s")
+
+
+async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
+    async with engine_daemon() as (running, fakes):
+        code, paused = await running.ctl_json(capsys, "pause")
+        assert code == 0 and paused["paused"] is True
+        code, status = await running.ctl_json(capsys, "status")
+        assert status["state"] == "paused" and status["paused"] is True
+        generated = fakes.apollo.generate(GeneratorSpec(count=60, seed=9, duplicate_share=0.0,
+                                                        hard_negative_share=0.0, missing_email_share=0.0))
+        code, synced = await running.ctl_json(capsys, "sync", "--wait")
+        assert code == 0 and synced["summary"]["sources"][0]["staged"] == len(generated.contacts)
+        await trio.sleep(1.0)  # time in which an unpaused daemon writes all of them
+        code, queue = await running.ctl_json(capsys, "queue")
+        assert queue["pending"] + queue["staged_pending"] > 0
+        assert api_writes(fakes) == 0
+        code, resumed = await running.ctl_json(capsys, "resume")
+        assert code == 0 and resumed["paused"] is False
+
+        async def drained() -> bool:
+            figures = (await running.ctl_json(capsys, "queue"))[1]
+            return bool(figures["pending"] + figures["in_flight"] + figures["staged_pending"] == 0)
+
+        await until(drained)
+        assert api_writes(fakes) > 0
+        code, status = await running.ctl_json(capsys, "status")
+        assert status["state"] == "running" and status["totals"]["created"] == len(fakes.halo.records("users")) > 0
+        audit = [json.loads(line)["method"] for line in
+                 (running.daemon.config.state_dir / "audit.log").read_text().splitlines()]
+        assert audit == ["pause", "sync", "resume"]
+
+
+async def test_sync_follow_streams_events_then_the_summary(capsys: Capsys) -> None:
+    async with engine_daemon(40) as (running, _fakes):
+        client = await running.raw()
+        await client.send(b'{"v": 1, "id": 3, "method": "sync", "params": {"follow": true, "full": true}}\n')
+        lines = [await client.line()]
+        while "event" in lines[-1]:
+            lines.append(await client.line())
+        assert all(line["id"] == 3 for line in lines)
+        events = [line["event"] for line in lines[:-1]]
+        assert events[-1]["type"] == "done" and any(e["type"] == "progress" for e in events)
+        assert lines[-1]["result"]["summary"]["type"] == "done"
+        await client.aclose()
+        code, followed = await running.ctl_json(capsys, "sync", "--follow")
+        assert code == 0 and followed["events"][-1]["type"] == "done"
+        code, out, _ = await running.ctl(capsys, "sync", "--follow", "--full")
+        assert code == 0 and "progress: apollo" in out and "source apollo" in out
+
+
+async def test_dry_run_plans_and_writes_nothing(capsys: Capsys) -> None:
+    async with engine_daemon() as (running, fakes):
+        await running.ctl_json(capsys, "pause")  # nothing written by the scheduler meanwhile
+        fakes.apollo.generate(GeneratorSpec(count=30, seed=4))
+        code, planned = await running.ctl_json(capsys, "sync", "--dry-run", "--wait")
+        assert code == 0
+        plan = planned["summary"]["sources"][0]["plan"]
+        assert plan["counts"]["creates"] > 0 and api_writes(fakes) == 0
+        code, out, _ = await running.ctl(capsys, "sync", "--dry-run", "--wait")
+        assert code == 0 and "dry run: nothing written" in out
+        audit = (running.daemon.config.state_dir / "audit.log").read_text()
+        assert '"sync"' not in audit  # a dry run changes nothing, so it is not audited
+
+
+async def test_concurrency_rate_limits_plugins_custom_fields(capsys: Capsys) -> None:
+    async with engine_daemon(10) as (running, _fakes):
+        code, result = await running.ctl_json(capsys, "concurrency", "5")
+        assert code == 0 and result == {"workers": 5}
+        assert running.daemon.engine is not None and running.daemon.engine.concurrency == 5  # type: ignore[attr-defined]
+        code, plugins = await running.ctl_json(capsys, "plugins")
+        assert {p["name"] for p in plugins["plugins"]} >= {"apollo", "halopsa"}
+        code, limits = await running.ctl_json(capsys, "rate-limits")
+        assert code == 0 and {w["provider"] for w in limits["windows"]} >= {"halopsa"}
+        code, fields = await running.ctl_json(capsys, "custom-fields")
+        assert code == 0 and fields["ok"] is True
+        assert [c["name"] for c in fields["checks"]] == ["halopsa.custom_fields"]
+        code, _, err = await running.ctl(capsys, "sync", "--source", "nope")
+        assert code == 1 and "no enabled source 'nope'" in err
