@@ -116,6 +116,7 @@ WEBHOOK_INBOX_PENDING = Gauge("halosync_webhook_inbox_pending", "Stored deliveri
                               registry=REGISTRY)
 HTTP_REQUESTS = Counter("halosync_http_requests_total", "Requests to the listener, by route template and status.",
                         ["route", "status"], registry=REGISTRY)
+HTTP_IN_FLIGHT = Gauge("halosync_http_requests_in_flight", "Requests the listener is answering now.", registry=REGISTRY)
 HTTP_LATENCY = Histogram("halosync_http_request_duration_seconds", "Listener request latency, by route template.",
                          ["route"], buckets=_LATENCY_BUCKETS, registry=REGISTRY)
 

@@ -46,6 +46,15 @@ class ListenerApp:
             return  # websockets are not offered; hypercorn closes the connection
         started = time.perf_counter()
         route = _route_template(scope["method"], scope["path"])
+        metrics.HTTP_IN_FLIGHT.inc()
+        status = 500
+        try:
+            status = await self._answer(scope, receive, send, route)
+        finally:
+            metrics.HTTP_IN_FLIGHT.dec()
+            metrics.observe_http_request(route, status, time.perf_counter() - started)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, route: str) -> int:
         response_started = False
 
         async def tracked_send(message: MutableMapping[str, Any]) -> None:
@@ -53,8 +62,7 @@ class ListenerApp:
             response_started = True
             await send(message)
 
-        status = 500
-        with trio.move_on_after(self.request_timeout) as timeout:
+        with trio.move_on_after(self.request_timeout):
             try:
                 answer = await self._dispatch(scope, receive)
             except HTTPError as exc:
@@ -62,14 +70,13 @@ class ListenerApp:
             except Exception:  # a bug answers 500 and is logged with its traceback; the listener carries on
                 logger.opt(exception=True).error("{} {} failed", scope["method"], route)
                 answer = Answer(500, {"error": "internal error; see the daemon's log"})
-            status = answer.status
             await respond(tracked_send, answer.status, answer.body, headers=answer.headers,
                           content_type=answer.content_type)
-        if timeout.cancelled_caught and not response_started:
-            status = 503
-            await respond(send, status, {"error": f"no answer within http.request_timeout "
-                                                  f"({self.request_timeout:g} s); retry later"})
-        metrics.observe_http_request(route, status, time.perf_counter() - started)
+            return answer.status
+        if not response_started:
+            await respond(send, 503, {"error": f"no answer within http.request_timeout ({self.request_timeout:g} s); "
+                                               "retry later"})
+        return 503
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Answer:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"

@@ -13,6 +13,7 @@ daemon wait for that before it cancels its components. ``http.listen = ""`` leav
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -66,11 +67,8 @@ class HTTPComponent:
                     self.served.set()
                 nursery.cancel_scope.cancel()  # requests drained: the writer, worker and pings can stop
 
-            try:
-                self.url = await nursery.start(listener)
-            except OSError as exc:
-                raise HalosyncError(f"http.listen {listen!r}: cannot listen: {exc.strerror or exc}; free the port, "
-                                    'choose another, or set http.listen = "" to turn the listener off') from exc
+            check_bindable(host, port, listen)
+            self.url = await nursery.start(listener)
             logger.info("HTTP listener on {} (health, metrics, webhooks: {})", self.url,
                         ", ".join(verifiers.names()) or "none enabled")
             task_status.started(self.url)
@@ -78,6 +76,18 @@ class HTTPComponent:
     async def drain(self, daemon: Daemon) -> None:
         """Wait until the requests in flight at SIGTERM have been answered."""
         await self.served.wait()
+
+
+def check_bindable(host: str, port: int, listen: str) -> None:
+    """Fail with a message a user can act on (hypercorn would raise a bare OSError, and leak its socket)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as hypercorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise HalosyncError(f"http.listen {listen!r}: cannot listen: {exc.strerror or exc}; free the port, "
+                                'choose another, or set http.listen = "" to turn the listener off') from None
 
 
 def parse_listen(listen: str, file: str = "<config>") -> tuple[str, int]:
