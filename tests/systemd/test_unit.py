@@ -50,12 +50,19 @@ def _checkout_binary() -> Path:
     return script
 
 
-def test_unit_verifies_without_a_single_warning(tmp_path: Path) -> None:
-    text = UNIT.read_text()
-    assert f"ExecStart={INSTALLED_BINARY} run" in text  # the documented install path
-    copy = tmp_path / "halosync.service"
-    copy.write_text(text.replace(f"ExecStart={INSTALLED_BINARY} ", f"ExecStart={_checkout_binary()} "))
-    result = subprocess.run([_tool("systemd-analyze"), "verify", str(copy)], capture_output=True, text=True,
+SERVICES = ("halosync.service", "halosync-backup.service")
+
+
+def test_units_verify_without_a_single_warning(tmp_path: Path) -> None:
+    for name in SERVICES:
+        assert f"ExecStart={INSTALLED_BINARY} " in (SYSTEMD / name).read_text()  # the documented install path
+    copies = []
+    for name in (*SERVICES, "halosync-backup.timer"):
+        copy = tmp_path / name
+        text = (SYSTEMD / name).read_text()
+        copy.write_text(text.replace(f"ExecStart={INSTALLED_BINARY} ", f"ExecStart={_checkout_binary()} "))
+        copies.append(str(copy))
+    result = subprocess.run([_tool("systemd-analyze"), "verify", *copies], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert (result.stdout + result.stderr).strip() == "", "systemd-analyze verify printed warnings"
@@ -79,8 +86,9 @@ def exposure(unit: Path) -> float:
     return float(m.group(1))
 
 
-def test_security_exposure_is_at_most_two() -> None:
-    assert exposure(UNIT) <= MAX_EXPOSURE
+@pytest.mark.parametrize("name", SERVICES)
+def test_security_exposure_is_at_most_two(name: str) -> None:
+    assert exposure(SYSTEMD / name) <= MAX_EXPOSURE
 
 
 def test_exposure_rises_without_the_hardening(tmp_path: Path) -> None:
@@ -108,12 +116,14 @@ def test_unit_matches_the_daemons_defaults_and_the_contract() -> None:
     assert s["CapabilityBoundingSet"] == [""]
 
 
-def test_every_credential_the_example_config_names_is_loaded() -> None:
-    loaded = set(_settings(UNIT.read_text()).get("LoadCredential", []))
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_credential_the_example_config_names_is_loaded(name: str) -> None:
+    """Both services load the whole configuration, so both need every credential it refers to."""
+    loaded = set(_settings((SYSTEMD / name).read_text()).get("LoadCredential", []))
     example = (ROOT / "halosync.toml.example").read_text()
     referenced = set(re.findall(r'"credential:([a-z0-9_.-]+)"', example))  # "credential:NAME" is a placeholder
     assert referenced, "halosync.toml.example should show credential: references"
-    assert referenced <= loaded, f"add LoadCredential= for {sorted(referenced - loaded)}"
+    assert referenced <= loaded, f"add LoadCredential= for {sorted(referenced - loaded)} to {name}"
 
 
 def test_sysusers_and_tmpfiles_snippets_apply(tmp_path: Path) -> None:
