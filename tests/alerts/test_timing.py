@@ -101,3 +101,20 @@ async def test_a_failing_receiver_is_retried_reported_in_health_and_never_stops_
         run.engine.queue_figures["pending"] = 0
         await trio.sleep(120)
         assert [a.state for a in good.alerts] == ["firing", "resolved"]
+
+
+async def test_a_reload_applies_new_thresholds_and_routes_to_running_alerts(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    first, second = Recorder("first"), Recorder("second")
+    async with alerts_running(tmp_path, '[alerts.rules.queue_backlog]\nreceivers = ["first"]\nfor = 0\n',
+                              ReceiversPlugin(first, second)) as run:
+        run.engine.queue_figures["pending"] = 500
+        await run.at(20)
+        assert first.states() == [("queue_backlog", "firing", "warning")]
+        path = run.daemon.config.path
+        assert path is not None
+        path.write_text(path.read_text().replace('receivers = ["first"]', 'receivers = ["second"]\nthreshold = 400'))
+        assert await run.daemon.reload()
+        await run.at(40)
+        assert second.states() == [("queue_backlog", "firing", "critical")]
+        assert first.states() == [("queue_backlog", "firing", "warning")]

@@ -79,9 +79,13 @@ class AlertService:
         self.history = History(keep=0.0)
         self.dispatcher = Dispatcher(alerters, self.silences, delivery_settings(daemon.config), daemon)
         self.rules: list[Rule] = []
+        self.delivery_scope: trio.CancelScope | None = None
         self.configure(daemon.config)
+        self._track_health(alerters)
+
+    def _track_health(self, alerters: dict[str, Alerter]) -> None:
         for name in alerters:
-            health = daemon.plugin_health.setdefault(health_key(name), _receiver_health())
+            health = self.daemon.plugin_health.setdefault(health_key(name), _receiver_health())
             health.detail["receiver"] = name
 
     def configure(self, config: Config) -> None:
@@ -97,7 +101,28 @@ class AlertService:
         self.dispatcher.routes = {r.name: r.receivers for r in self.rules if r.receivers}
 
     async def reload(self) -> None:
+        """New rules and settings, and receivers rebuilt from the new configuration; the delivery tasks restart
+        on them. A receiver keeps what it was told under the same name (no repeat of everything firing), but a
+        group already handed to the old delivery task and not yet sent is lost: the repeat interval covers it."""
         self.configure(self.daemon.config)
+        old = self.dispatcher.alerters
+        new = build_alerters(self.daemon)
+        gone = set(old) - set(new)
+        for name in gone:
+            self.daemon.plugin_health.pop(health_key(name), None)
+        self._track_health(new)
+        self.dispatcher.alerters = new
+        self.dispatcher.forget_receivers(gone)
+        if self.delivery_scope is not None:
+            self.delivery_scope.cancel()
+        await close_alerters(old.values())
+
+    async def deliver(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The dispatcher's delivery tasks, started again on the new receivers after each reload."""
+        while True:
+            with trio.CancelScope() as self.delivery_scope:
+                await self.dispatcher.run(task_status=task_status)
+            task_status = trio.TASK_STATUS_IGNORED
 
     async def evaluate(self) -> list[Alert]:
         """One evaluation: sample, evaluate, queue notifications, flush the groups that are due."""
@@ -157,7 +182,7 @@ class AlertsComponent:
         register(daemon, service)
         try:
             async with trio.open_nursery() as nursery:
-                await nursery.start(service.dispatcher.run)
+                await nursery.start(service.deliver)
                 task_status.started()
                 logger.info("alerts: {} rule(s), receivers {}", len(service.rules),
                             ", ".join(service.dispatcher.alerters))

@@ -136,6 +136,12 @@ class Dispatcher:
         group = self._groups.setdefault((receiver, self._group_key(alert)), _Group(now))
         group.alerts[key] = alert  # a newer state of the same alert replaces the older one (de-duplication)
 
+    def forget_receivers(self, gone: set[str]) -> None:
+        """After a reload removed receivers: forget what they were told and what waited for them."""
+        self._told = {k: v for k, v in self._told.items() if k[0] not in gone}
+        self._groups = {k: v for k, v in self._groups.items() if k[0] not in gone}
+        self._unrouted.clear()
+
     def pending(self) -> int:
         return sum(len(g.alerts) for g in self._groups.values())
 
