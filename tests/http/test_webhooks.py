@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import trio
+
 from halosync.config import loader
 from halosync.daemon.app import Daemon
 from halosync.daemon.components import default_components
@@ -158,3 +160,14 @@ async def test_listener_off_when_listen_is_empty(tmp_path: Path) -> None:
     manager.register(webhook_source, "webhook")
     daemon = Daemon(loader.load(path, manager.config_specs(), environ={}), manager)
     assert [c for c in default_components(daemon) if c.name == "http"] == []
+
+
+async def test_both_stores_over_http(tmp_path: Path, db_url: str) -> None:
+    async with running_daemon(tmp_path, config_text(tmp_path, database_url=db_url)) as run:
+        async with trio.open_nursery() as nursery:
+            for i in range(20):
+                nursery.start_soon(run.deliver, {"id": str(i), "person": {"email": f"p{i}@example.com"}})
+        assert len(await run.inbox()) == 20
+        assert (await run.deliver(LEAD, delivery_id="x")).status_code == 202
+        assert (await run.deliver(LEAD, delivery_id="x")).status_code == 200
+        assert (await run.client.get("/health")).json()["services"]["database"] == "connected"

@@ -75,6 +75,10 @@ async def test_flood_while_paused_is_stored_staged_and_written_after_resume(tmp_
         assert {r["state"] for r in await running.inbox()} == {"processed"}
         await trio.sleep(0.5)  # time in which an unpaused engine would have written some
         assert api_writes(fakes) == 0
+        health = (await running.client.get("/health")).json()
+        assert health["paused"] is True and health["status"] == "degraded"  # paused: nothing flows to the sink
+        assert {"pending", "in_flight", "dead", "oldest_age_seconds"} <= set(health["checks"]["queue"])
+        assert "cursor_age_seconds" in health["checks"]["apollo"]
 
         engine.resume()
 
