@@ -15,8 +15,8 @@ def sample_leads(companies: int, people_per_company: int, *, source: str = "apol
                           source_id=f"org-{c}")
         for p in range(people_per_company):
             n = c * people_per_company + p
-            person = Person(first_name=f"Ada{n}", last_name="Lovelace", title="CTO", email=f"ada{n}@acme{c:05d}.example",
-                            phone="+44 20 7946 0000")
+            person = Person(first_name=f"Ada{n}", last_name="Lovelace", title="CTO",
+                            email=f"ada{n}@acme{c:05d}.example", phone="+44 20 7946 0000")
             leads.append(Lead(source, f"person-{n}", person, company))
     return leads
 

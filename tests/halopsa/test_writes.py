@@ -66,8 +66,9 @@ async def test_a_malformed_record_fails_with_halopsas_message_while_the_rest_lan
                                                          strict=True)}
     ops = person_ops(leads, ids)
     bad = ops[2]
+    person = Person(first_name="Ada2", email="ada2@@acme")
     ops[2] = dataclasses.replace(bad, fields={**bad.fields, "email": "ada2@@acme"},
-                                 lead=dataclasses.replace(bad.lead, person=Person(first_name="Ada2", email="ada2@@acme")))
+                                 lead=dataclasses.replace(bad.lead, person=person))
     results = await sink.write(ops)
     assert [r.ok for r in results] == [True, True, False, True, True]
     assert results[2].error == "HaloPSA refused it: emailaddress: The emailaddress field is not a valid e-mail address."

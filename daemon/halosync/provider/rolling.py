@@ -7,7 +7,9 @@ counted it somewhere in between, so a stamp taken at the end never expires befor
 
 The instance is shared (other integrations, the PSA's own portal), so the configured budget is a ceiling, not a
 promise. A 429 (``throttled``) is a signal that the real budget is smaller right now: the effective limit drops to
-what was in the window before the refusal, and grows back by a tenth of the configured limit after every three
+what was in the window before the refusal (never below ``floor``, a twentieth of the budget by default: when other
+integrations caused the refusal, halosync's own count is no measure of the instance's, and crawling at one
+request per window would starve the sync), and grows back by a tenth of the configured limit after every three
 full windows without another refusal (additive increase, multiplicative decrease, as TCP does): probing costs
 at most one refused request every few windows.
 """
@@ -43,11 +45,12 @@ class WindowState:
 class RollingWindowLimiter:
     """At most ``limit`` requests in any ``window`` seconds (trio clock by default; pass ``clock`` to test)."""
 
-    def __init__(self, limit: int, window: float, *, clock: Clock | None = None) -> None:
+    def __init__(self, limit: int, window: float, *, floor: int | None = None, clock: Clock | None = None) -> None:
         if limit < 1 or window <= 0:
             raise ValueError(f"a rolling window needs limit >= 1 and window > 0, not {limit}/{window}")
         self.limit = limit
         self.window = float(window)
+        self.floor = max(1, min(limit, floor if floor is not None else math.ceil(limit / 20)))
         self._clock = clock or trio.current_time
         self._stamps: deque[float] = deque()
         self._in_flight = 0
@@ -85,7 +88,7 @@ class RollingWindowLimiter:
         self._throttled += 1
         # The refused request itself is stamped by its release; what preceded it is what the server accepted.
         accepted = len(self._stamps) + self._in_flight - 1
-        self._effective = max(1, min(self._effective, accepted))
+        self._effective = max(self.floor, min(self._effective, accepted))
         self._last_throttle = now
 
     # --- state ---------------------------------------------------------------------------------------

@@ -47,8 +47,11 @@ def make_app(halo: FakeHalo) -> ASGIApp:
             halo.record(request.method, route, int(fault))
             await respond(send, int(fault), {"ClassName": "System.Exception", "Message": "An error has occurred."})
             return
-        if fault == "hang":
+        if fault == "hang":  # nothing is done, and the answer comes (if ever) after the client gave up
+            halo.record(request.method, route, 504)
             await trio.sleep(halo.settings.hang_seconds)
+            await respond(send, 504, "Gateway Timeout")
+            return
         status, body = _dispatch(halo, request, path, resource, record_id)
         items = len(request.json()) if request.method == "POST" and status == 201 and resource else 0
         halo.record(request.method, route, status, items)

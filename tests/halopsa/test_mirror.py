@@ -1,0 +1,56 @@
+"""Listing for the mirror: large pages, every record once, canonical field names, incremental by watermark."""
+
+from __future__ import annotations
+
+from halosync.contracts import MirrorPage
+from halosync_halopsa.fake import FakeHalo
+from halosync_halopsa.sink import HaloSink
+from tests.halopsa.conftest import halo_settings
+
+
+async def pages(sink: HaloSink, kind: str, since: str | None = None) -> list[MirrorPage]:
+    return [page async for page in sink.list_records(kind, since=since)]  # type: ignore[arg-type]
+
+
+async def test_full_listing_pages_through_everything_with_canonical_fields(fake: FakeHalo, halo_url: str) -> None:
+    for n in range(2_500):
+        client = fake.add_client(f"Client {n}", website=f"https://www.client{n}.example")
+        fake.add_user(client["id"], firstname="Ada", surname=f"L{n}", emailaddress=f"ada@client{n}.example",
+                      phonenumber="+1 555 0100")
+    fake.tables["client"].rows[7]["inactive"] = True  # still a client halosync must not duplicate
+    sink = HaloSink(halo_settings(halo_url, page_size=1000))
+    companies = await pages(sink, "company")
+    assert [len(p.records) for p in companies] == [1000, 1000, 500]
+    records = [r for p in companies for r in p.records]
+    assert len({r.sink_id for r in records}) == 2_500
+    assert records[0].fields == {"name": "Client 0", "website": "https://www.client0.example",
+                                 "domain": "client0.example"}
+    assert companies[-1].watermark == "2500"
+    people = [r for p in await pages(sink, "person") for r in p.records]
+    assert len(people) == 2_500
+    assert people[3].fields == {"first_name": "Ada", "last_name": "L3", "full_name": "Ada L3",
+                                "email": "ada@client3.example", "phone": "+1 555 0100"}
+    assert people[3].parent_id == "4"
+    assert fake.count("GET", "/api/client") == 3 and fake.count("GET", "/api/users") == 3
+    await sink.aclose()
+
+
+async def test_pages_cut_short_by_the_instance_do_not_end_the_listing(fake: FakeHalo, sink: HaloSink) -> None:
+    fake.settings.max_page_size = 40  # the instance caps page_size below what was asked
+    for n in range(130):
+        fake.add_client(f"Client {n}")
+    listed = await pages(sink, "company")
+    assert sum(len(p.records) for p in listed) == 130 and len(listed) == 4
+
+
+async def test_incremental_listing_reads_only_what_is_new(fake: FakeHalo, sink: HaloSink) -> None:
+    for n in range(50):
+        fake.add_client(f"Client {n}")
+    watermark = (await pages(sink, "company"))[-1].watermark
+    for n in range(3):
+        fake.add_client(f"New {n}")  # created by people in HaloPSA meanwhile
+    before = fake.count("GET", "/api/client")
+    newer = await pages(sink, "company", since=watermark)
+    assert [r.fields["name"] for p in newer for r in p.records] == ["New 0", "New 1", "New 2"]
+    assert newer[-1].watermark == "53" and fake.count("GET", "/api/client") - before == 1
+    assert [r for p in await pages(sink, "company", since="53") for r in p.records] == []

@@ -1,0 +1,44 @@
+"""HaloPSA's own webhooks: Basic or Bearer credentials compared in constant time (HaloPSA does not sign)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from halosync.contracts import WebhookRequest
+from halosync_halopsa.webhook import HaloWebhookVerifier
+from tests.halopsa.conftest import halo_settings
+
+BODY = json.dumps({"id": "6f1c0e0a-0c8e-4c5e-9a55-3c2b7f0e9d11", "event": "client updated", "object_id": 42}).encode()
+
+
+def request(authorization: str | None, body: bytes = BODY) -> WebhookRequest:
+    headers = {"authorization": authorization} if authorization else {}
+    return WebhookRequest("halopsa", headers, {}, body, 0.0)
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_basic_credentials() -> None:
+    verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_username="halo", webhook_password="pw-1"))
+    ok = verifier.verify(request(basic("halo", "pw-1")))
+    assert ok.ok and ok.delivery_id == "6f1c0e0a-0c8e-4c5e-9a55-3c2b7f0e9d11"
+    wrong = verifier.verify(request(basic("halo", "pw-2")))
+    assert (wrong.ok, wrong.status) == (False, 401) and "Basic" in wrong.reason and "pw-1" not in wrong.reason
+    assert not verifier.verify(request(None)).ok
+    assert not verifier.verify(request("Basic !!not-base64")).ok
+
+
+def test_bearer_token_and_malformed_body() -> None:
+    verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
+    assert verifier.verify(request("Bearer tok-123")).ok
+    assert not verifier.verify(request("Bearer tok-124")).ok
+    malformed = verifier.verify(request("Bearer tok-123", b"{not json"))
+    assert (malformed.ok, malformed.status) == (False, 400)
+
+
+def test_without_configured_credentials_nothing_is_accepted() -> None:
+    verdict = HaloWebhookVerifier(halo_settings("https://x")).verify(request("Bearer anything"))
+    assert not verdict.ok and "webhook_token" in verdict.reason
