@@ -95,8 +95,9 @@ class AlertService:
         self.interval = float(a["interval"])
         self.rules = load_rules(a["rules"])
         self.evaluator.set_rules(self.rules, hysteresis=a["hysteresis"], resolve_after=a["resolve_after"])
-        self.history.keep = max([r.window + r.baseline if r.kind == "duplicates_spike" else r.window
-                                 for r in self.rules] + [self.interval * 2])
+        self.history.dense = max([r.window for r in self.rules] + [0.0]) + self.interval * 2
+        self.history.keep = max([r.window + r.baseline for r in self.rules if r.kind == "duplicates_spike"]
+                                + [self.history.dense])
         self.dispatcher.settings = delivery_settings(config)
         self.dispatcher.routes = {r.name: r.receivers for r in self.rules if r.receivers}
 

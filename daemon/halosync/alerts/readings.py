@@ -42,10 +42,13 @@ class Snapshot:
 
 
 class History:
-    """Snapshots from the last ``keep`` seconds, oldest first."""
+    """Snapshots from the last ``keep`` seconds, oldest first: every one of the last ``dense`` seconds (the rules'
+    windows), and one per ``coarse`` seconds before that (a day's baseline in a few hundred samples)."""
 
-    def __init__(self, keep: float) -> None:
+    def __init__(self, keep: float, dense: float | None = None, coarse: float = 300.0) -> None:
         self.keep = keep
+        self.dense = keep if dense is None else dense
+        self.coarse = coarse
         self._samples: deque[Snapshot] = deque()
 
     def add(self, snapshot: Snapshot) -> None:
@@ -53,6 +56,13 @@ class History:
         # Keep one sample older than the horizon, so that a window of exactly ``keep`` has a start point.
         while len(self._samples) > 2 and self._samples[1].at <= snapshot.at - self.keep:
             self._samples.popleft()
+        dense_from = snapshot.at - self.dense
+        if self._samples[0].at < dense_from:
+            thinned: deque[Snapshot] = deque()
+            for sample in self._samples:
+                if sample.at >= dense_from or not thinned or sample.at - thinned[-1].at >= self.coarse:
+                    thinned.append(sample)
+            self._samples = thinned
 
     @property
     def latest(self) -> Snapshot | None:
