@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import trio
@@ -15,7 +16,7 @@ from halosync.webhooks.inbox import Delivery, InboxWriter
 
 
 def delivery(delivery_id: str, plugin: str = "webhook") -> Delivery:
-    return Delivery(plugin, delivery_id, {"webhook-id": delivery_id}, '{"id": "%s"}' % delivery_id, time.time())
+    return Delivery(plugin, delivery_id, {"webhook-id": delivery_id}, json.dumps({"id": delivery_id}), time.time())
 
 
 def commits() -> tuple[float, float]:
