@@ -20,9 +20,9 @@ from halosync_halopsa.fake.resources import RESOURCES, Answer, Resource, delete,
 from halosync_halopsa.fake.state import FakeHalo, FakeSettings, Token
 
 SCOPE_FAMILY = {"client": "customers", "site": "customers", "users": "customers", "opportunities": "crm",
-                "fieldinfo": "admin", "tickettype": "admin"}
+                "tickets": "tickets", "actions": "tickets", "fieldinfo": "admin", "tickettype": "admin"}
 LABELS = {"client": "Clients", "site": "Sites", "users": "Users", "opportunities": "Opportunities",
-          "fieldinfo": "Custom Fields", "tickettype": "Ticket Types"}
+          "tickets": "Tickets", "actions": "Actions", "fieldinfo": "Custom Fields", "tickettype": "Ticket Types"}
 
 
 def make_app(halo: FakeHalo) -> ASGIApp:

@@ -73,6 +73,13 @@ def _validate_opportunity(halo: FakeHalo, item: dict[str, Any], existing: dict[s
     return errors
 
 
+def _validate_action(halo: FakeHalo, item: dict[str, Any], existing: dict[str, Any] | None) -> Errors:
+    ticket_id = item.get("ticket_id")
+    if ticket_id is not None and ticket_id not in halo.tables["tickets"].rows:
+        return {"ticket_id": f"Ticket {ticket_id} does not exist."}
+    return {}
+
+
 _CUSTOM: dict[str, type] = {"customfields": list}
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
     Resource("client", "clients", {
@@ -91,6 +98,13 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "user_id": int, "agent_id": int, "oppcontactname": str, "oppcompanyname": str, "oppemailaddress": str,
         "opptel": str, "oppjobtitle": str, "oppcountry": str, "oppvalue": float, "source": int, **_CUSTOM,
     }, required=("summary",), search_fields=("summary",), max_page_size=100, validate=_validate_opportunity),
+    # Service tickets (halosync's alert receiver opens them) and their actions (notes), as the real API has them.
+    Resource("tickets", "tickets", {
+        "summary": str, "details": str, "tickettype_id": int, "status_id": int, "client_id": int, "site_id": int,
+        "user_id": int, "agent_id": int, "priority_id": int, **_CUSTOM,
+    }, required=("summary",), search_fields=("summary",), max_page_size=100, validate=_validate_opportunity),
+    Resource("actions", "actions", {"ticket_id": int, "note": str, "outcome": str, "hiddenfromuser": bool},
+             required=("ticket_id",), search_fields=("note",), validate=_validate_action),
     Resource("fieldinfo", None, {"name": str, "label": str, "type": int, "usage": int, "inputtype": int},
              required=("name",)),
     Resource("tickettype", None, {"name": str, "use": str}, required=("name",)),
@@ -184,7 +198,7 @@ def _after_create(halo: FakeHalo, resource: Resource, record: dict[str, Any]) ->
         record["client_id"] = halo.tables["site"].rows[record["site_id"]]["client_id"]
         if not record.get("name"):
             record["name"] = " ".join(str(record.get(k) or "") for k in ("firstname", "surname")).strip()
-    elif resource.name == "opportunities":
+    elif resource.name in ("opportunities", "tickets"):
         record.setdefault("status_id", 1)
 
 

@@ -79,7 +79,7 @@ class Table:
         return record
 
 
-RESOURCES = ("client", "site", "users", "opportunities", "fieldinfo", "tickettype")
+RESOURCES = ("client", "site", "users", "opportunities", "tickets", "actions", "fieldinfo", "tickettype")
 
 
 class FakeHalo:
