@@ -76,8 +76,11 @@ class FiguresEngine:
     totals_figures: dict[str, int] = field(default_factory=lambda: {
         "seen": 0, "created": 0, "updated": 0, "merged": 0, "skipped": 0, "failed": 0})
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bug: Exception | None = None  # raised by queue(), as a broken engine would
 
     async def queue(self) -> dict[str, Any]:
+        if self.bug is not None:
+            raise self.bug
         return dict(self.queue_figures)
 
     async def totals(self) -> dict[str, int]:

@@ -118,3 +118,15 @@ async def test_a_reload_applies_new_thresholds_and_routes_to_running_alerts(
         await run.at(40)
         assert second.states() == [("queue_backlog", "firing", "critical")]
         assert first.states() == [("queue_backlog", "firing", "warning")]
+
+
+async def test_an_evaluation_that_breaks_is_logged_and_the_next_one_runs(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock, recorder: Recorder) -> None:
+    async with alerts_running(tmp_path, ROUTE + "for = 0\n", ReceiversPlugin(recorder)) as run:
+        run.engine.bug = RuntimeError("engine bug")
+        run.engine.queue_figures["pending"] = 5000
+        await run.at(100)
+        assert recorder.alerts == []
+        run.engine.bug = None
+        await run.at(120)
+        assert recorder.states() == [("queue_backlog", "firing", "critical")]

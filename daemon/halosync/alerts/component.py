@@ -150,7 +150,11 @@ class AlertService:
         next_evaluation = trio.current_time()
         while True:
             if trio.current_time() >= next_evaluation:
-                await self.evaluate()
+                try:
+                    await self.evaluate()
+                except Exception:  # alerting must never take the daemon down; the log has the traceback
+                    logger.opt(exception=True).error("alerts: evaluation failed; trying again in {:g} s",
+                                                     self.interval)
                 next_evaluation = trio.current_time() + self.interval
             else:
                 self.dispatcher.flush(self.clock.now())
