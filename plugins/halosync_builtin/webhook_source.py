@@ -32,7 +32,6 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from halosync import secrets
 from halosync.config.schema import Field, PluginConfigSpec
 from halosync.contracts import Rejected, Verification, WebhookContent, WebhookRequest, WebhookVerifier
 from halosync.errors import LeadError
@@ -47,18 +46,16 @@ _COMPANY_KEYS = frozenset(f.name for f in fields(Company))
 
 
 def _check_secrets(value: Any) -> list[tuple[str, str]]:
-    """Each entry must resolve (literal, env:, file:, credential:) to a whsec_ secret. Resolving registers the
-    value as a secret, so it is masked in `config show` and in every log line."""
+    """Each entry (resolved by the loader from a literal, env:, file: or credential:) must be a whsec_ secret."""
     if not isinstance(value, list):
         return []
     problems: list[tuple[str, str]] = []
     for index, entry in enumerate(value):
-        if not isinstance(entry, str):
-            problems.append((str(index), "must be a string (whsec_..., env:NAME, file:/path or credential:NAME)"))
-            continue
+        if not isinstance(entry, str) or entry.startswith(("env:", "file:", "credential:")):
+            continue  # the loader reports a wrong type or a reference it could not resolve
         try:
-            decode_secret(secrets.resolve(entry))
-        except (secrets.SecretUnavailable, SecretFormatError) as exc:
+            decode_secret(entry)
+        except SecretFormatError as exc:
             problems.append((str(index), str(exc)))
     return problems
 
@@ -67,7 +64,7 @@ def _check_secrets(value: Any) -> list[tuple[str, str]]:
 def halosync_config_spec() -> PluginConfigSpec:
     return PluginConfigSpec(NAME, {
         "secrets": Field(list, [], "Standard Webhooks secrets (whsec_<base64>); two while rotating", secret=True,
-                         check=_check_secrets),
+                         items=str, check=_check_secrets),
         "tolerance": Field(float, TOLERANCE_SECONDS, "seconds a delivery's timestamp may be off (replay window)",
                            minimum=1, maximum=3600),
         "source": Field(str, NAME, "source name the pushed leads are staged under"),
@@ -79,7 +76,7 @@ def halosync_webhook_verifiers(host: PluginHost) -> list[WebhookVerifier]:
     settings = host.settings(NAME)
     if settings is None:
         return []
-    keys = [secrets.resolve(s) for s in settings.get("secrets") or []]
+    keys = list(settings.get("secrets") or [])  # resolved by the configuration loader
     return [PushedLeads(keys, tolerance=float(settings["tolerance"]), source=str(settings["source"]))]
 
 

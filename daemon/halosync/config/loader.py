@@ -330,6 +330,9 @@ class _Validator:
                 value = secrets.resolve(value, dict(self.env))
             except secrets.SecretUnavailable as exc:
                 self.problem(path, str(exc))
+        elif spec.secret and isinstance(value, list):  # several secrets (key rotation): each item is resolved
+            self.secret_keys.add(".".join(path))
+            value = [self._secret_item(path, index, item) for index, item in enumerate(value)]
         if spec.url and isinstance(value, str) and value:  # "" means "not set" (the default of optional URLs)
             message = check_provider_url(value)
             if message:
@@ -338,6 +341,15 @@ class _Validator:
             for sub, message in spec.check(value):
                 self.problem((*path, *filter(None, sub.split("."))), message)
         return value
+
+    def _secret_item(self, path: tuple[str, ...], index: int, item: Any) -> Any:
+        if not isinstance(item, str):
+            return item
+        try:
+            return secrets.resolve(item, dict(self.env))
+        except secrets.SecretUnavailable as exc:
+            self.problem((*path, str(index)), str(exc))
+            return item
 
     def _unknown(self, path: tuple[str, ...], key: str, known: Mapping[str, Any]) -> None:
         self.problem(path, f"unknown key{_did_you_mean(key, known)}")
