@@ -18,7 +18,8 @@ import httpx
 import trio
 from loguru import logger
 
-from halosync.errors import ProviderError, TransientProviderError
+from halosync.config.loader import check_provider_url
+from halosync.errors import PluginError, ProviderError, TransientProviderError
 from halosync.metrics import observe_provider_request, set_rate_limit_remaining
 from halosync.provider.backoff import full_jitter
 from halosync.provider.circuit import CircuitBreaker
@@ -33,6 +34,10 @@ _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 class HaloClient:
     def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        for key in ("base_url", "auth_url"):  # also when built without the config loader (standalone use)
+            problem = getattr(settings, key) and check_provider_url(getattr(settings, key))
+            if problem:
+                raise PluginError(PROVIDER, f"{key} {problem}")
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.limiter = RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)

@@ -50,15 +50,13 @@ def domain_of(website: str) -> str:
 
 def identity(kind: EntityKind, record: Mapping[str, Any]) -> str | None:
     """What makes a record recognisable among its neighbours, from the HaloPSA fields halosync writes: a client
-    by name; a user by e-mail, else by name within its client; an opportunity by summary within its client."""
+    by name; a user by e-mail, else by name; an opportunity by summary within its client."""
     if kind == "company":
         return _norm(record.get("name"))
-    if kind == "person":
+    if kind == "person":  # not the client: a user put on a default site gets that site's client from HaloPSA
         email = _norm(record.get("emailaddress"))
-        if email:
-            return email
         name = _norm(record.get("name")) or _norm(f"{record.get('firstname') or ''} {record.get('surname') or ''}")
-        return f"{name}@{record.get('client_id') or ''}" if name else None
+        return email or name or None
     summary = _norm(record.get("summary"))
     return f"{summary}@{record.get('client_id') or ''}" if summary else None
 

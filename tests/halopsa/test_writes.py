@@ -9,6 +9,7 @@ import trio
 import trio.testing
 
 from halosync.contracts import WriteOp
+from halosync.errors import PluginError
 from halosync.model import Person
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.sink import HaloSink
@@ -154,3 +155,32 @@ async def test_opportunities_link_to_client_and_user(fake: FakeHalo, halo_url: s
         (int(ids[op.key]), op.fields["email"]) for op in ops]
     assert stored[0]["summary"] == "Ada0 Lovelace - Acme 00000 Ltd" and stored[0]["tickettype_id"] == 2
     await sink.aclose()
+
+
+async def test_a_person_without_company_or_email_lands_on_the_default_site(fake: FakeHalo, halo_url: str) -> None:
+    fake.settings.post_answer = "first"
+    general = fake.add_client("General")
+    sink = HaloSink(halo_settings(halo_url, default_site_id=general["main_site_id"]))
+    lead = sample_leads(1, 1)[0]
+    people = [Person(first_name="Grace", last_name="Hopper"), Person(first_name="Alan", last_name="Turing")]
+    ops = [WriteOp(f"p:{n}", "person", "create", p.values(), lead=dataclasses.replace(lead, person=p, company=None))
+           for n, p in enumerate(people)]
+    results = await sink.write(ops)
+    users = {u["id"]: u for u in fake.records("users")}
+    assert [users[int(str(r.sink_id))]["name"] for r in results] == ["Grace Hopper", "Alan Turing"]
+    assert {u["client_id"] for u in users.values()} == {general["id"]} and len(users) == 2
+    await sink.aclose()
+
+
+async def test_fetch_answers_the_records_that_exist(fake: FakeHalo, sink: HaloSink) -> None:
+    kept, gone = fake.add_client("Kept"), fake.add_client("Gone")
+    del fake.tables["client"].rows[gone["id"]]
+    found = await sink.fetch("company", [str(kept["id"]), str(gone["id"]), "not-an-id"])
+    assert list(found) == [str(kept["id"])] and found[str(kept["id"])].fields["name"] == "Kept"
+
+
+def test_plain_http_is_refused_for_anything_but_loopback() -> None:
+    with pytest.raises(PluginError, match="must use https://"):
+        HaloSink(halo_settings("http://acme.halopsa.com"))
+    with pytest.raises(PluginError, match="auth_url"):
+        HaloSink(halo_settings("https://acme.halopsa.com", auth_url="http://auth.example.com"))
