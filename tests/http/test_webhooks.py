@@ -171,3 +171,12 @@ async def test_both_stores_over_http(tmp_path: Path, db_url: str) -> None:
         assert (await run.deliver(LEAD, delivery_id="x")).status_code == 202
         assert (await run.deliver(LEAD, delivery_id="x")).status_code == 200
         assert (await run.client.get("/health")).json()["services"]["database"] == "connected"
+
+
+async def test_reload_switches_secrets_without_a_restart(tmp_path: Path) -> None:
+    async with running_daemon(tmp_path) as run:
+        assert (await run.deliver(LEAD, secret=SECRET, delivery_id="before")).status_code == 202
+        (tmp_path / "halosync.toml").write_text(config_text(tmp_path, secrets=[OLD_SECRET]))
+        assert await run.daemon.reload() is True  # what SIGHUP does
+        assert (await run.deliver(LEAD, secret=SECRET, delivery_id="after-old")).status_code == 401
+        assert (await run.deliver(LEAD, secret=OLD_SECRET, delivery_id="after-new")).status_code == 202
