@@ -121,6 +121,9 @@ class HaloClient:
                     self.breaker.success()  # any other answer shows the instance is up
                 if status == 429:
                     self.limiter.throttled()
+                    logger.info("halopsa: {} answered 429 (the instance's rolling window is full); sending at most "
+                                "{} requests per {:g} s for now", what, self.limiter.state().effective_limit,
+                                self.settings.window_seconds)
                 elif status == 401 and auth and not refreshed:
                     refreshed = True  # the token expired or was revoked early: one fresh token, one more try
                     self.tokens.invalidate()

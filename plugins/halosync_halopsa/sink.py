@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
+import trio
 
 from halosync.contracts import CheckResult, EntityKind, MirrorPage, RateWindow, SinkRecord, WriteOp, WriteResult
 from halosync.errors import ProviderError
@@ -38,9 +39,14 @@ class HaloSink:
         self.lookup = Lookup(self.client, settings.page_size)
         self.writer = Writer(self.client, settings, self.custom, self.lookup)
         self._started = False
+        self._starting = trio.Lock()
 
     async def start(self) -> None:
         """Get a token, and resolve the configured custom fields to their ids (a missing one stops the start)."""
+        async with self._starting:
+            await self._start()
+
+    async def _start(self) -> None:
         await self.client.tokens.get()
         if self.custom.wanted:
             failed = [r for r in await self._custom_field_checks() if r.status == "fail"]
@@ -59,7 +65,9 @@ class HaloSink:
         if not ops:
             return []
         if not self._started:
-            await self.start()
+            async with self._starting:
+                if not self._started:  # another worker may have started it meanwhile
+                    await self._start()
         return await self.writer.write(ops)
 
     async def find(self, ops: Sequence[WriteOp]) -> list[SinkRecord | None]:

@@ -39,11 +39,15 @@ class Writer:
 
     async def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
         results: dict[str, WriteResult] = {}
-        items = await self._prepare(ops, results)
+        groups: dict[tuple[str, str], list[WriteOp]] = {}
+        for op in ops:  # the daemon sends one kind and action per call; anything else is split, not mixed
+            groups.setdefault((op.kind, op.action), []).append(op)
         size = self.settings.batch_size
         try:
-            for start in range(0, len(items), size):
-                await self._post(items[start:start + size], results)
+            for group in groups.values():
+                items = await self._prepare(group, results)
+                for start in range(0, len(items), size):
+                    await self._post(items[start:start + size], results)
         except ProviderError as exc:
             if not results or not any(r.ok for r in results.values()):
                 raise
@@ -58,6 +62,9 @@ class Writer:
                 items.append((op, payload(op, self.settings, self.custom)))
             except Unwritable as exc:
                 results[op.key] = WriteResult(op.key, error=f"not sent to HaloPSA: {exc}")
+        for op, body in [item for item in items if item[0].action == "update" and set(item[1]) <= {"id", "client_id"}]:
+            results[op.key] = WriteResult(op.key, sink_id=op.sink_id)  # nothing HaloPSA holds changes
+            items.remove((op, body))
         if items and items[0][0].kind in ("person", "opportunity"):
             items = await self._add_sites(items, results)
         if items and items[0][0].action == "update" and any("customfields" in body for _, body in items):

@@ -184,3 +184,12 @@ def test_plain_http_is_refused_for_anything_but_loopback() -> None:
         HaloSink(halo_settings("http://acme.halopsa.com"))
     with pytest.raises(PluginError, match="auth_url"):
         HaloSink(halo_settings("https://acme.halopsa.com", auth_url="http://auth.example.com"))
+
+
+async def test_an_update_that_changes_nothing_halopsa_holds_sends_nothing(fake: FakeHalo, sink: HaloSink) -> None:
+    ops, ids = await write_leads(sink, 1, 1)
+    posts = fake.count("POST")
+    update = WriteOp("u:1", "person", "update", {"email_status": "verified"}, sink_id=ids[ops[0].key],
+                     parent_id=ops[0].parent_id, lead=ops[0].lead)
+    assert (await sink.write([update]))[0].sink_id == ids[ops[0].key]
+    assert fake.count("POST") == posts
