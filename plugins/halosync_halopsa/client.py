@@ -19,7 +19,7 @@ import trio
 from loguru import logger
 
 from halosync.config.loader import check_provider_url
-from halosync.errors import PluginError, ProviderError, TransientProviderError
+from halosync.errors import PluginError, ProviderError, RateLimited, TransientProviderError
 from halosync.metrics import observe_provider_request, set_rate_limit_remaining
 from halosync.provider.backoff import full_jitter
 from halosync.provider.circuit import CircuitBreaker
@@ -131,6 +131,10 @@ class HaloClient:
                 elif status < 500:
                     raise error
             if attempt >= self.settings.max_retries:
+                if isinstance(error, RateLimited):  # say when the window should have room again
+                    reset_in = self.limiter.state().reset_in
+                    raise RateLimited(PROVIDER, str(error).removeprefix(f"{PROVIDER}: HTTP 429: "),
+                                      retry_after=reset_in if reset_in is not None else self.settings.window_seconds)
                 raise error
             delay = full_jitter(attempt, base=self.settings.retry_base, cap=self.settings.retry_cap)
             logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", what, error, attempt + 1, delay)

@@ -1,11 +1,14 @@
 """Listing HaloPSA's clients, users and opportunities for the daemon's mirror, in large pages.
 
-A full listing goes through the collection in id order, oldest first; every page's watermark is the highest id
-seen so far, so an interrupted listing resumes cheaply. An incremental one (``since`` = a watermark) reads the
-newest pages until it reaches records it has seen, and yields them oldest first; only its last page moves the
-watermark (the others repeat ``since``), so an interruption never skips a record. HaloPSA has no "modified
-since" filter for these collections: changes to old records are picked up by the daemon's periodic full
-refresh and by HaloPSA's webhooks.
+HaloPSA has no "modified since" filter for these collections, so the watermark (opaque to the daemon) is
+``<highest id seen>@<epoch of the last full listing>``:
+
+- a full listing goes through the collection in id order, oldest first; every page's watermark carries the
+  highest id so far, so an interrupted listing resumes cheaply. It runs when there is no watermark, and again
+  once ``mirror_full_refresh`` seconds have passed since the last one, to pick up records people changed;
+- in between, an incremental listing reads the newest pages until it reaches ids it has seen and yields them
+  oldest first; only its last page moves the watermark (the others repeat ``since``), so an interruption never
+  skips a record. HaloPSA's webhooks can bring changes sooner.
 
 HaloPSA may cut a page below the size asked for (opportunities at 100); the end of a listing is the record count
 it reports, or an empty page, never a short page.
@@ -13,6 +16,7 @@ it reports, or an empty page, never a short page.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from halosync.contracts import EntityKind, MirrorPage
@@ -22,17 +26,29 @@ from halosync_halopsa.records import ENDPOINTS, to_sink_record
 MAX_PAGES = 100_000  # a bound on any loop over pages; far beyond any real instance
 
 
-async def list_records(lookup: Lookup, kind: EntityKind, since: str | None) -> AsyncIterator[MirrorPage]:
+def parse_watermark(mark: str | None) -> tuple[int, float] | None:
+    """``"2500@1764430000"`` -> ``(2500, 1764430000.0)``; None for anything else."""
+    highest, _, full_at = (mark or "").partition("@")
+    try:
+        return int(highest), float(full_at or 0)
+    except ValueError:
+        return None
+
+
+async def list_records(lookup: Lookup, kind: EntityKind, since: str | None,
+                       full_every: float) -> AsyncIterator[MirrorPage]:
     size = min(lookup.page_size, ENDPOINTS[kind].max_page_size or lookup.page_size)
-    if since is None or not since.isdigit():
-        async for page in _full(lookup, kind, size):
+    mark = parse_watermark(since)
+    now = time.time()
+    if mark is None or now - mark[1] >= full_every:
+        async for page in _full(lookup, kind, size, now):
             yield page
     else:
-        async for page in _newer_than(lookup, kind, size, int(since)):
+        async for page in _newer_than(lookup, kind, size, *mark):
             yield page
 
 
-async def _full(lookup: Lookup, kind: EntityKind, size: int) -> AsyncIterator[MirrorPage]:
+async def _full(lookup: Lookup, kind: EntityKind, size: int, started: float) -> AsyncIterator[MirrorPage]:
     seen, highest = 0, 0
     for page_no in range(1, MAX_PAGES):
         records, total = await lookup.page(kind, page_no, size, order="id")
@@ -40,27 +56,27 @@ async def _full(lookup: Lookup, kind: EntityKind, size: int) -> AsyncIterator[Mi
             break
         seen += len(records)
         highest = max(highest, *(int(r["id"]) for r in records))
-        yield MirrorPage([to_sink_record(kind, r) for r in records], watermark=str(highest))
+        yield MirrorPage([to_sink_record(kind, r) for r in records], watermark=f"{highest}@{started:.0f}")
         if seen >= total:
             break
 
 
-async def _newer_than(lookup: Lookup, kind: EntityKind, size: int, since: int) -> AsyncIterator[MirrorPage]:
+async def _newer_than(lookup: Lookup, kind: EntityKind, size: int, since: int,
+                      full_at: float) -> AsyncIterator[MirrorPage]:
+    unchanged = f"{since}@{full_at:.0f}"
     pending: list[MirrorPage] = []
     highest = since
     for page_no in range(1, MAX_PAGES):
         records, _ = await lookup.page(kind, page_no, size, order="id", orderdesc="true")
         newer = [r for r in records if int(r["id"]) > since]
         highest = max(highest, *(int(r["id"]) for r in newer), 0)
-        done = len(newer) < len(records) or not records
         if newer:
-            pending.append(MirrorPage([to_sink_record(kind, r) for r in reversed(newer)], watermark=str(since)))
-        if done:
+            pending.append(MirrorPage([to_sink_record(kind, r) for r in reversed(newer)], watermark=unchanged))
+        if len(newer) < len(records) or not records:
             break
     if not pending:
-        yield MirrorPage([], watermark=str(highest))
+        yield MirrorPage([], watermark=unchanged)
         return
     for page in reversed(pending[1:]):
         yield page
-    last = pending[0]
-    yield MirrorPage(last.records, watermark=str(highest))
+    yield MirrorPage(pending[0].records, watermark=f"{highest}@{full_at:.0f}")

@@ -56,6 +56,8 @@ SPEC = PluginConfigSpec(NAME, help="HaloPSA: where leads are written (Clients, U
     "window_seconds": Field(float, 300.0, "the rolling window's length, seconds", minimum=1),
     "batch_size": Field(int, 100, "objects per POST", minimum=1, maximum=100),
     "page_size": Field(int, 1000, "records per page when listing for the mirror", minimum=10, maximum=5000),
+    "mirror_full_refresh": Field(float, 86_400.0, "seconds between full listings for the mirror; the listings in "
+                                 "between only see new records", minimum=0),
     "timeout": Field(float, 30.0, "seconds one HaloPSA request may take", minimum=0.1),
     "max_retries": Field(int, 6, "retries of one request (429, 5xx, timeouts, connect errors)", minimum=0,
                          maximum=20),
@@ -86,6 +88,7 @@ class HaloSettings:
     window_seconds: float = 300.0
     batch_size: int = 100
     page_size: int = 1000
+    mirror_full_refresh: float = 86_400.0
     timeout: float = 30.0
     max_retries: int = 6
     retry_base: float = 1.0

@@ -105,7 +105,7 @@ class HaloSink:
         return out
 
     async def list_records(self, kind: EntityKind, *, since: str | None = None) -> AsyncIterator[MirrorPage]:
-        async for page in mirror.list_records(self.lookup, kind, since):
+        async for page in mirror.list_records(self.lookup, kind, since, self.settings.mirror_full_refresh):
             yield page
 
     # --- state -----------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ async def test_full_listing_pages_through_everything_with_canonical_fields(fake:
     assert len({r.sink_id for r in records}) == 2_500
     assert records[0].fields == {"name": "Client 0", "website": "https://www.client0.example",
                                  "domain": "client0.example"}
-    assert companies[-1].watermark == "2500"
+    assert companies[-1].watermark is not None and companies[-1].watermark.startswith("2500@")
     people = [r for p in await pages(sink, "person") for r in p.records]
     assert len(people) == 2_500
     assert people[3].fields == {"first_name": "Ada", "last_name": "L3", "full_name": "Ada L3",
@@ -52,5 +52,14 @@ async def test_incremental_listing_reads_only_what_is_new(fake: FakeHalo, sink: 
     before = fake.count("GET", "/api/client")
     newer = await pages(sink, "company", since=watermark)
     assert [r.fields["name"] for p in newer for r in p.records] == ["New 0", "New 1", "New 2"]
-    assert newer[-1].watermark == "53" and fake.count("GET", "/api/client") - before == 1
-    assert [r for p in await pages(sink, "company", since="53") for r in p.records] == []
+    assert newer[-1].watermark == f"53@{watermark.split('@')[1]}" and fake.count("GET", "/api/client") - before == 1
+    assert [r for p in await pages(sink, "company", since=newer[-1].watermark) for r in p.records] == []
+
+
+async def test_a_full_listing_comes_round_again_to_see_what_people_changed(fake: FakeHalo, sink: HaloSink) -> None:
+    for n in range(5):
+        fake.add_client(f"Client {n}")
+    fake.tables["client"].rows[2]["name"] = "Renamed in HaloPSA"
+    day_old = "5@0"  # the last full listing was long ago (mirror_full_refresh: a day)
+    listed = [r.fields["name"] for p in await pages(sink, "company", since=day_old) for r in p.records]
+    assert len(listed) == 5 and "Renamed in HaloPSA" in listed

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import trio.testing
 
+from halosync.errors import RateLimited
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.sink import HaloSink
 from tests.halopsa.conftest import halo_settings
@@ -41,3 +43,14 @@ async def test_429_storm_ends_with_every_record_written_and_one_429_per_window(
     assert all(gap >= WINDOW for gap in gaps), f"more than one 429 in a window: {refusals}"
     # The budget learned from the first 429 keeps the rest of the run under the instance's limit.
     assert len(refusals) <= 1 + (fake.log[-1].at - refusals[0]) / (3 * WINDOW)
+
+
+async def test_refusals_past_the_retry_bound_say_when_to_come_back(fake: FakeHalo, halo_url: str) -> None:
+    sink = HaloSink(halo_settings(halo_url, max_retries=2))
+    await sink.start()
+    fake.inject("429", method="POST", route="/api/client", times=3)
+    with pytest.raises(RateLimited) as caught:
+        await sink.write(company_ops(sample_leads(2, 1)))
+    assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 300
+    assert "Rate Limit Reached" in str(caught.value) and fake.records("client") == []
+    await sink.aclose()
