@@ -1,8 +1,12 @@
-"""Verifying HaloPSA's own outgoing webhooks (``POST /webhooks/halopsa``).
+"""HaloPSA's own outgoing webhooks (``POST /webhooks/halopsa``): verified, then read into mirror records.
 
 HaloPSA does not sign deliveries: a webhook authenticates with Basic credentials (or, through some setups, a
 Bearer token) configured on the webhook in HaloPSA, so that is what is checked, in constant time. The delivery id
 is the payload's ``id`` (a GUID), for de-duplication.
+
+A delivery about a client or a user (``{"event": "client updated", "object_id": 42, "client": {...}}``) becomes a
+record for the sink mirror, so a change people make in HaloPSA is matched against before the next listing; a
+deletion (``"user deleted"``) unlinks the record. Other events (tickets, ...) carry nothing for halosync.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ import base64
 import binascii
 import hmac
 import json
+from typing import Any
 
-from halosync.contracts import Verification, WebhookRequest
+from halosync.contracts import EntityKind, SinkRecord, Verification, WebhookContent, WebhookRequest
+from halosync.errors import LeadError
 from halosync_halopsa.answers import PROVIDER
+from halosync_halopsa.records import to_sink_record
 from halosync_halopsa.settings import HaloSettings
+
+OBJECT_KEYS: dict[str, EntityKind] = {"client": "company", "user": "person"}
 
 
 class HaloWebhookVerifier:
@@ -53,3 +62,27 @@ class HaloWebhookVerifier:
             expected = f"{self._basic[0]}:{self._basic[1]}".encode()
             return hmac.compare_digest(given, expected)
         return False
+
+    def parse(self, request: WebhookRequest) -> WebhookContent:
+        try:
+            payload = json.loads(request.body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise LeadError("the HaloPSA webhook body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise LeadError("the HaloPSA webhook body is not a JSON object")
+        records = [r for r in (_record(payload, key, kind) for key, kind in OBJECT_KEYS.items()) if r is not None]
+        return WebhookContent(sink=PROVIDER, records=records) if records else WebhookContent()
+
+
+def _record(payload: dict[str, Any], key: str, kind: EntityKind) -> SinkRecord | None:
+    event = str(payload.get("event") or "").lower()
+    body = payload.get(key)
+    if isinstance(body, dict) and body.get("id"):
+        record = to_sink_record(kind, body)
+    elif event.startswith(key) and str(payload.get("object_id") or "").isdigit():
+        record = SinkRecord(kind, str(payload["object_id"]), {})
+    else:
+        return None
+    if "delet" in event:
+        return SinkRecord(kind, record.sink_id, record.fields, parent_id=record.parent_id, deleted=True)
+    return record if record.fields else None  # an id alone says nothing to update

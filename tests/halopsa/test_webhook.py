@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import json
 
-from halosync.contracts import WebhookRequest
+import pytest
+
+from halosync.contracts import WebhookContent, WebhookRequest
+from halosync.errors import LeadError
 from halosync_halopsa.webhook import HaloWebhookVerifier
 from tests.halopsa.conftest import halo_settings
 
@@ -42,3 +45,27 @@ def test_bearer_token_and_malformed_body() -> None:
 def test_without_configured_credentials_nothing_is_accepted() -> None:
     verdict = HaloWebhookVerifier(halo_settings("https://x")).verify(request("Bearer anything"))
     assert not verdict.ok and "webhook_token" in verdict.reason
+
+
+def parse(payload: dict[str, object]) -> WebhookContent:
+    verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
+    return verifier.parse(WebhookRequest("halopsa", {}, {}, json.dumps(payload).encode(), 0.0))
+
+
+def test_client_and_user_changes_become_mirror_records() -> None:
+    content = parse({"id": "g-1", "event": "user updated", "object_id": 7,
+                     "user": {"id": 7, "client_id": 3, "name": "Ada Lovelace", "emailaddress": "ada@new.example"}})
+    assert content.sink == "halopsa"
+    (record,) = content.records
+    assert (record.kind, record.sink_id, record.parent_id) == ("person", "7", "3")
+    assert record.fields["email"] == "ada@new.example" and not record.deleted
+    (gone,) = parse({"id": "g-2", "event": "client deleted", "object_id": 3}).records
+    assert (gone.kind, gone.sink_id, gone.deleted) == ("company", "3", True)
+
+
+def test_other_events_carry_nothing_and_garbage_is_refused() -> None:
+    assert parse({"id": "g-3", "event": "ticket status changed", "object_id": 4242, "ticket": {"id": 4242}}) == \
+        WebhookContent()
+    verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
+    with pytest.raises(LeadError, match="not JSON"):
+        verifier.parse(WebhookRequest("halopsa", {}, {}, b"<xml/>", 0.0))
