@@ -116,9 +116,9 @@ def test_a_hook_with_unknown_arguments_is_refused() -> None:
         pm.register(WrongArgs(), "wrongargs")
 
 
-def test_config_spec_must_be_named_after_the_plugin() -> None:
+def test_config_spec_must_be_named_after_the_entry_point() -> None:
     pm = PluginManager()
-    pm.register(SourcePlugin("other"), "mine")
+    pm.register(SourcePlugin("other"), "mine", ("halosync-mine", "1.0"))
     with pytest.raises(PluginLoadError, match=r"declares \[plugins.other\], but the plugin is registered as 'mine'"):
         pm.config_specs()
 
