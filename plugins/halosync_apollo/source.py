@@ -10,7 +10,8 @@ reported with what to do.
 
 Each ``SourcePage`` carries the position after its last lead; the engine commits the page's leads and that cursor
 together, so a crash resumes after the last staged page, never past an unstaged lead. Ties on ``updated_at``
-are ordered by id (as Apollo pages them), which the cursor's (updated_at, id) position relies on.
+are ordered by id (as Apollo pages them), which the cursor's (updated_at, id) position relies on. How pages are
+planned so that contacts edited during a pull cannot make it skip others: see ``pages.py``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,26 +29,14 @@ from halosync.contracts import CheckResult, RateWindow, Rejected, SourcePage
 from halosync.errors import ProviderError
 from halosync.model import Lead
 from halosync_apollo.client import PROVIDER, ApolloClient
-from halosync_apollo.cursor import Position, canonical
+from halosync_apollo.cursor import Position
 from halosync_apollo.enrichment import ApolloEnrichment, EnrichmentTokens
 from halosync_apollo.mapping import contact_to_lead
+from halosync_apollo.pages import Walk, key_of, last_page, next_page, plan_page, stage, starts_at_or_before
 from halosync_apollo.settings import ApolloSettings
 
 SEARCH = "contacts/search"
 DISPLAY_LIMIT = 50_000
-
-
-@dataclass
-class _Walk:
-    """Where a pull is: the staged position, the current window's first day, and the last record seen."""
-
-    position: Position | None
-    floor: str | None
-    last_seen: Position | None = None
-    day: str | None = None  # the update day of the records being read, and where it starts in the window
-    day_start: int = 0
-    finished: bool = False
-    rejected: list[Rejected] = field(default_factory=list)
 
 
 class ApolloSource:
@@ -67,22 +55,39 @@ class ApolloSource:
 
     async def pull(self, cursor: str | None, *, full: bool = False) -> AsyncIterator[SourcePage]:
         start = None if full else Position.decode(cursor)
-        walk = _Walk(position=start, floor=start.day if start else None)
-        while True:
-            async with aclosing(self._window(walk)) as pages:
+        today = datetime.fromtimestamp(self.client.clock(), UTC).date().isoformat()
+        walk = Walk(position=start, floor=start.day if start else None)
+        # Days before today first: a contact edited during the pull leaves that range (its updated_at becomes
+        # now), so a changed total_entries gives away a shift and pages need not overlap. Then today's contacts,
+        # where edits stay in range, with every page overlapping the position (see pages.py).
+        if walk.floor is None or walk.floor < today:
+            async with aclosing(self._days(walk, _day_before(today), overlap=False)) as pages:
+                async for page in pages:
+                    yield page
+        walk.floor = max(today, start.day if start else today)
+        async with aclosing(self._days(walk, None, overlap=True)) as pages:
+            async for page in pages:
+                yield page
+
+    async def _days(self, walk: Walk, ceiling: str | None, *, overlap: bool) -> AsyncGenerator[SourcePage, None]:
+        """Every contact updated from ``walk.floor`` to ``ceiling`` (inclusive; None: no end), a window of at most
+        one display limit at a time."""
+        while ceiling is None or walk.floor is None or walk.floor <= ceiling:
+            async with aclosing(self._window(walk, ceiling, overlap)) as pages:
                 async for page in pages:
                     yield page
             if walk.finished:
                 return
-            assert walk.last_seen is not None  # a window that stopped at the limit has seen records
-            floor = walk.last_seen.day
+            # The window stopped at the display limit; it read nothing when the cursor itself sits there.
+            floor = walk.last_seen.day if walk.last_seen is not None else walk.floor
+            assert floor is not None  # a window from no floor starts at page 1, which is within the limit
             if floor == walk.floor:
                 logger.info("apollo: more than {} contacts updated on {} past the cursor; reading it newest first",
                             self.display_limit, floor)
                 async with aclosing(self._crowded_day(walk, floor)) as pages:
                     async for page in pages:
                         yield page
-                floor = (date.fromisoformat(floor) + timedelta(days=1)).isoformat()
+                floor = _day_after(floor)
             walk.floor = floor
 
     async def checks(self) -> list[CheckResult]:
@@ -112,76 +117,79 @@ class ApolloSource:
 
     # --- walking windows -------------------------------------------------------------------------------
 
-    async def _window(self, walk: _Walk) -> AsyncGenerator[SourcePage, None]:
+    async def _window(self, walk: Walk, ceiling: str | None, overlap: bool) -> AsyncGenerator[SourcePage, None]:
         per_page = self.settings.per_page
-        page_no = self._resume_page(walk)
-        walk.last_seen = None
-        walk.day, walk.day_start = walk.floor, 0
+        expected = walk.begin_window()
+        suspect = overlap  # plan pages that overlap the position (instead of plain next pages)
+        known_total: int | None = None
         while True:
-            data = await self._search(page_no, walk.floor, None, ascending=True)
-            if data is None:  # Apollo's display limit came before we expected it (now learned)
-                if walk.last_seen is None and page_no > 1:
-                    page_no = 1  # it was the resume hint that pointed past it
-                    continue
-                return
-            contacts, total_pages = data
-            if page_no > 1 and walk.last_seen is None and not _starts_at_or_before(contacts, walk.position):
-                # Contacts staged before were changed or deleted since, so the hint overshoots: start the day over.
-                page_no = 1
+            sequential = not suspect and (expected + 1) % per_page == 0
+            plan = next_page(expected, per_page, self.display_limit) if sequential else plan_page(
+                expected, per_page, self.display_limit)
+            if plan is None:
+                return  # the display limit: the caller goes on with a window starting at a later day
+            page_no, size = plan
+            data = await self._search(page_no, size, walk.floor, ceiling, ascending=True)
+            if data is None:
+                continue  # Apollo's display limit is lower than we knew; plan again within it
+            contacts, total = data
+            start = (page_no - 1) * size
+            if sequential and total != known_total and known_total is not None:
+                # The list changed since the last page: a contact before us may have left it and the rest moved
+                # up. Read this stretch again with a page that overlaps what is staged.
+                suspect, known_total = True, total
                 continue
-            page = self._stage(contacts, walk, (page_no - 1) * per_page)
+            if not sequential and expected >= 0 and not starts_at_or_before(contacts, walk.position):
+                # Contacts before the position were edited or deleted since it was read, so the list moved up
+                # under us: step back until a page starts at or before the position again.
+                expected = max(-1, min(expected, start) - per_page)
+                continue
+            known_total, suspect = total, overlap or total is None
+            page, expected = stage(contacts, walk, start, expected)
             if page is not None:
                 yield page
-            if _last_page(contacts, page_no, total_pages, per_page):
+            if last_page(contacts, start, size, total):
                 walk.finished = True
                 return
-            if (page_no + 1) * per_page > self.display_limit:
-                return
-            page_no += 1
 
-    def _resume_page(self, walk: _Walk) -> int:
-        """The page holding the cursor's contact, when the cursor knows its place in its day (``skip``), so a
-        poll does not re-read the whole day it stopped in."""
-        position, per_page = walk.position, self.settings.per_page
-        if position is None or position.skip <= 0 or position.day != walk.floor:
-            return 1
-        page = (position.skip - 1) // per_page + 1
-        return page if page * per_page <= self.display_limit else 1
-
-    async def _crowded_day(self, walk: _Walk, day: str) -> AsyncGenerator[SourcePage, None]:
-        """Read ``day`` newest first down to the cursor, then emit it oldest first (it is at most one display
-        limit of leads, held in memory until the day is complete)."""
+    async def _crowded_day(self, walk: Walk, day: str) -> AsyncGenerator[SourcePage, None]:
+        """Read ``day`` newest first down to the cursor, then emit it oldest first (at most one display limit of
+        leads, held in memory until the day is complete). Pages overlap on the last contact read, found by id
+        since ties may come in any order; a page without it means the list moved, and the read steps back."""
         per_page = self.settings.per_page
         collected: dict[str, tuple[Position, Lead]] = {}
-        page_no = 1
+        frontier: tuple[str, int] | None = None  # id and index of the last contact read
         while True:
-            data = await self._search(page_no, day, day, ascending=False)
-            if data is None:
+            plan = plan_page(frontier[1] if frontier else -1, per_page, self.display_limit)
+            data = await self._search(plan[0], plan[1], day, day, ascending=False) if plan else None
+            if plan is None or data is None:
                 raise self._beyond_reach(day)
-            contacts, total_pages = data
+            contacts, total = data
+            start = (plan[0] - 1) * plan[1]
+            ids = [c.get("id") if isinstance(c, dict) else None for c in contacts]
+            if frontier is not None and frontier[0] not in ids:
+                frontier = (frontier[0], start - per_page) if start > per_page else None
+                continue
             reached = False
-            for raw in contacts:
+            for index, raw in enumerate(contacts, start=start):
                 item = contact_to_lead(raw)
-                if isinstance(item, Rejected):
-                    walk.rejected.append(item)
+                key = key_of(item) if isinstance(item, Lead) else None
+                if not isinstance(item, Lead) or key is None:  # under a day filter every contact has a time
+                    if isinstance(item, Rejected) and (frontier is None or index > frontier[1]):
+                        walk.rejected.append(item)
                     continue
-                key = _key(item)
-                if key is None:  # cannot happen under a day filter; nothing to place it by
-                    continue
+                frontier = (item.source_id, index)
                 if walk.position is None or key > walk.position:
                     collected[item.source_id] = (key, item)
                 # Ties may come in any order, so only a strictly older timestamp proves the rest is staged.
                 reached = reached or (walk.position is not None and key.updated_at < walk.position.updated_at)
-            if reached or _last_page(contacts, page_no, total_pages, per_page):
+            if reached or last_page(contacts, start, plan[1], total):
                 break
-            if (page_no + 1) * per_page > self.display_limit:
-                raise self._beyond_reach(day)
-            page_no += 1
         ordered = sorted(collected.values(), key=lambda pair: pair[0])
         for at in range(0, len(ordered), per_page):
             chunk = ordered[at:at + per_page]
             walk.position = chunk[-1][0]
-            yield SourcePage([lead for _, lead in chunk], walk.position.encode(), self._take_rejected(walk))
+            yield SourcePage([lead for _, lead in chunk], walk.position.encode(), walk.take_rejected())
 
     def _beyond_reach(self, day: str) -> ProviderError:
         return ProviderError(PROVIDER, f"more than {2 * self.display_limit:,} contacts were updated on {day} after "
@@ -189,41 +197,12 @@ class ApolloSource:
                              "cannot be reached by date. Narrow the pull with label_ids or stage_ids in "
                              "[plugins.apollo].")
 
-    def _stage(self, contacts: list[Any], walk: _Walk, first_index: int) -> SourcePage | None:
-        """The page of leads in ``contacts`` that are past the cursor; advances the walk. ``first_index`` is the
-        place of ``contacts[0]`` in the window's result list."""
-        leads = []
-        for index, raw in enumerate(contacts, start=first_index):
-            item = contact_to_lead(raw)
-            if isinstance(item, Rejected):
-                walk.rejected.append(item)
-                continue
-            key = _key(item)
-            if key is not None:
-                if walk.last_seen is not None and key < walk.last_seen:
-                    logger.warning("apollo: contacts/search returned {} after {}, out of order", key, walk.last_seen)
-                walk.last_seen = key
-                if key.day != walk.day:
-                    walk.day, walk.day_start = key.day, index
-                if walk.position is not None and key <= walk.position:
-                    continue  # staged by an earlier page or pull
-                walk.position = Position(key.updated_at, key.id, skip=index - walk.day_start + 1)
-            leads.append(item)
-        rejected = self._take_rejected(walk)
-        if not leads and not rejected:
-            return None
-        return SourcePage(leads, walk.position.encode() if walk.position else None, rejected)
-
-    @staticmethod
-    def _take_rejected(walk: _Walk) -> list[Rejected]:
-        taken, walk.rejected = walk.rejected, []
-        return taken
-
-    async def _search(self, page: int, day_min: str | None, day_max: str | None, *,
+    async def _search(self, page: int, per_page: int, day_min: str | None, day_max: str | None, *,
                       ascending: bool) -> tuple[list[Any], int | None] | None:
-        """One page of the search, or None when Apollo refuses the page as past its display limit."""
+        """One page of the search and its ``total_entries``, or None when Apollo refuses the page as past its
+        display limit (which is then learned)."""
         body: dict[str, Any] = {"sort_by_field": "contact_updated_at", "sort_ascending": ascending,
-                                "page": page, "per_page": self.settings.per_page}
+                                "page": page, "per_page": per_page}
         if day_min or day_max:
             body["contact_updated_at_range"] = {k: v for k, v in (("min", day_min), ("max", day_max)) if v}
         if self.settings.label_ids:
@@ -236,7 +215,7 @@ class ApolloSource:
             data = await self.client.call("POST", SEARCH, body)
         except ProviderError as exc:
             if exc.status == 422 and "over threshold" in str(exc) and page > 1:
-                self.display_limit = min(self.display_limit, (page - 1) * self.settings.per_page)
+                self.display_limit = min(self.display_limit, (page - 1) * per_page)
                 return None
             raise
         return _contacts_of(data)
@@ -246,28 +225,17 @@ def _contacts_of(data: Any) -> tuple[list[Any], int | None]:
     if not isinstance(data, dict) or not isinstance(data.get("contacts"), list):
         raise ProviderError(PROVIDER, "contacts/search answered without a contacts list; Apollo may have changed its "
                             "API: report this with the answer logged at debug level")
-    pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
-    assert isinstance(pagination, dict)
-    total_pages = pagination.get("total_pages")
-    return data["contacts"], total_pages if isinstance(total_pages, int) else None
+    pagination = data.get("pagination")
+    total = pagination.get("total_entries") if isinstance(pagination, dict) else None
+    return data["contacts"], total if isinstance(total, int) else None
 
 
-def _last_page(contacts: list[Any], page_no: int, total_pages: int | None, per_page: int) -> bool:
-    """Whether this was the last page; without ``total_pages`` only a short page says so."""
-    if not contacts:
-        return True
-    return page_no >= total_pages if total_pages is not None else len(contacts) < per_page
+def _day_before(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 
 
-def _starts_at_or_before(contacts: list[Any], position: Position | None) -> bool:
-    """Whether a page begins with a contact at or before ``position`` (so no unstaged contact precedes it)."""
-    first = contact_to_lead(contacts[0]) if contacts else None
-    key = _key(first) if isinstance(first, Lead) else None
-    return key is not None and position is not None and key <= position
-
-
-def _key(lead: Lead) -> Position | None:
-    return Position(canonical(lead.updated_at), lead.source_id) if lead.updated_at else None
+def _day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def _hint(exc: ProviderError) -> str:

@@ -37,14 +37,17 @@ class Pulled:
 
 
 async def pull_all(source: ApolloSource, cursor: str | None = None, *, full: bool = False,
-                   stop_after: int | None = None) -> Pulled:
-    """Drain a pull as the engine would (page by page); ``stop_after`` pages simulates a crash."""
+                   stop_after: int | None = None, between_pages: Callable[[int], None] | None = None) -> Pulled:
+    """Drain a pull as the engine would (page by page); ``stop_after`` pages simulates a crash;
+    ``between_pages(n)`` runs after the n-th page (to change Apollo while the pull is under way)."""
     out = Pulled()
     async with aclosing(source.pull(cursor, full=full)) as pages:
         async for page in pages:
             out.leads.extend(page.leads)
             out.rejected.extend(page.rejected)
             out.cursors.append(page.cursor)
+            if between_pages is not None:
+                between_pages(len(out.cursors))
             if stop_after is not None and len(out.cursors) >= stop_after:
                 break
     return out

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import trio
 
 from halosync.errors import ProviderError
-from halosync_apollo.fake import FakeApollo, GeneratorSpec
+from halosync.provider.asgi import serve
+from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec
+from halosync_apollo.settings import ApolloSettings
 from halosync_apollo.source import ApolloSource
-from tests.apollo.conftest import pull_all
+from tests.apollo.conftest import KEY, pull_all
 
 MakeSource = Callable[..., ApolloSource]
 
@@ -80,6 +83,43 @@ async def test_when_staged_contacts_of_the_cursors_day_moved_the_poll_still_miss
     second = await pull_all(source, first.cursor)
 
     assert sorted(second.ids) == sorted(moved)
+
+
+async def test_contacts_edited_during_a_pull_do_not_make_it_skip_others(
+        fake: FakeApollo, make_source: MakeSource) -> None:
+    fake.add_contacts(_contact(f"c-{i:04d}", updated_at=_at("2025-05-05", i)) for i in range(1_000))
+    edited = [f"c-{i:04d}" for i in (10, 20, 30, 150, 299)]
+
+    def edit_behind_the_pull(pages_read: int) -> None:
+        if pages_read == 3:  # 300 read: these move to the end, and everything after them moves up five places
+            for contact_id in edited:
+                fake.update_contact(contact_id, title="Edited meanwhile")
+
+    pulled = await pull_all(make_source(), between_pages=edit_behind_the_pull)
+
+    assert set(pulled.ids) == {f"c-{i:04d}" for i in range(1_000)}
+    assert len(pulled.ids) == 1_005  # the five edited ones again, as they are now
+    assert {lead.person.title for lead in pulled.leads[-5:]} == {"Edited meanwhile"}
+
+
+async def test_contacts_of_today_edited_during_a_pull_do_not_make_it_skip_others(nursery: trio.Nursery) -> None:
+    noon = 1_780_056_000.0  # 2026-05-29T12:00:00Z
+    fake = FakeApollo([KEY], clock=lambda: noon, default_limits=UNLIMITED)
+    fake.add_contacts(_contact(f"t-{i:04d}", updated_at=_at("2026-05-29", 3_600 + i)) for i in range(600))
+    url: str = await nursery.start(serve, fake)
+    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=url), clock=lambda: noon)
+    edited = [f"t-{i:04d}" for i in (1, 2, 3, 50, 199)]
+
+    def edit_behind_the_pull(pages_read: int) -> None:
+        if pages_read == 2:
+            for contact_id in edited:
+                fake.update_contact(contact_id, title="Edited meanwhile")
+
+    pulled = await pull_all(source, between_pages=edit_behind_the_pull)
+
+    assert set(pulled.ids) == {f"t-{i:04d}" for i in range(600)}
+    assert sorted(pulled.ids[-5:]) == edited
+    await source.aclose()
 
 
 async def test_many_contacts_sharing_updated_at_across_page_boundaries_are_neither_lost_nor_repeated(

@@ -78,7 +78,7 @@ async def test_a_429_without_retry_after_or_headers_backs_off_and_retries(
     pulled = await pull_all(source)
 
     assert len(pulled.ids) == 20
-    assert [r.status for r in fake.requests("contacts/search")] == [429, 429, 200]
+    assert [r.status for r in fake.requests("contacts/search")] == [429, 429, 200, 200]  # then today's page
     await source.aclose()
 
 
@@ -112,13 +112,13 @@ async def test_rate_limits_reports_every_window_in_either_daily_spelling(
     windows = {w.window: w for w in source.rate_limits()}
     assert set(windows) == {"minute", "hour", "day"}
     assert (windows["minute"].limit, windows["hour"].limit, windows["day"].limit) == (200, 600, 6000)
-    assert windows["day"].used == 3 and windows["day"].remaining == 5997
+    assert windows["day"].used == 4 and windows["day"].remaining == 5996  # 3 pages, then today's
     assert all(w.endpoint == "contacts/search" and w.provider == "apollo" for w in windows.values())
     assert windows["minute"].reset_at is not None and windows["minute"].reset_at % 60 == 0
     after = metrics.REGISTRY.get_sample_value("halosync_provider_requests_total", ok_requests)
-    assert (after or 0) - (before or 0) == 3
+    assert (after or 0) - (before or 0) == 4
     assert metrics.REGISTRY.get_sample_value("halosync_rate_limit_remaining",
-                                             {"provider": "apollo", "window": "day"}) == 5997
+                                             {"provider": "apollo", "window": "day"}) == 5996
     await source.aclose()
 
 
