@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import trio
 
 from halosync.webhooks.standard import signed_headers
@@ -36,9 +37,16 @@ def run(quick: bool) -> list[Row]:
         try:
             trio.run(_load, url, 200, 4, "warm-")  # connections, page cache and code paths warm
             sent = 0
+            listener = psutil.Process(server.pid)
             for concurrency in CONCURRENCY:
+                cpu_before = sum(listener.cpu_times()[:2])
                 latencies, elapsed, statuses = trio.run(_load, url, total, concurrency, f"c{concurrency}-")
+                cpu = sum(listener.cpu_times()[:2]) - cpu_before
                 rows += _rows(concurrency, latencies, elapsed, statuses)
+                # The machine is shared: what the listener costs per delivery, and how much of a core it was given,
+                # say what it would do on a core of its own (1 / cost).
+                rows.append((f"{concurrency} senders: listener CPU per delivery", cpu / total * 1000, "ms", ""))
+                rows.append((f"{concurrency} senders: listener's share of one core", cpu / elapsed, "", ""))
                 sent += total
             stored = _stored(Path(tmp) / "halosync.db")
         finally:

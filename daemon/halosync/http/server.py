@@ -40,6 +40,7 @@ class HTTPComponent:
         self.url: str | None = None  # http://host:port once bound (the real port when listen asks for :0)
         self.served = trio.Event()
         self.worker: InboxWorker | None = None
+        self.app: ListenerApp | None = None
 
     async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         config = daemon.config
@@ -52,7 +53,7 @@ class HTTPComponent:
         writer = InboxWriter(daemon.store)
         worker = self.worker = InboxWorker(daemon, verifiers, on_counts=_publish_counts(daemon))
         routes = WebhookRoutes(verifiers, writer, worker, max_body=int(config.get("http.max_body_bytes")))
-        app = ListenerApp(daemon, routes, request_timeout=request_timeout)
+        app = self.app = ListenerApp(daemon, routes, request_timeout=request_timeout)
         grace = min(request_timeout + 1.0, float(config.get("daemon.shutdown_grace")))
         async with trio.open_nursery() as nursery:
             await nursery.start(writer.run)
