@@ -102,3 +102,15 @@ async def test_an_alert_that_resolves_before_its_group_goes_out_is_never_sent(
         await run.at(400)
         assert recorder.groups == []
         assert run.service.dispatcher.pending() == 0
+
+
+def test_matchers_cover_rule_severity_and_labels_with_patterns() -> None:
+    from halosync.contracts import Alert
+
+    book = Silences(None)
+    book.add({"severity": "warning", "provider": "halo*"}, 600, now=0)
+    warning = Alert("error_rate", "warning", "firing", "", labels={"provider": "halopsa"})
+    assert book.silencing(warning, now=10) is not None
+    assert book.silencing(Alert("error_rate", "critical", "firing", "", labels={"provider": "halopsa"}), 10) is None
+    assert book.silencing(Alert("error_rate", "warning", "firing", "", labels={"provider": "apollo"}), 10) is None
+    assert book.silencing(warning, now=600) is None  # expired

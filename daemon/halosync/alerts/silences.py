@@ -1,10 +1,10 @@
 """Silences: "do not notify about alerts matching these labels until then".
 
-A silence matches an alert when every matcher matches: ``rule`` against the rule's name, any other key against the
-alert's label of that name; values may be shell-style patterns (``halo*``). A silenced alert still fires and is
-listed (``halosyncctl alerts``); it is only not delivered. When the silence expires or is removed while the alert
-still fires, the next evaluation delivers it. Silences are kept in ``<state_dir>/alert-silences.json`` so that a
-restart does not wake everyone up.
+A silence matches an alert when every matcher matches: ``rule`` against the rule's name, ``severity`` against its
+severity, any other key against the alert's label of that name; values may be shell-style patterns (``halo*``).
+A silenced alert still fires and is listed (``halosyncctl alerts``); it is only not delivered. When the silence
+expires or is removed while the alert still fires, the next evaluation delivers it. Silences are kept in
+``<state_dir>/alert-silences.json`` so that a restart does not wake everyone up.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Silence:
 
     def matches(self, alert: Alert) -> bool:
         for key, pattern in self.matchers.items():
-            actual = alert.rule if key == "rule" else alert.labels.get(key)
+            actual = alert.rule if key == "rule" else alert.severity if key == "severity" else alert.labels.get(key)
             if actual is None or not fnmatchcase(actual, pattern):
                 return False
         return True
