@@ -49,8 +49,19 @@ async def until(predicate: Any, *, within: float = 20.0, step: float = 0.05) -> 
     raise AssertionError(f"still not true after {within:g} s")
 
 
+async def first_pull_done(running: Running, capsys: Capsys) -> None:
+    """The scheduler polls every source once at start; wait for that pull to end, as `status` shows it."""
+
+    async def done() -> bool:
+        apollo = (await running.ctl_json(capsys, "status"))[1]["sources"].get("apollo") or {}
+        return bool(apollo.get("last_success_at") and not apollo.get("running"))
+
+    await until(done, within=10)
+
+
 async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
     async with engine_daemon() as (running, fakes):
+        await first_pull_done(running, capsys)  # so that the leads made below come only with `sync --wait`
         code, paused = await running.ctl_json(capsys, "pause")
         assert code == 0 and paused["paused"] is True
         code, status = await running.ctl_json(capsys, "status")
@@ -72,8 +83,13 @@ async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
 
         await until(drained)
         assert api_writes(fakes) > 0
-        code, status = await running.ctl_json(capsys, "status")
-        assert status["state"] == "running" and status["totals"]["created"] == len(fakes.halo.records("users")) > 0
+
+        async def counted() -> bool:  # status figures may be a moment old (see halosync.control.snapshot)
+            status = (await running.ctl_json(capsys, "status"))[1]
+            users = len(fakes.halo.records("users"))
+            return bool(status["state"] == "running" and status["totals"]["created"] == users)
+
+        await until(counted, within=5)
         audit = [json.loads(line)["method"] for line in
                  (running.daemon.config.state_dir / "audit.log").read_text().splitlines()]
         assert audit == ["pause", "sync", "resume"]
@@ -99,7 +115,8 @@ async def test_sync_follow_streams_events_then_the_summary(capsys: Capsys) -> No
 
 async def test_dry_run_plans_and_writes_nothing(capsys: Capsys) -> None:
     async with engine_daemon() as (running, fakes):
-        await running.ctl_json(capsys, "pause")  # nothing written by the scheduler meanwhile
+        await first_pull_done(running, capsys)
+        await running.ctl_json(capsys, "pause")
         fakes.apollo.generate(GeneratorSpec(count=30, seed=4))
         code, planned = await running.ctl_json(capsys, "sync", "--dry-run", "--wait")
         assert code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
-import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -14,11 +14,12 @@ from loguru import logger
 from halosync.contracts import Sink, Source
 from halosync.control.protocol import PROTOCOL_VERSION, ControlFailure
 from halosync.control.registry import Call, ControlMethod
+from halosync.control.snapshot import StatusSnapshot
 from halosync.http.health import health_document
 from halosync.inspect.deadletters import LIST_LIMIT, list_dead_letters
-from halosync.inspect.figures import queue_figures, stored_totals
+from halosync.inspect.figures import queue_figures
+from halosync.inspect.reads import read
 from halosync.inspect.trace import trace
-from halosync.store.models import SourceCursor
 
 if TYPE_CHECKING:
     from halosync.daemon.app import Daemon
@@ -28,18 +29,6 @@ def effective_state(daemon: Daemon) -> str:
     if daemon.state == "running" and daemon.engine is not None and daemon.engine.paused:
         return "paused"
     return daemon.state
-
-
-def _cursor_status(names: list[str]) -> dict[str, dict[str, Any]]:
-    """Per source, what the store knows without an engine: when its cursor last moved, last success and error."""
-    now = time.time()
-    out: dict[str, dict[str, Any]] = {n: {"last_sync_at": None, "last_success_at": None, "last_error": None,
-                                          "cursor_age_seconds": None, "running": False} for n in names}
-    for row in SourceCursor.select():
-        out[row.source] = {"last_sync_at": row.updated_at, "last_success_at": row.last_success_at,
-                           "last_error": row.last_error, "cursor_age_seconds": round(now - row.updated_at, 3),
-                           "running": False}
-    return out
 
 
 def plugin_states(daemon: Daemon) -> dict[str, dict[str, Any]]:
@@ -54,12 +43,10 @@ def plugin_states(daemon: Daemon) -> dict[str, dict[str, Any]]:
 
 
 async def status(call: Call) -> dict[str, Any]:
+    """Live state, plus the store figures of a snapshot at most a couple of seconds old (``as_of``)."""
     daemon = call.daemon
     engine = daemon.engine
-    queue = await daemon.store.run(queue_figures)
-    totals = await engine.totals() if engine is not None else await daemon.store.run(stored_totals)
-    sources = (await engine.sources_status() if engine is not None
-               else await daemon.store.run(_cursor_status, sorted(daemon.sources)))
+    figures = await snapshot_of(daemon).get(daemon, call.nursery)
     return {
         "state": effective_state(daemon),
         "version": daemon.version,
@@ -69,11 +56,19 @@ async def status(call: Call) -> dict[str, Any]:
         "engine": engine is not None,
         "store": daemon.store.shown_url,
         "config": str(daemon.config.path) if daemon.config.path else None,
-        "queue": queue,
-        "totals": totals,
+        "queue": figures["queue"],
+        "totals": figures["totals"],
         "plugins": plugin_states(daemon),
-        "sources": sources,
+        "sources": figures["sources"],
+        "as_of": figures["as_of"],
     }
+
+
+_SNAPSHOTS: weakref.WeakKeyDictionary[Daemon, StatusSnapshot] = weakref.WeakKeyDictionary()
+
+
+def snapshot_of(daemon: Daemon) -> StatusSnapshot:
+    return _SNAPSHOTS.setdefault(daemon, StatusSnapshot())
 
 
 async def health(call: Call) -> dict[str, Any]:
@@ -81,8 +76,7 @@ async def health(call: Call) -> dict[str, Any]:
 
 
 async def queue(call: Call) -> dict[str, Any]:
-    figures: dict[str, Any] = await call.daemon.store.run(queue_figures)
-    return figures
+    return await read(call.daemon.store, queue_figures)
 
 
 async def rate_limits(call: Call) -> dict[str, Any]:
@@ -132,7 +126,7 @@ async def custom_fields(call: Call) -> dict[str, Any]:
 
 async def trace_lead(call: Call) -> dict[str, Any]:
     query = call.str_param("query", required=True) or ""
-    found: dict[str, Any] = await call.daemon.store.run(trace, query)
+    found = await read(call.daemon.store, trace, query)
     if not found["leads"]:
         raise ControlFailure("not_found", f"nothing in the store matches {query!r}; give an email address, a source "
                                           "id (123 or apollo:123) or a sink id")
@@ -141,8 +135,7 @@ async def trace_lead(call: Call) -> dict[str, Any]:
 
 async def dlq_list(call: Call) -> dict[str, Any]:
     limit = call.int_param("limit", LIST_LIMIT, minimum=1, maximum=100_000) or LIST_LIMIT
-    listed: dict[str, Any] = await call.daemon.store.run(list_dead_letters, limit, call.str_param("stage"))
-    return listed
+    return await read(call.daemon.store, list_dead_letters, limit, call.str_param("stage"))
 
 
 def methods_of(describe: Any) -> ControlMethod:
