@@ -34,6 +34,7 @@ class BatchRejected(RecordRejected):
 
     def __init__(self, message: str, by_index: dict[int, str], *, status: int) -> None:
         self.by_index = by_index
+        self.reason = message  # HaloPSA's words alone, for a per-lead error
         super().__init__(PROVIDER, message, status=status)
 
 

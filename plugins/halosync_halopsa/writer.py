@@ -114,7 +114,7 @@ class Writer:
                     batch = [item for i, item in enumerate(batch) if i not in named]
                     continue
                 if len(batch) == 1:
-                    results[batch[0][0].key] = WriteResult(batch[0][0].key, error=f"HaloPSA refused it: {exc}")
+                    results[batch[0][0].key] = WriteResult(batch[0][0].key, error=f"HaloPSA refused it: {exc.reason}")
                     return
                 half = len(batch) // 2  # HaloPSA did not say which object: find it by halving
                 await self._post(batch[:half], results)

@@ -193,3 +193,15 @@ async def test_an_update_that_changes_nothing_halopsa_holds_sends_nothing(fake: 
                      parent_id=ops[0].parent_id, lead=ops[0].lead)
     assert (await sink.write([update]))[0].sink_id == ids[ops[0].key]
     assert fake.count("POST") == posts
+
+
+async def test_a_refusal_that_names_no_object_is_narrowed_down_to_the_culprit(fake: FakeHalo,
+                                                                               sink: HaloSink) -> None:
+    fake.settings.business_rule_refuses = "Acme 00005"
+    ops = company_ops(sample_leads(8, 1))
+    results = await sink.write(ops)
+    assert [r.ok for r in results] == [True] * 5 + [False] + [True] * 2
+    assert results[5].error == ("HaloPSA refused it: CODE:APP03/2 A record named like 'Acme 00005' cannot be "
+                                "saved (business rule).")
+    assert sorted(c["name"] for c in fake.records("client")) == [op.fields["name"] for op in ops if op != ops[5]]
+    assert fake.count("POST", "/api/client") <= 1 + 2 * 3  # halving: a few requests, not one per object

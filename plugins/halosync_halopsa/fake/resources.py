@@ -124,6 +124,10 @@ def post(halo: FakeHalo, resource: Resource, body: Any) -> Answer:
             errors[f"[{index}].{key}" if key else f"[{index}]"] = message
     if errors:
         return 400, errors  # all or nothing: one bad object refuses the whole request
+    banned = halo.settings.business_rule_refuses
+    if banned and any(banned.lower() in str(item.get("name") or item.get("summary") or "").lower() for item in body):
+        # A business rule: plain text, and it does not say which object broke it.
+        return 400, f"CODE:APP03/2 A record named like '{banned}' cannot be saved (business rule)."
     table = halo.tables[resource.name]
     written: list[dict[str, Any]] = []
     for item in body:
