@@ -120,7 +120,9 @@ class ApolloSource:
     async def _window(self, walk: Walk, ceiling: str | None, overlap: bool) -> AsyncGenerator[SourcePage, None]:
         per_page = self.settings.per_page
         expected = walk.begin_window()
-        suspect = overlap  # plan pages that overlap the position (instead of plain next pages)
+        # Plan pages that overlap the position (instead of plain next pages) where the list may have moved: always
+        # for today's contacts, and on resuming mid-list from the cursor's hint (contacts may have left since).
+        suspect = overlap or expected >= 0
         known_total: int | None = None
         while True:
             sequential = not suspect and (expected + 1) % per_page == 0

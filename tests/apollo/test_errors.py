@@ -31,23 +31,23 @@ async def test_a_wrong_key_is_an_auth_error_that_names_the_setting_and_not_the_k
     assert len(fake.requests()) == 1  # not retried
 
 
-async def test_a_key_without_the_endpoint_in_its_scopes_is_permission_denied(nursery: trio.Nursery) -> None:
+async def test_a_key_without_the_endpoint_in_its_scopes_is_permission_denied(
+        nursery: trio.Nursery, make_source: MakeSource) -> None:
     fake = FakeApollo({KEY: KeyGrant(endpoints=frozenset({"auth/health"}))})
-    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=await nursery.start(serve, fake)))
+    source = make_source(base_url=await nursery.start(serve, fake))
 
     with pytest.raises(PermissionDenied, match="not authorized to access api/v1/contacts/search") as caught:
         await pull_all(source)
     assert "master API key" in str(caught.value) and caught.value.exit_code == 77
-    await source.aclose()
 
 
-async def test_a_free_plan_is_permission_denied_with_the_plan_advice(nursery: trio.Nursery) -> None:
+async def test_a_free_plan_is_permission_denied_with_the_plan_advice(
+        nursery: trio.Nursery, make_source: MakeSource) -> None:
     fake = FakeApollo({KEY: KeyGrant(paid_plan=False)})
-    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=await nursery.start(serve, fake)))
+    source = make_source(base_url=await nursery.start(serve, fake))
 
     with pytest.raises(PermissionDenied, match=r"only available to Apollo users on paid plans\..*upgrade the plan"):
         await pull_all(source)
-    await source.aclose()
 
 
 async def test_a_422_is_not_retried_and_says_what_to_check(make_source: MakeSource, fake: FakeApollo) -> None:
@@ -91,15 +91,15 @@ async def test_a_hanging_request_times_out_and_is_retried(
     assert source.client.requests_sent == 3 and trio.current_time() - started >= 5.0  # hang, page, today's
 
 
-async def test_an_unreachable_host_is_a_transient_error(autojump_clock: trio.testing.MockClock) -> None:
+async def test_an_unreachable_host_is_a_transient_error(
+        autojump_clock: trio.testing.MockClock, make_source: MakeSource) -> None:
     with trio.socket.socket() as probe:  # a port nobody listens on
         await probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=f"http://127.0.0.1:{port}", max_attempts=2))
+    source = make_source(base_url=f"http://127.0.0.1:{port}", max_attempts=2)
 
     with pytest.raises(TransientProviderError, match=r"cannot reach 127\.0\.0\.1"):
         await pull_all(source)
-    await source.aclose()
 
 
 def test_plain_http_is_refused_except_for_loopback() -> None:

@@ -12,7 +12,6 @@ import trio
 from halosync.errors import ProviderError
 from halosync.provider.asgi import serve
 from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec
-from halosync_apollo.settings import ApolloSettings
 from halosync_apollo.source import ApolloSource
 from tests.apollo.conftest import KEY, pull_all
 
@@ -102,12 +101,13 @@ async def test_contacts_edited_during_a_pull_do_not_make_it_skip_others(
     assert {lead.person.title for lead in pulled.leads[-5:]} == {"Edited meanwhile"}
 
 
-async def test_contacts_of_today_edited_during_a_pull_do_not_make_it_skip_others(nursery: trio.Nursery) -> None:
+async def test_contacts_of_today_edited_during_a_pull_do_not_make_it_skip_others(
+        nursery: trio.Nursery, make_source: MakeSource) -> None:
     noon = 1_780_056_000.0  # 2026-05-29T12:00:00Z
     fake = FakeApollo([KEY], clock=lambda: noon, default_limits=UNLIMITED)
     fake.add_contacts(_contact(f"t-{i:04d}", updated_at=_at("2026-05-29", 3_600 + i)) for i in range(600))
     url: str = await nursery.start(serve, fake)
-    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=url), clock=lambda: noon)
+    source = make_source(base_url=url, clock=lambda: noon)
     edited = [f"t-{i:04d}" for i in (1, 2, 3, 50, 199)]
 
     def edit_behind_the_pull(pages_read: int) -> None:
@@ -119,7 +119,25 @@ async def test_contacts_of_today_edited_during_a_pull_do_not_make_it_skip_others
 
     assert set(pulled.ids) == {f"t-{i:04d}" for i in range(600)}
     assert sorted(pulled.ids[-5:]) == edited
-    await source.aclose()
+
+
+async def test_the_first_poll_after_midnight_misses_nothing_when_earlier_contacts_moved(
+        nursery: trio.Nursery, make_source: MakeSource) -> None:
+    now = [1_780_052_400.0]  # 2026-05-29T11:00:00Z
+    fake = FakeApollo([KEY], clock=lambda: now[0], default_limits=UNLIMITED)
+    fake.add_contacts(_contact(f"a-{i:04d}", updated_at=_at("2026-05-28", i)) for i in range(500))
+    url: str = await nursery.start(serve, fake)
+    source = make_source(base_url=url, clock=lambda: now[0])
+    first = await pull_all(source)
+    # Later that day more contacts change; after midnight three of the staged ones change again.
+    fake.add_contacts(_contact(f"b-{i:04d}", updated_at=_at("2026-05-29", 40_000 + i)) for i in range(20))
+    now[0] += 86_400
+    for contact_id in ("a-0001", "a-0002", "a-0003"):
+        fake.update_contact(contact_id, title="Changed after midnight")
+
+    second = await pull_all(source, first.cursor)
+
+    assert sorted(second.ids) == ["a-0001", "a-0002", "a-0003"] + [f"b-{i:04d}" for i in range(20)]
 
 
 async def test_many_contacts_sharing_updated_at_across_page_boundaries_are_neither_lost_nor_repeated(

@@ -4,6 +4,7 @@ reports every window. Fake and source share trio's virtual clock (autojump), so 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 import pytest
 import trio
@@ -14,7 +15,6 @@ from halosync.provider.asgi import serve
 from halosync.provider.quota import HeaderQuota, parse_retry_after
 from halosync_apollo.client import APOLLO_WINDOWS
 from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec, Limits
-from halosync_apollo.settings import ApolloSettings
 from halosync_apollo.source import ApolloSource
 from tests.apollo.conftest import EPOCH, KEY, pull_all
 
@@ -23,18 +23,26 @@ def virtual_epoch() -> float:
     return EPOCH + trio.current_time()
 
 
-async def start(nursery: trio.Nursery, fake: FakeApollo, **settings: object) -> ApolloSource:
-    url: str = await nursery.start(serve, fake)
-    options = {"api_key": KEY, "base_url": url, "timeout": 10.0, **settings}
-    return ApolloSource(ApolloSettings(**options), clock=virtual_epoch)  # type: ignore[arg-type]
+@pytest.fixture
+def start(nursery: trio.Nursery, make_source: Callable[..., ApolloSource]) -> Callable[..., Awaitable[ApolloSource]]:
+    """Serve ``fake`` and point a source at it, both on the virtual clock."""
+
+    async def start(fake: FakeApollo, **settings: object) -> ApolloSource:
+        url: str = await nursery.start(serve, fake)
+        return make_source(base_url=url, clock=virtual_epoch, **settings)
+
+    return start
+
+
+Start = Callable[..., Awaitable[ApolloSource]]
 
 
 async def test_a_minute_quota_of_20_is_never_exceeded_and_the_pull_still_finishes(
-        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+        autojump_clock: trio.testing.MockClock, start: Start) -> None:
     fake = FakeApollo([KEY], clock=virtual_epoch, default_limits=UNLIMITED,
                       limits={"contacts/search": Limits(minute=20, hour=None, day=None)})
     fake.generate(GeneratorSpec(count=4_500, seed=2))
-    source = await start(nursery, fake)
+    source = await start(fake)
     started = trio.current_time()
 
     pulled = await pull_all(source)
@@ -46,17 +54,16 @@ async def test_a_minute_quota_of_20_is_never_exceeded_and_the_pull_still_finishe
     assert max(per_minute.values()) <= 20
     # 45 requests cannot fit in fewer than three minute windows: the pull waited for two resets.
     assert len(searches) >= 45 and len(per_minute) >= 3 and trio.current_time() - started > 60
-    await source.aclose()
 
 
 async def test_retry_after_is_honoured_when_another_client_used_the_window(
-        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+        autojump_clock: trio.testing.MockClock, start: Start) -> None:
     fake = FakeApollo([KEY], clock=virtual_epoch, retry_after=True,
                       limits={"contacts/search": Limits(minute=10, hour=None, day=None)})
     fake.generate(GeneratorSpec(count=50, seed=2))
     for _ in range(10):  # someone else spent this minute's budget with the same key
         fake.quota.take("contacts/search")
-    source = await start(nursery, fake)
+    source = await start(fake)
 
     pulled = await pull_all(source)
 
@@ -64,46 +71,43 @@ async def test_retry_after_is_honoured_when_another_client_used_the_window(
     refused, accepted = fake.requests("contacts/search")[0], fake.requests("contacts/search")[1]
     assert refused.status == 429 and accepted.status == 200
     assert accepted.at - refused.at >= 1 and int(accepted.at // 60) == int(refused.at // 60) + 1
-    await source.aclose()
 
 
 async def test_a_429_without_retry_after_or_headers_backs_off_and_retries(
-        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+        autojump_clock: trio.testing.MockClock, start: Start) -> None:
     fake = FakeApollo([KEY], clock=virtual_epoch, default_limits=UNLIMITED)
     fake.generate(GeneratorSpec(count=20, seed=2))
     fake.fail_next(2, 429, {"message": "The maximum number of api calls allowed for api/v1/contacts/search is 200 "
                                        "times per minute."}, endpoint="contacts/search")
-    source = await start(nursery, fake)
+    source = await start(fake)
 
     pulled = await pull_all(source)
 
     assert len(pulled.ids) == 20
     assert [r.status for r in fake.requests("contacts/search")] == [429, 429, 200, 200]  # then today's page
-    await source.aclose()
 
 
 async def test_a_window_empty_for_longer_than_max_quota_wait_ends_the_pull_with_a_rate_limit_error(
-        autojump_clock: trio.testing.MockClock, nursery: trio.Nursery) -> None:
+        autojump_clock: trio.testing.MockClock, start: Start) -> None:
     fake = FakeApollo([KEY], clock=virtual_epoch, retry_after=True,
                       limits={"contacts/search": Limits(minute=None, hour=None, day=5)})
     fake.generate(GeneratorSpec(count=50, seed=2))
     for _ in range(5):
         fake.quota.take("contacts/search")
-    source = await start(nursery, fake, max_quota_wait=600.0)
+    source = await start(fake, max_quota_wait=600.0)
 
     with pytest.raises(RateLimited, match=r"retry|quota|maximum") as caught:
         await pull_all(source)
     assert caught.value.retry_after is not None and caught.value.retry_after > 600
-    await source.aclose()
 
 
 @pytest.mark.parametrize("spelling", ["daily", "24-hour", "both"])
 async def test_rate_limits_reports_every_window_in_either_daily_spelling(
-        spelling: str, nursery: trio.Nursery) -> None:
+        spelling: str, nursery: trio.Nursery, make_source: Callable[..., ApolloSource]) -> None:
     fake = FakeApollo([KEY], daily_spelling=spelling)  # type: ignore[arg-type]
     fake.generate(GeneratorSpec(count=250, seed=2))
     url: str = await nursery.start(serve, fake)
-    source = ApolloSource(ApolloSettings(api_key=KEY, base_url=url))
+    source = make_source(base_url=url)
     ok_requests = {"provider": "apollo", "endpoint": "contacts/search", "status_class": "2xx"}
     before = metrics.REGISTRY.get_sample_value("halosync_provider_requests_total", ok_requests)
 
@@ -119,7 +123,6 @@ async def test_rate_limits_reports_every_window_in_either_daily_spelling(
     assert (after or 0) - (before or 0) == 4
     assert metrics.REGISTRY.get_sample_value("halosync_rate_limit_remaining",
                                              {"provider": "apollo", "window": "day"}) == 5996
-    await source.aclose()
 
 
 def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
