@@ -114,3 +114,16 @@ def test_matchers_cover_rule_severity_and_labels_with_patterns() -> None:
     assert book.silencing(Alert("error_rate", "critical", "firing", "", labels={"provider": "halopsa"}), 10) is None
     assert book.silencing(Alert("error_rate", "warning", "firing", "", labels={"provider": "apollo"}), 10) is None
     assert book.silencing(warning, now=600) is None  # expired
+
+
+async def test_an_alert_silenced_while_its_group_waits_goes_out_when_the_silence_ends(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock, recorder: Recorder) -> None:
+    async with alerts_running(tmp_path, ROUTE, ReceiversPlugin(recorder), alerts={"group_wait": 60}) as run:
+        await run.at(1)
+        run.engine.queue_figures["pending"] = 5000  # fires at t=15, its group would go out at t=75
+        await run.at(30)
+        silence(run.service, rule="queue_backlog", duration="5m")  # until t=330
+        await run.at(320)
+        assert recorder.alerts == []
+        await run.at(420)  # unmuted at 330, queued at the next evaluation, sent after its group wait
+        assert recorder.states() == [("queue_backlog", "firing", "critical")]

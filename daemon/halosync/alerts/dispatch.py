@@ -154,8 +154,13 @@ class Dispatcher:
             if now - group.first_at < self.settings.group_wait:
                 continue
             del self._groups[(receiver, group_key)]
-            batch = [a for a in group.alerts.values()
-                     if not (a.state == "firing" and self.silences.silencing(a, now))]
+            batch = []
+            for key, alert in group.alerts.items():
+                if alert.state == "firing" and self.silences.silencing(alert, now):
+                    # Silenced while it waited: untold, so that it goes out if it still fires when the silence ends.
+                    self._told.pop((receiver, key), None)
+                else:
+                    batch.append(alert)
             channel = self._channels.get(receiver)
             if not batch or channel is None:
                 continue
