@@ -10,6 +10,7 @@ import trio.testing
 
 from halosync.contracts import WriteOp
 from halosync.errors import PluginError
+from halosync.metrics import REGISTRY
 from halosync.model import Person
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.sink import HaloSink
@@ -205,3 +206,34 @@ async def test_a_refusal_that_names_no_object_is_narrowed_down_to_the_culprit(fa
                                 "saved (business rule).")
     assert sorted(c["name"] for c in fake.records("client")) == [op.fields["name"] for op in ops if op != ops[5]]
     assert fake.count("POST", "/api/client") <= 1 + 2 * 3  # halving: a few requests, not one per object
+
+
+async def test_every_request_is_counted_in_the_provider_metrics(sink: HaloSink) -> None:
+    def sent(endpoint: str) -> float:
+        value = REGISTRY.get_sample_value("halosync_provider_requests_total",
+                                          {"provider": "halopsa", "endpoint": endpoint, "status_class": "2xx"})
+        return value or 0.0
+
+    before = sent("/api/Client"), sent("/api/Users")
+    await write_leads(sink, 2, 2)
+    assert (sent("/api/Client") - before[0], sent("/api/Users") - before[1]) == (1.0, 1.0)
+
+
+async def test_concurrent_workers_with_first_object_answers_get_their_own_ids(fake: FakeHalo, sink: HaloSink) -> None:
+    fake.settings.post_answer = "first"
+    fake.settings.latency = 0.01  # so that the two workers' requests interleave
+    leads = sample_leads(40, 5)
+    cops = company_ops(leads)
+    ids = {op.key[2:]: str(r.sink_id) for op, r in zip(cops, await sink.write(cops), strict=True)}
+    pops = person_ops(leads, ids)
+    results: dict[str, str] = {}
+
+    async def worker(ops: list[WriteOp]) -> None:
+        for start in range(0, len(ops), 50):
+            batch = ops[start:start + 50]
+            results.update({op.key: str(r.sink_id) for op, r in zip(batch, await sink.write(batch), strict=True)})
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(worker, pops[::2])
+        nursery.start_soon(worker, pops[1::2])
+    assert_linked(fake, pops, results)
