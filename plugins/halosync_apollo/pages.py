@@ -2,10 +2,16 @@
 
 Apollo pages by offset. When a contact before the current offset is edited during a pull, it moves to the end of
 the ``contact_updated_at`` order and every later contact moves up one place: reading page n+1 next would skip the
-contact that slid onto page n. So each request is planned to start at or just before the staged position (page
-size varied between two thirds of ``per_page`` and ``per_page`` to land close to it), and its answer must begin
-with a contact at or before that position, proving nothing unstaged lies before it. If it does not, contacts
-before the position moved and the walk steps back. Re-reading the position costs a few records a request.
+contact that slid onto page n. Two defences, chosen by the source per range of days:
+
+- Days before today: an edited contact leaves the range (its ``updated_at`` becomes now), so ``total_entries``
+  changes. Plain next pages are read while it holds still; when it changes, the stretch is read again with an
+  overlapping page (below). This costs one request per disturbance.
+- Today (where edits stay in range), and the first page when resuming mid-list from the cursor's hint: every
+  request is planned to start at or just before the staged position (page size varied between half of
+  ``per_page`` and ``per_page`` to land close to it), and its answer must begin with a contact at or before that
+  position, proving nothing unstaged lies before it. If it does not, contacts before the position moved and the
+  walk steps back. Re-reading the overlap costs about a tenth more requests, on today's contacts only.
 """
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
 """The Apollo source: an incremental pull of the team's contacts in ``contact_updated_at`` order.
 
 Apollo has no "updated since" filter and shows at most 50,000 records of any search (100 per page x 500 pages).
-So the pull walks windows of update days (``contact_updated_at_range.min``, UTC days): it pages through contacts
+So the pull walks windows of update days (``contact_updated_at_range``, UTC days): it pages through contacts
 sorted by ``contact_updated_at`` ascending from the cursor's day, skips what the cursor says is already staged,
 and when a window reaches the display limit it starts a new window at the day of the last contact seen. If a
 single day holds more than the limit past the cursor, that day is read newest-first down to the cursor (which
 reaches a further 50,000) and emitted oldest-first; more than that in one day cannot be reached by date and is
-reported with what to do.
+reported with what to do. Days before today are read first (up to yesterday), then today's contacts: the two
+need different defences against contacts edited while the pull reads (see ``pages.py``).
 
 Each ``SourcePage`` carries the position after its last lead; the engine commits the page's leads and that cursor
 together, so a crash resumes after the last staged page, never past an unstaged lead. Ties on ``updated_at``
-are ordered by id (as Apollo pages them), which the cursor's (updated_at, id) position relies on. How pages are
-planned so that contacts edited during a pull cannot make it skip others: see ``pages.py``.
+are ordered by id (as Apollo pages them), which the cursor's (updated_at, id) position relies on. The cursor also
+remembers its place within its day, so a poll reads from the cursor's page instead of re-reading the whole day.
 """
 
 from __future__ import annotations
