@@ -18,6 +18,7 @@ from halosync import log
 from halosync.config import loader
 from halosync.config.loader import Config
 from halosync.config.schema import Field, PluginConfigSpec
+from halosync.errors import ConfigError
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 DEMO = PluginConfigSpec("demo", fields={"token": Field(str, "", secret=True)})
@@ -157,3 +158,14 @@ def test_tracebacks_show_no_variable_values(capsys: pytest.CaptureFixture[str]) 
         logger.exception("connect failed")
     err = capsys.readouterr().err
     assert "ConnectionError: refused (16 chars)" in err and "local-value-9e2b" not in err
+
+
+def test_an_unwritable_log_dir_is_a_config_problem(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the directory should be")
+    cfg = config(tmp_path, f'log_dir = "{blocked}/logs"')
+    with pytest.raises(ConfigError) as caught:
+        log.setup(cfg)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.key) == (str(tmp_path / "halosync.toml"), 2, "daemon.log_dir")
+    assert problem.message.startswith(f"cannot write log files in '{blocked}/logs': ")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from loguru import logger
 
 from halosync import secrets
+from halosync.errors import ConfigError, ConfigProblem
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -135,8 +136,15 @@ def _add_files(directory: Path, config: Config, level: str, formatter: Callable[
         "level": level,
         "encoding": "utf-8",
     }
-    logger.add(directory / "app.log", **common)
-    logger.add(directory / "sync.log", filter=lambda r: r["extra"].get("channel") == "sync", **common)
+    try:
+        logger.add(directory / "app.log", **common)
+        logger.add(directory / "sync.log", filter=lambda r: r["extra"].get("channel") == "sync", **common)
+    except OSError as exc:
+        origin = config.origin(("daemon", "log_dir"))
+        file, _, line = origin.rpartition(":")
+        raise ConfigError([ConfigProblem(file or origin, int(line) if line.isdigit() else 0, "daemon.log_dir",
+                                         f"cannot write log files in {str(directory)!r}: {exc.strerror or exc}; "
+                                         "create it for the daemon's user, or unset log_dir")]) from None
 
 
 class _InterceptHandler(logging.Handler):

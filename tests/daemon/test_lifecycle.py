@@ -152,6 +152,11 @@ async def test_reload_swaps_plugins_or_keeps_the_old_config(tmp_path: Path, noti
         path.write_text(path.read_text().replace("interval = 90", "interval = -1"))
         assert not await daemon.reload()
         assert daemon.config.get("sync.interval") == 90.0
+        (tmp_path / "file").write_text("")
+        path.write_text(path.read_text().replace("interval = -1", "interval = 120").replace(
+            "[daemon]\n", f'[daemon]\nlog_dir = "{tmp_path}/file/logs"\n'))
+        assert not await daemon.reload()  # a valid file whose log_dir cannot be written
+        assert daemon.config.get("sync.interval") == 90.0
         daemon.request_stop()
     assert Source.closed == ["interval=60", "interval=90"]
 

@@ -207,15 +207,16 @@ class Daemon:
         path = self.config.path
         try:
             new = loader.load(path, self.plugins.config_specs())
+            log.setup(new)  # a log_dir that cannot be written refuses the reload too
             sources, sinks = self._plugin_objects(new)
         except HalosyncError as exc:
+            log.setup(self.config)
             logger.error("reload refused, keeping the running configuration: {}", _one_paragraph(exc))
             self.notifier.ready("running (reload refused: see the log)")
             return False
         old = self._plugin_list()
         self.config, self.sources, self.sinks = new, sources, sinks
         self._track_health()
-        log.setup(new)
         for hook in list(self.reload_hooks):
             try:
                 await hook()
