@@ -130,3 +130,15 @@ async def test_an_evaluation_that_breaks_is_logged_and_the_next_one_runs(
         run.engine.bug = None
         await run.at(120)
         assert recorder.states() == [("queue_backlog", "firing", "critical")]
+
+
+async def test_a_resolution_is_sent_even_when_it_overtakes_a_waiting_repeat(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock, recorder: Recorder) -> None:
+    async with alerts_running(tmp_path, ROUTE + "for = 0\n", ReceiversPlugin(recorder),
+                              alerts={"group_wait": 120, "repeat_interval": 600}) as run:
+        await run.at(1)
+        run.engine.queue_figures["pending"] = 5000  # fires at 15, sent at 135; repeat queued at 615 for 735
+        await run.at(620)
+        run.engine.queue_figures["pending"] = 0  # clear from 630, resolved at 690, before the repeat went out
+        await run.at(900)
+        assert recorder.states() == [("queue_backlog", "firing", "critical"), ("queue_backlog", "resolved", "critical")]

@@ -6,9 +6,10 @@
                                   flush() ─▶ one channel per receiver ─▶ alerter.send(group), retried
 
 De-duplication: each receiver remembers what it was last told about each alert (firing at a severity, when). A
-firing alert is queued again only when that changes or ``repeat_interval`` has passed; an alert that fires and
-resolves before its group is flushed is never sent at all. A resolved notification goes only to receivers that
-were told it fired. Silenced alerts are neither queued nor flushed.
+firing alert is queued again only when that changes or ``repeat_interval`` has passed, replacing any notification
+about it still waiting; an alert that fires and resolves before its group is flushed is never sent at all. A
+resolved notification goes only to receivers that were sent the firing one, and not while a silence matches it
+(as Alertmanager does). Silenced alerts are neither queued nor flushed.
 
 A failing receiver never stops the daemon: its group is retried with backoff (bounded attempts), the failure is
 logged and recorded in the daemon's plugin health as ``alerts.NAME`` (which ``/health`` shows), and other
@@ -55,7 +56,8 @@ class DeliverySettings:
 class _Told:
     state: str
     severity: str
-    at: float
+    at: float  # when it was queued
+    sent: bool = False  # a firing notification about it has been handed to the receiver
 
 
 @dataclass
@@ -106,21 +108,25 @@ class Dispatcher:
                 told = self._told.get((receiver, key))
                 if (told is None or told.severity != alert.severity
                         or now - told.at >= self.settings.repeat_interval):
-                    self._told[(receiver, key)] = _Told("firing", alert.severity, now)
+                    self._told[(receiver, key)] = _Told("firing", alert.severity, now, sent=bool(told and told.sent))
+                    self._unqueue(receiver, key)
                     self._queue(receiver, key, alert, now)
 
     def _resolve(self, alert: Alert, now: float) -> None:
         key = fingerprint(alert.rule, dict(alert.labels))
-        for (receiver, told_key) in [k for k in self._told if k[1] == key]:
-            del self._told[(receiver, told_key)]
-            group = self._groups.get((receiver, self._group_key(alert)))
-            if group is not None and group.alerts.pop(key, None) is not None:
-                # It fired and resolved before the group went out: the receiver never needs to hear of it.
-                if not group.alerts:
-                    del self._groups[(receiver, self._group_key(alert))]
-                continue
-            if self.settings.send_resolved and not self.silences.silencing(alert, now):
+        for receiver, told_key in [k for k in self._told if k[1] == key]:
+            told = self._told.pop((receiver, told_key))
+            self._unqueue(receiver, key)
+            # Only a receiver that was sent the firing hears of the resolution: one whose firing notification was
+            # still waiting in its group never needs to hear of either.
+            if told.sent and self.settings.send_resolved and not self.silences.silencing(alert, now):
                 self._queue(receiver, key, alert, now)
+
+    def _unqueue(self, receiver: str, key: str) -> None:
+        """Drop a waiting notification about ``key`` (in whichever group: its severity may have changed)."""
+        for group_key, group in list(self._groups.items()):
+            if group_key[0] == receiver and group.alerts.pop(key, None) is not None and not group.alerts:
+                del self._groups[group_key]
 
     def _group_key(self, alert: Alert) -> tuple[str, ...]:
         def label(name: str) -> str:
@@ -156,11 +162,15 @@ class Dispatcher:
             del self._groups[(receiver, group_key)]
             batch = []
             for key, alert in group.alerts.items():
+                told = self._told.get((receiver, key))
                 if alert.state == "firing" and self.silences.silencing(alert, now):
                     # Silenced while it waited: untold, so that it goes out if it still fires when the silence ends.
-                    self._told.pop((receiver, key), None)
-                else:
-                    batch.append(alert)
+                    if told is not None and not told.sent:
+                        del self._told[(receiver, key)]
+                    continue
+                if told is not None and alert.state == "firing":
+                    told.sent = True
+                batch.append(alert)
             channel = self._channels.get(receiver)
             if not batch or channel is None:
                 continue
