@@ -25,7 +25,7 @@ from halosync.provider.backoff import full_jitter
 from halosync.provider.circuit import CircuitBreaker
 from halosync.provider.rolling import RollingWindowLimiter
 from halosync_halopsa import __version__
-from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for
+from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for, message_of
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.tokens import TokenSource
 
@@ -97,11 +97,15 @@ class HaloClient:
                 self.limiter.release()
                 observe_provider_request(PROVIDER, route, None, trio.current_time() - started)
                 self.breaker.failure(type(exc).__name__)
-                reason = "timed out" if isinstance(exc, httpx.TimeoutException) else f"failed ({type(exc).__name__})"
+                reason = (f"timed out (limit {self.settings.timeout:g} s)" if isinstance(exc, httpx.TimeoutException)
+                          else f"failed ({type(exc).__name__})")
                 if not idempotent and not isinstance(exc, _UNSENT):
                     raise WriteOutcomeUnknown(PROVIDER, f"{what} {reason}; it may have been carried out") from exc
-                error = TransientProviderError(PROVIDER, f"{what} {reason} after {self.settings.timeout:g} s "
-                                                         f"limit; check the network and the instance")
+                error = TransientProviderError(PROVIDER, f"{what} {reason}; check the network and the instance")
+            except BaseException:  # cancelled mid-request: neither the slot nor a breaker trial may stay taken
+                self.limiter.release()
+                self.breaker.abandon()
+                raise
             else:
                 self.limiter.release()
                 self.requests_sent += 1
@@ -115,7 +119,8 @@ class HaloClient:
                 if status >= 500:
                     self.breaker.failure(f"HTTP {status}")
                     if not idempotent:
-                        raise WriteOutcomeUnknown(PROVIDER, f"{what}: {error}; it may have been carried out",
+                        detail = message_of(body_of(response))
+                        raise WriteOutcomeUnknown(PROVIDER, f"{what}: {detail}; it may have been carried out",
                                                   status=status)
                 else:
                     self.breaker.success()  # any other answer shows the instance is up

@@ -54,3 +54,20 @@ async def test_refusals_past_the_retry_bound_say_when_to_come_back(fake: FakeHal
     assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 300
     assert "Rate Limit Reached" in str(caught.value) and fake.records("client") == []
     await sink.aclose()
+
+
+async def test_a_request_cancelled_midway_gives_its_slot_back(
+    virtual_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    fake = FakeHalo()
+    sink = HaloSink(halo_settings(await nursery.start(serve_fake, fake), requests_per_window=4, window_seconds=10))
+    await sink.start()  # authinfo and token: two of the four
+    fake.inject("hang", method="GET")
+    with trio.move_on_after(1.0):  # the daemon's own deadline, say
+        await sink.fetch("company", ["1"])
+    await trio.sleep(10.0)  # the window passes
+    started = trio.current_time()
+    for _ in range(4):
+        await sink.fetch("company", ["1"])
+    assert trio.current_time() == started  # the whole budget is there again: nothing leaked
+    await sink.aclose()

@@ -75,6 +75,10 @@ class CircuitBreaker:
         self._trial_in_flight = False
         self._cooldown = self.base_cooldown
 
+    def abandon(self) -> None:
+        """The call was cancelled before any answer: no verdict, but a trial call must not hold its place."""
+        self._trial_in_flight = False
+
     def failure(self, reason: str) -> None:
         self._failures += 1
         self.last_failure = reason
