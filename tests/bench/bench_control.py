@@ -61,7 +61,7 @@ async def _timed_sync(engine: Any) -> float:
     async for event in engine.sync(full=True):
         last = event
     handled = sum(s.get("staged", 0) + s.get("unchanged", 0) for s in last.get("sources", []))
-    return handled / (time.perf_counter() - started)
+    return float(handled) / (time.perf_counter() - started)
 
 
 def _percentile(samples: list[float], q: float) -> float:
