@@ -51,7 +51,8 @@ class InboxWorker:
         self._wake = trio.Event()
 
     def wake(self) -> None:
-        self._wake.set()
+        if self.daemon.engine is not None:  # without an engine there is nothing to hand deliveries to yet
+            self._wake.set()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
