@@ -49,7 +49,7 @@ class Whole:
 
 
 @asynccontextmanager
-async def whole_daemon() -> AsyncIterator[Whole]:
+async def whole_daemon(alerts_enabled: bool = True) -> AsyncIterator[Whole]:
     with short_dir() as base:
         socket = base / "control.sock"
         path = base / "halosync.toml"
@@ -63,6 +63,7 @@ shutdown_grace = 2
 [http]
 listen = "127.0.0.1:0"
 [alerts]
+enabled = {str(alerts_enabled).lower()}
 interval = 1
 group_wait = 0
 delivery_attempts = 2
@@ -129,8 +130,22 @@ async def test_a_failing_receiver_shows_in_health_and_the_daemon_carries_on(caps
         assert whole.daemon.state == "running"
         code, listed = await whole.ctl_json(capsys, "alerts")
         assert code == 1 and listed["receivers"]["broken"]["state"] == "failed"
+        # An operator checks a receiver's setup with a test notification.
+        code, out, _ = await whole.ctl(capsys, "alerts", "--test", "broken")
+        assert code == 1 and "test notification to broken failed: TransientProviderError" in out
+        code, out, _ = await whole.ctl(capsys, "alerts", "--test", "log")
+        assert code == 0 and "test notification to log: delivered" in out
+        code, _, err = await whole.ctl(capsys, "alerts", "--test", "pager")
+        assert code == 1 and "no alert receiver 'pager'" in err
 
 
 def _alerts(whole: Whole) -> Any:
     component = next(c for c in whole.daemon._components or [] if isinstance(c, AlertsComponent))
     return component.service
+
+
+async def test_with_alerts_switched_off_the_commands_say_so(capsys: Capsys) -> None:
+    async with whole_daemon(alerts_enabled=False) as whole:
+        code, _, err = await whole.ctl(capsys, "alerts")
+        assert code == 69 and "alerts are switched off in this daemon ([alerts] enabled = false)" in err
+        assert "alerts.broken" not in whole.daemon.plugin_health

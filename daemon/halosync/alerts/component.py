@@ -15,7 +15,7 @@ import trio
 from loguru import logger
 
 from halosync.alerts import metrics as alert_metrics
-from halosync.alerts.control import register
+from halosync.alerts.control import register, register_switched_off
 from halosync.alerts.dispatch import DeliverySettings, Dispatcher, health_key
 from halosync.alerts.evaluator import Evaluator
 from halosync.alerts.log_alerter import LogAlerter
@@ -180,6 +180,7 @@ class AlertsComponent:
     async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         if not daemon.config.get("alerts.enabled", True):
             logger.info("alerts are switched off ([alerts] enabled = false)")
+            register_switched_off(daemon)
             task_status.started()
             return
         service = self.service = AlertService(daemon, build_alerters(daemon))

@@ -3,6 +3,7 @@
     alerts.list        firing and pending alerts (with the silence that mutes each), active silences, receivers
     alerts.silence     {"rule": NAME} and/or {"matchers": {LABEL: VALUE}}, "duration": "2h" → the silence
     alerts.unsilence   {"id": ID} → the silence removed
+    alerts.test        {"receiver": NAME} → one test notification sent now: {"receiver", "ok", "error"}
 
 The functions taking an ``AlertService`` are the API itself; ``register`` puts them on the control socket.
 """
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from halosync.alerts.dispatch import health_key
+import trio
+
+from halosync.alerts.dispatch import failure, health_key
 from halosync.alerts.silences import SilenceError, SilenceNotFound, parse_duration
 from halosync.contracts import Alert
 from halosync.control.protocol import ControlFailure
 from halosync.control.registry import Call, ControlMethod
+from halosync.errors import HalosyncError
 
 if TYPE_CHECKING:
     from halosync.alerts.component import AlertService
@@ -55,6 +59,30 @@ def unsilence(service: AlertService, silence_id: str) -> dict[str, Any]:
     return service.silences.remove(silence_id).to_dict()
 
 
+class UnknownReceiver(HalosyncError):
+    pass
+
+
+async def test_receiver(service: AlertService, name: str) -> dict[str, Any]:
+    """Send one info-level test notification to ``name`` now (once, no retries) and say how it went; the result
+    is recorded in the receiver's health like any delivery. A HaloPSA receiver opens a ticket for it."""
+    alerter = service.dispatcher.alerters.get(name)
+    if alerter is None:
+        raise UnknownReceiver(f"no alert receiver {name!r}; receivers are {', '.join(service.dispatcher.alerters)}")
+    now = service.clock.now()
+    alert = Alert("test", "info", "firing", f"test notification to receiver {name}: nothing is wrong", None,
+                  {"receiver": name}, started_at=now)
+    try:
+        with trio.fail_after(service.dispatcher.settings.timeout):
+            await alerter.send([alert])
+    except Exception as exc:  # the operator asked how the receiver fares: a failure is the answer, not a crash
+        reason = failure(exc)
+        service.daemon.record_error(health_key(name), f"test delivery failed: {reason}")
+        return {"receiver": name, "ok": False, "error": reason}
+    service.daemon.record_success(health_key(name))
+    return {"receiver": name, "ok": True, "error": None}
+
+
 def register(daemon: Daemon, service: AlertService) -> None:
     async def list_method(call: Call) -> dict[str, Any]:
         return list_alerts(service)
@@ -80,10 +108,31 @@ def register(daemon: Daemon, service: AlertService) -> None:
         except SilenceNotFound as exc:
             raise ControlFailure("not_found", str(exc)) from exc
 
+    async def test_method(call: Call) -> dict[str, Any]:
+        name = call.str_param("receiver", required=True)
+        assert name is not None
+        try:
+            return await test_receiver(service, name)
+        except UnknownReceiver as exc:
+            raise ControlFailure("not_found", str(exc)) from exc
+
     for method in (
         ControlMethod("alerts.list", list_method, help="firing and pending alerts, silences and receivers"),
+        ControlMethod("alerts.test", test_method, mutating=True,
+                      help="send a test notification to one receiver now and report how it went"),
         ControlMethod("alerts.silence", silence_method, mutating=True,
                       help="mute notifications of a rule or of matching alerts until the duration ends"),
         ControlMethod("alerts.unsilence", unsilence_method, mutating=True, help="remove a silence by its id"),
     ):
         daemon.control_methods[method.name] = method
+
+
+def register_switched_off(daemon: Daemon) -> None:
+    """With ``[alerts] enabled = false`` the methods still answer, saying why there is nothing to show."""
+
+    async def switched_off(call: Call) -> dict[str, Any]:
+        raise ControlFailure("unavailable", f"{call.method}: alerts are switched off in this daemon "
+                                            "([alerts] enabled = false)")
+
+    for name in ("alerts.list", "alerts.silence", "alerts.unsilence", "alerts.test"):
+        daemon.control_methods[name] = ControlMethod(name, switched_off, help="alerts are switched off")

@@ -70,6 +70,11 @@ def health_key(receiver: str) -> str:
     return f"alerts.{receiver}"
 
 
+def failure(exc: BaseException) -> str:
+    """A delivery failure in one line: the error's type and its message (a timeout has no message)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 class Dispatcher:
     def __init__(self, alerters: dict[str, Alerter], silences: Silences, settings: DeliverySettings,
                  health: HealthRecorder) -> None:
@@ -204,7 +209,7 @@ class Dispatcher:
                 with trio.fail_after(self.settings.timeout):
                     await alerter.send(batch)
             except Exception as exc:  # any failure of a plugin: reported, retried, never fatal
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                reason = failure(exc)
                 self.health.record_error(health_key(name), f"delivery failed: {reason}",
                                          state="failed" if attempt == attempts - 1 else "degraded")
                 alert_metrics.NOTIFICATIONS.labels(name, "error").inc()

@@ -1,6 +1,8 @@
-"""``halosyncctl alerts``: firing and pending alerts, active silences and the state of each receiver.
+"""``halosyncctl alerts [--test RECEIVER]``: firing and pending alerts, active silences and the state of each
+receiver; or one test notification to a receiver, to check its setup.
 
-Exit 1 while an alert fires (silenced or not), so a script can ask "is anything wrong?"."""
+Exit 1 while an alert fires (silenced or not), so a script can ask "is anything wrong?"; with ``--test``, exit 1
+when the test notification could not be delivered."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from halosync.cli.ctl_commands import Session, add_command, answer, table, when
 
 def register(sub: Any) -> None:
     p = add_command(sub, "alerts", "firing and pending alerts, silences and receivers (exit 1 while one fires)")
+    p.add_argument("--test", metavar="RECEIVER",
+                   help="send one test notification to RECEIVER now (a halopsa receiver opens a ticket)")
     p.set_defaults(handler=handle)
 
 
@@ -31,6 +35,15 @@ def render(session: Session, listed: dict[str, Any]) -> None:
                                 [[name, r.get("state"), r.get("last_error")] for name, r in receivers.items()]))
 
 
+def render_test(session: Session, outcome: dict[str, Any]) -> None:
+    name = outcome.get("receiver")
+    session.console.print(f"test notification to {name}: delivered" if outcome.get("ok")
+                          else f"test notification to {name} failed: {outcome.get('error')}")
+
+
 def handle(session: Session) -> int:
+    if session.args.test:
+        return answer(session, "alerts.test", {"receiver": session.args.test}, render_test,
+                      lambda outcome: 0 if outcome.get("ok") else 1)
     return answer(session, "alerts.list", {}, render,
                   lambda listed: 1 if any(a.get("state") == "firing" for a in listed.get("alerts", [])) else 0)
