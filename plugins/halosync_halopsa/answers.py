@@ -26,7 +26,7 @@ from halosync.errors import (
 
 PROVIDER = "halopsa"
 _INDEXED = re.compile(r"^\$?\[(\d+)\]\.?(.*)$")
-_MESSAGE_KEYS = ("error_description", "errorMessage", "Message", "message", "title", "error", "ClassName")
+_MESSAGE_KEYS = ("error_description", "errorMessage", "Message", "message", "title")
 
 
 class BatchRejected(RecordRejected):
@@ -73,11 +73,13 @@ def message_of(body: Any, limit: int = 300) -> str:
     """HaloPSA's own words, in one line."""
     if isinstance(body, dict):
         errors = body.get("errors") if isinstance(body.get("errors"), dict) else None
-        parts = [f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in (errors or {}).items()]
-        if not parts:
-            parts = [str(body[k]) for k in _MESSAGE_KEYS if body.get(k)][:2]
-        if not parts:
-            parts = [f"{k}: {v}" for k, v in body.items()]
+        if errors:
+            parts = [f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in errors.items()]
+        else:  # the first message there is, with an OAuth error code beside it; else the exception's class
+            message = next((str(body[k]) for k in _MESSAGE_KEYS if body.get(k)), "")
+            parts = [p for p in (message, str(body.get("error") or "")) if p]
+            parts = parts or ([str(body["ClassName"])] if body.get("ClassName") else
+                              [f"{k}: {v}" for k, v in body.items()])
         text = "; ".join(parts)
     elif isinstance(body, list | int | float):
         text = json.dumps(body)
