@@ -59,6 +59,11 @@ async def first_pull_done(running: Running, capsys: Capsys) -> None:
     await until(done, within=10)
 
 
+async def drained(running: Running, capsys: Capsys) -> bool:
+    figures = (await running.ctl_json(capsys, "queue"))[1]
+    return bool(figures["pending"] + figures["in_flight"] + figures["staged_pending"] == 0)
+
+
 async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
     async with engine_daemon() as (running, fakes):
         await first_pull_done(running, capsys)  # so that the leads made below come only with `sync --wait`
@@ -77,11 +82,7 @@ async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
         code, resumed = await running.ctl_json(capsys, "resume")
         assert code == 0 and resumed["paused"] is False
 
-        async def drained() -> bool:
-            figures = (await running.ctl_json(capsys, "queue"))[1]
-            return bool(figures["pending"] + figures["in_flight"] + figures["staged_pending"] == 0)
-
-        await until(drained)
+        await until(lambda: drained(running, capsys))
         assert api_writes(fakes) > 0
 
         async def counted() -> bool:  # status figures may be a moment old (see halosync.control.snapshot)
@@ -142,3 +143,21 @@ async def test_concurrency_rate_limits_plugins_custom_fields(capsys: Capsys) -> 
         assert [c["name"] for c in fields["checks"]] == ["halopsa.custom_fields"]
         code, _, err = await running.ctl(capsys, "sync", "--source", "nope")
         assert code == 1 and "no enabled source 'nope'" in err
+
+
+async def test_integrity_asks_the_sink_and_repairs_a_deleted_record(capsys: Capsys) -> None:
+    async with engine_daemon(20) as (running, fakes):
+        await first_pull_done(running, capsys)
+        await until(lambda: drained(running, capsys))
+        code, report = await running.ctl_json(capsys, "integrity")
+        assert code == 0 and report["ok"] is True
+        victim = str(fakes.halo.records("users")[0]["id"])
+        fakes.halo.tables["users"].rows.pop(int(victim))  # an admin deletes the user in HaloPSA
+        code, report = await running.ctl_json(capsys, "integrity")
+        links = next(c for c in report["checks"] if c["name"] == "links_point_to_existing_records")
+        assert code == 1 and links["problems"] >= 1
+        assert victim in {d.get("sink_id") for d in links["details"]}
+        code, report = await running.ctl_json(capsys, "integrity", "--repair")
+        assert code == 0 and report["ok"] is True
+        code, report = await running.ctl_json(capsys, "integrity")
+        assert code == 0 and report["ok"] is True

@@ -115,9 +115,9 @@ Render = Callable[[Session, Any], None]
 
 
 def answer(session: Session, method: str, params: dict[str, Any] | None, render: Render,
-           exit_code: Callable[[Any], int] | None = None) -> int:
+           exit_code: Callable[[Any], int] | None = None, *, wait_long: bool = False) -> int:
     """Call ``method``, print its result (JSON or ``render``), and return the exit code ``exit_code`` gives."""
-    result = session.call(method, params)
+    result = session.call(method, params, wait_long=wait_long)
     if session.json:
         session.print_json(result)
     else:

@@ -35,4 +35,5 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
 
 def handle(session: Session) -> int:
     return answer(session, "integrity", {"repair": bool(session.args.repair)},
-                  lambda s, report: print_report(s.console, report), lambda report: 0 if report.get("ok") else 1)
+                  lambda s, report: print_report(s.console, report), lambda report: 0 if report.get("ok") else 1,
+                  wait_long=True)  # every link is checked with the sink: minutes on a large store
