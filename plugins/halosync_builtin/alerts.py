@@ -7,11 +7,15 @@ there while this plugin is enabled; a receiver table named ``log`` replaces it (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from loguru import logger
+
+from halosync import secrets
 from halosync.alerts.log_alerter import LogAlerter
 from halosync.config.schema import Field, PluginConfigSpec
-from halosync.contracts import Alerter
+from halosync.contracts import Alert, Alerter
 from halosync.errors import HalosyncError, PluginError
 from halosync.plugin import hookimpl
 from halosync.plugin.host import PluginHost
@@ -42,9 +46,23 @@ def halosync_alerters(host: PluginHost) -> list[Alerter]:
     for name, receiver in table["receivers"].items():
         try:
             out[name] = build(name, settings(receiver), host)
-        except HalosyncError as exc:
-            raise PluginError(NAME, f"receiver {name!r}: {exc}") from exc
+        except (HalosyncError, secrets.SecretUnavailable) as exc:
+            # One receiver that cannot be built must not take the others with it: it stands in, failing every
+            # delivery with the reason, so that /health and `halosyncctl alerts` show what to fix.
+            logger.error("alert receiver {!r} cannot be used: {}", name, exc)
+            out[name] = UnusableReceiver(name, str(exc))
     return list(out.values())
+
+
+class UnusableReceiver:
+    """Stands in for a receiver whose settings were refused when it was built."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem  # the alerts component reports it in the receiver's health at start
+
+    async def send(self, alerts: Sequence[Alert]) -> None:
+        raise PluginError(NAME, f"receiver {self.name!r} cannot be used: {self.problem}")
 
 
 def build(name: str, s: dict[str, Any], host: PluginHost) -> Alerter:

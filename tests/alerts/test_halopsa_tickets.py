@@ -97,3 +97,17 @@ async def test_a_firing_rule_becomes_a_ticket_through_the_running_component(
         await eventually(lambda: run.daemon.plugin_health["alerts.tickets"].last_success_at is not None)
     [ticket] = fake.tables["tickets"].rows.values()
     assert "queue_backlog" in ticket["summary"]
+
+
+async def test_a_receiver_that_cannot_be_built_is_reported_and_the_others_still_deliver(tmp_path: Path) -> None:
+    from tests.alerts.conftest import ReceiversPlugin, Recorder
+
+    recorder = Recorder()
+    toml = ('[plugins.alerts.receivers.tickets]\ntype = "halopsa"\ntickettype_id = 1\n'  # no [plugins.halopsa]
+            '[alerts.rules.queue_backlog]\nreceivers = ["tickets", "rec"]\nfor = 0\n')
+    async with alerts_running(tmp_path, toml, ReceiversPlugin(recorder), alerts={"interval": 1}) as run:
+        health = run.daemon.plugin_health["alerts.tickets"]
+        assert health.state == "failed" and "needs base_url, client_id and client_secret" in (health.last_error or "")
+        run.engine.queue_figures["pending"] = 2500
+        await eventually(lambda: bool(recorder.alerts))
+    assert recorder.states() == [("queue_backlog", "firing", "critical")]

@@ -51,7 +51,9 @@ def delivery_settings(config: Config) -> DeliverySettings:
 
 def build_alerters(daemon: Daemon) -> dict[str, Alerter]:
     """The receivers the alert plugins provide, plus the core ``log`` receiver when none of them is called so.
-    A plugin that fails to build its receivers is reported and left out; alerting goes on without it."""
+    When a plugin's hook fails, the plugin manager gives no receivers at all: that is reported (log and health)
+    and alerting goes on with the ``log`` receiver. (The built-in plugin never fails whole: a receiver it cannot
+    build stands in with its problem, see ``UnusableReceiver``.)"""
     found: list[Alerter] = []
     try:
         found = daemon.plugins.alerters(daemon.host)
@@ -84,9 +86,12 @@ class AlertService:
         self._track_health(alerters)
 
     def _track_health(self, alerters: dict[str, Alerter]) -> None:
-        for name in alerters:
+        for name, alerter in alerters.items():
             health = self.daemon.plugin_health.setdefault(health_key(name), _receiver_health())
             health.detail["receiver"] = name
+            problem = getattr(alerter, "problem", None)  # a receiver its plugin could not build from its settings
+            if problem:
+                self.daemon.record_error(health_key(name), problem, state="failed")
 
     def configure(self, config: Config) -> None:
         """Apply ``[alerts]`` (at start and on reload): rules, thresholds, routes, delivery settings. Running
