@@ -18,7 +18,9 @@ from rich.console import Console
 
 from halosync.cli.ctl import build_parser
 from halosync.cli.ctl import main as ctl_main
-from tests.control.harness import running_daemon
+from tests.control.harness import restore_logging, running_daemon
+
+__all__ = ["restore_logging"]  # a fixture used by name
 
 NOBODY = 65534
 
@@ -83,5 +85,16 @@ async def test_allowed_uid_and_control_group_are_let_in() -> None:
         assert done.returncode == 0, done.stderr
     async with running_daemon(f'control_group = "{NOBODY}"') as running:
         assert os.stat(running.socket).st_gid == NOBODY
+        done = await _ctl_as_nobody(str(running.socket), "queue")
+        assert done.returncode == 0, done.stderr
+
+
+async def test_reload_applies_a_new_allowed_uid(capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
+    async with running_daemon() as running:
+        assert (await _ctl_as_nobody(str(running.socket), "queue")).returncode == 77
+        text = running.config.read_text()
+        running.config.write_text(text.replace("[daemon]", f"[daemon]\ncontrol_allowed_uids = [{NOBODY}]"))
+        code, _, err = await running.ctl(capsys, "reload")
+        assert code == 0, err
         done = await _ctl_as_nobody(str(running.socket), "queue")
         assert done.returncode == 0, done.stderr

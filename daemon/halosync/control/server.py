@@ -31,6 +31,7 @@ from halosync.control.registry import MethodRegistry
 from halosync.errors import ControlError
 
 if TYPE_CHECKING:
+    from halosync.config.loader import Config
     from halosync.daemon.app import Daemon
 
 SOCKET_MODE = 0o660
@@ -44,12 +45,19 @@ class ControlComponent:
     def __init__(self) -> None:
         self.path: Path | None = None
         self.registry: MethodRegistry | None = None
+        self.policy = PeerPolicy()
 
     async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         config = daemon.config
         path = Path(config.get("daemon.control_socket"))
-        policy = PeerPolicy(group=config.get("daemon.control_group", ""),
-                            allowed_uids=config.get("daemon.control_allowed_uids", []))
+        self.policy = _policy(config)
+
+        async def on_reload() -> None:  # who may connect follows the configuration; the socket itself does not move
+            self.policy = _policy(daemon.config)
+            if Path(daemon.config.get("daemon.control_socket")) != path:
+                logger.warning("daemon.control_socket changed; the socket stays at {} until the daemon restarts", path)
+
+        daemon.reload_hooks.append(on_reload)
         registry = MethodRegistry(daemon, [*READ_METHODS, *WRITE_METHODS])
         registry.builtins["system.methods"] = methods_of(lambda: [m.describe() for m in registry.all()])
         audit = AuditLog(config.state_dir / "audit.log" if config.state_dir.is_dir() else None)
@@ -65,11 +73,17 @@ class ControlComponent:
                 task_status.started()
                 while True:
                     stream = await listener.accept()
-                    connection = Connection(stream, daemon, registry, policy, audit, nursery,
+                    connection = Connection(stream, daemon, registry, self.policy, audit, nursery,
                                             idle_timeout=float(daemon.config.get("daemon.control_idle_timeout")))
                     nursery.start_soon(connection.serve, clients)
         finally:
+            daemon.reload_hooks.remove(on_reload)
             _remove_if_ours(path, identity)
+
+
+def _policy(config: Config) -> PeerPolicy:
+    return PeerPolicy(group=config.get("daemon.control_group", ""),
+                      allowed_uids=config.get("daemon.control_allowed_uids", []))
 
 
 async def bind_socket(path: Path, *, group: str = "") -> trio.socket.SocketType:
