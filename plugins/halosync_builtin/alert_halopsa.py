@@ -3,8 +3,9 @@
 Firing alerts that have no ticket yet open one (``POST /api/Tickets``) of ``tickettype_id``, logged against
 ``ticket_client_id`` (usually the MSP's own customer record). Repeats and severity changes of an alert that already
 has a ticket add a note to it rather than a new ticket, and a resolution adds a closing note (``POST /api/Actions``)
-so the ticket's history tells the whole story. The map from alert to ticket lives in memory: after a restart a
-still-firing alert opens a fresh ticket.
+so the ticket's history tells the whole story. The map from alert to ticket is kept in the state directory
+(``alert-tickets-NAME.json``), so a restart of the daemon adds to the open ticket rather than opening another;
+an entry not touched for two days (its alert resolved while the daemon was down) is forgotten.
 
 It talks to HaloPSA through the HaloPSA plugin's client (token flow, rolling-window budget, retries, breaker),
 with the receiver's own credentials or, by default, those of ``[plugins.halopsa]``. A create whose answer is lost
@@ -13,8 +14,14 @@ may be retried by the dispatcher: a rare duplicate ticket is the price of never 
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from loguru import logger
 
 from halosync.alerts import render
 from halosync.alerts.evaluator import fingerprint
@@ -26,18 +33,59 @@ from halosync_halopsa.settings import HaloSettings
 SUMMARY_LIMIT = 250  # HaloPSA's ticket summary column is short
 
 
+class TicketBook:
+    """Alert fingerprint → the ticket opened for it, kept in a small JSON file (or only in memory)."""
+
+    MAX_AGE = 2 * 86400.0
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._entries: dict[str, tuple[int, float]] = {}
+        if path is not None and path.exists():
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                cutoff = time.time() - self.MAX_AGE
+                self._entries = {k: (int(v[0]), float(v[1])) for k, v in raw.items() if float(v[1]) >= cutoff}
+            except (OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
+                logger.error("alert tickets map {} cannot be read ({}); open alerts get new tickets", path, exc)
+
+    def get(self, key: str) -> int | None:
+        entry = self._entries.get(key)
+        return entry[0] if entry else None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def set(self, key: str, ticket_id: int) -> None:
+        self._entries[key] = (ticket_id, time.time())
+
+    def discard(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        try:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._entries), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            logger.error("alert tickets map {} cannot be saved ({}); a restart opens new tickets", self.path, exc)
+
+
 class HaloTicketAlerter:
     def __init__(self, name: str, client: HaloClient, *, tickettype_id: int, ticket_client_id: int = 0,
-                 priority_id: int = 0) -> None:
+                 priority_id: int = 0, state_dir: Path | None = None) -> None:
         self.name = name
         self.client = client
         self.tickettype_id = tickettype_id
         self.ticket_client_id = ticket_client_id
         self.priority_id = priority_id
-        self.tickets: dict[str, int] = {}  # alert fingerprint → the ticket opened for it
+        self.tickets = TicketBook(state_dir / f"alert-tickets-{name}.json" if state_dir is not None else None)
 
     @classmethod
-    def from_settings(cls, name: str, receiver: dict[str, Any], halopsa: dict[str, Any] | None) -> HaloTicketAlerter:
+    def from_settings(cls, name: str, receiver: dict[str, Any], halopsa: dict[str, Any] | None,
+                      state_dir: Path | None = None) -> HaloTicketAlerter:
         own = {k: receiver[k] for k in ("base_url", "tenant", "auth_url", "client_id", "client_secret", "scope",
                                         "timeout") if receiver.get(k)}
         if "base_url" in own:
@@ -52,7 +100,8 @@ class HaloTicketAlerter:
             raise ProviderError(name, f"a halopsa receiver with its own base_url needs {' and '.join(missing)}")
         client = HaloClient(HaloSettings.from_table({**table, "max_retries": 2}))
         return cls(name, client, tickettype_id=receiver["tickettype_id"],
-                   ticket_client_id=receiver["ticket_client_id"], priority_id=receiver["priority_id"])
+                   ticket_client_id=receiver["ticket_client_id"], priority_id=receiver["priority_id"],
+                   state_dir=state_dir)
 
     async def send(self, alerts: Sequence[Alert]) -> None:
         firing = [a for a in render.ordered(alerts) if a.state == "firing"]
@@ -60,7 +109,8 @@ class HaloTicketAlerter:
         if new:
             ticket_id = await self._open(new)
             for alert in new:
-                self.tickets[_key(alert)] = ticket_id
+                self.tickets.set(_key(alert), ticket_id)
+            self.tickets.save()
         notes: dict[int, list[Alert]] = {}
         for alert in render.ordered(alerts):
             known = self.tickets.get(_key(alert))
@@ -70,7 +120,11 @@ class HaloTicketAlerter:
             await self._note(ticket_id, group)
             for alert in group:
                 if alert.state == "resolved":
-                    self.tickets.pop(_key(alert), None)
+                    self.tickets.discard(_key(alert))
+                else:
+                    self.tickets.set(_key(alert), ticket_id)  # still open: keep it fresh
+        if notes:
+            self.tickets.save()
 
     async def _open(self, alerts: Sequence[Alert]) -> int:
         ticket: dict[str, Any] = {"summary": render.title(alerts)[:SUMMARY_LIMIT], "details": render.text(alerts),

@@ -80,4 +80,5 @@ def build(name: str, s: dict[str, Any], host: PluginHost) -> Alerter:
     # Imported here: the HaloPSA plugin is only needed by those who route alerts to HaloPSA tickets.
     from halosync_builtin.alert_halopsa import HaloTicketAlerter
 
-    return HaloTicketAlerter.from_settings(name, s, host.settings("halopsa"))
+    return HaloTicketAlerter.from_settings(name, s, host.settings("halopsa"),
+                                           host.state_dir if host.state_dir.is_dir() else None)

@@ -111,3 +111,22 @@ async def test_a_receiver_that_cannot_be_built_is_reported_and_the_others_still_
         run.engine.queue_figures["pending"] = 2500
         await eventually(lambda: bool(recorder.alerts))
     assert recorder.states() == [("queue_backlog", "firing", "critical")]
+
+
+async def test_after_a_restart_a_still_firing_alert_adds_to_its_open_ticket(
+        tmp_path: Path, halo: tuple[FakeHalo, str]) -> None:
+    fake, url = halo
+    before = tickets_receiver(tmp_path, halo_toml(url))
+    try:
+        await before.send([FIRING])
+    finally:
+        await before.aclose()  # type: ignore[attr-defined]
+    after = tickets_receiver(tmp_path, halo_toml(url))  # the daemon restarted; the alert fires again
+    try:
+        await after.send([FIRING])
+        await after.send([RESOLVED])
+    finally:
+        await after.aclose()  # type: ignore[attr-defined]
+    [ticket] = fake.tables["tickets"].rows.values()
+    notes = [a["outcome"] for a in fake.tables["actions"].rows.values() if a["ticket_id"] == ticket["id"]]
+    assert notes == ["Alert still firing", "Alert resolved"]
