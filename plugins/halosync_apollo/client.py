@@ -105,8 +105,12 @@ class ApolloClient:
     def _check_wait(self, quota: HeaderQuota, endpoint: str) -> None:
         wait = quota.delay()
         if wait > self.settings.max_quota_wait:
-            raise RateLimited(PROVIDER, f"the quota of {endpoint} is used up for {wait:.0f} s (past max_quota_wait); "
-                              "the pull stops here and resumes at the next poll", retry_after=wait)
+            raise RateLimited(PROVIDER, f"the {quota.binding()} quota of {endpoint} is used up for {wait:.0f} s "
+                              "(past plugins.apollo.max_quota_wait); the pull stops here and resumes at the next poll",
+                              retry_after=wait)
+        if wait >= 1:
+            logger.info("apollo: the {} quota of {} is used up; waiting {:.0f} s for it to reset", quota.binding(),
+                        endpoint, wait)
 
     def _pause(self, error: ProviderError, quota: HeaderQuota, attempt: int) -> float:
         if isinstance(error, RateLimited):

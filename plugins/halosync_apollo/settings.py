@@ -28,8 +28,9 @@ CONFIG_SPEC = PluginConfigSpec(
         "timeout": Field(float, 0.0, "seconds one request may take; 0 uses sync.request_timeout", minimum=0),
         "quota_margin": Field(float, 0.02, "share of each quota window left unused for other users of the key",
                               minimum=0, maximum=0.5),
-        "max_quota_wait": Field(float, 900.0, "longest wait for a quota window inside one pull; a longer one ends "
-                                "the pull with a rate-limit error and the daemon polls again later", minimum=1),
+        "max_quota_wait": Field(float, 3600.0, "longest wait for a quota window inside one pull (an hour covers the "
+                                "minute and hour windows); a longer one, such as a used-up day, ends the pull with a "
+                                "rate-limit error and the daemon polls again later", minimum=1),
         "max_attempts": Field(int, 5, "tries per request on timeouts, 5xx and 429", minimum=1, maximum=20),
         "enrichment_webhooks": Field(bool, False, "accept enrichment results by webhook (token in the URL)"),
         "public_base_url": Field(str, "", "this daemon's public https URL, for enrichment callbacks"),
@@ -47,7 +48,7 @@ class ApolloSettings:
     keywords: str = ""
     timeout: float = 30.0
     quota_margin: float = 0.02
-    max_quota_wait: float = 900.0
+    max_quota_wait: float = 3600.0
     max_attempts: int = 5
     enrichment_webhooks: bool = False
     public_base_url: str = ""

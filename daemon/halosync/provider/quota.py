@@ -192,6 +192,18 @@ class HeaderQuota:
                 wait = max(wait, state.reset_at - at)
         return wait
 
+    def binding(self, now: float | None = None) -> str | None:
+        """The window that holds the next request back, if one does (for log lines)."""
+        at = self.now() if now is None else now
+        if self._blocked_until > at:
+            return "retry-after"
+        for state in self._states.values():
+            state.roll(at)
+            left = state.left()
+            if left is not None and left <= self._reserve(state):
+                return state.spec.window
+        return None
+
     async def acquire(self) -> float:
         """Sleep until a request may be sent, then count it as sent; returns the seconds waited."""
         waited = 0.0

@@ -12,7 +12,7 @@ import trio
 from halosync.provider.asgi import serve
 from halosync_apollo.fake.app import FakeApollo
 from halosync_apollo.fake.generator import GeneratorSpec
-from halosync_apollo.fake.limits import DEFAULT_LIMITS, UNLIMITED
+from halosync_apollo.fake.limits import DEFAULT_LIMITS, UNLIMITED, Limits
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,12 +25,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--duplicate-share", type=float, default=GeneratorSpec.duplicate_share)
     parser.add_argument("--unthrottled", action="store_true", help="no quotas (default: 200/min, 600/h, 6000/day)")
+    parser.add_argument("--limits", metavar="MIN,HOUR,DAY", help='quotas of contacts/search, e.g. "20,600,6000" '
+                        '(an empty part: no limit for that window)')
     parser.add_argument("--daily-spelling", choices=("daily", "24-hour", "both"), default="both")
     parser.add_argument("--retry-after", action="store_true", help="send Retry-After with 429 answers")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
     args = parser.parse_args(argv)
     fake = FakeApollo(args.api_keys or ["test-key"], default_limits=UNLIMITED if args.unthrottled else DEFAULT_LIMITS,
                       daily_spelling=args.daily_spelling, retry_after=args.retry_after, latency=args.latency)
+    if args.limits:
+        parts = [int(p) if p.strip() else None for p in [*args.limits.split(","), "", ""][:3]]
+        fake.set_limits("contacts/search", Limits(parts[0], parts[1], parts[2]))
     if args.contacts:
         fake.generate(GeneratorSpec(count=args.contacts, seed=args.seed, duplicate_share=args.duplicate_share))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
