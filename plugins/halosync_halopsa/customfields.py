@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from halosync.contracts import CheckResult, WriteOp
-from halosync_halopsa.templates import HaloObject, context, render
+from halosync_halopsa.templates import HaloObject, Template, context, render
 
 FIELD_USAGE: dict[HaloObject, int] = {"opportunity": 1, "client": 2, "user": 3}
 ENTITY_LABEL: dict[HaloObject, str] = {"opportunity": "Tickets (Opportunities)", "client": "Clients",
@@ -23,7 +23,7 @@ WHERE = "Configuration > Custom Objects > Custom Fields"
 
 
 class CustomFields:
-    def __init__(self, configured: Mapping[HaloObject, Mapping[str, str]]) -> None:
+    def __init__(self, configured: Mapping[HaloObject, Mapping[str, Template]]) -> None:
         self.configured = {obj: dict(fields) for obj, fields in configured.items() if fields}
         self.ids: dict[HaloObject, dict[str, int]] = {}
         self.definitions: list[dict[str, Any]] = []
@@ -73,7 +73,8 @@ class CustomFields:
         """Every configured, resolved field of ``obj`` with its value for ``op`` (empty values included: the
         array is written whole, and an empty value keeps the field as it would be without halosync)."""
         ctx = context(op)
-        return [{"id": field_id, "value": render(self.configured[obj][name], ctx)}
+        templates = self.configured.get(obj, {})
+        return [{"id": field_id, "value": render(t, ctx) if isinstance(t := templates[name], str) else t}
                 for name, field_id in self.ids.get(obj, {}).items()]
 
     def others(self, obj: HaloObject) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from halosync.config.schema import REQUIRED, Field, PluginConfigSpec
-from halosync_halopsa.templates import DEFAULT_FIELDS, RESERVED, HaloObject, check_template
+from halosync_halopsa.templates import DEFAULT_FIELDS, RESERVED, HaloObject, Template, check_template
 
 NAME = "halopsa"
 _OBJECT_NAMES: tuple[HaloObject, ...] = ("client", "user", "opportunity")
@@ -67,7 +67,8 @@ SPEC = PluginConfigSpec(NAME, help="HaloPSA: where leads are written (Clients, U
     "opportunity_tickettype_id": Field(int, 0, "ticket type of created opportunities (needed with "
                                                "create_opportunity)", minimum=0),
     "default_site_id": Field(int, 0, "site for a person without a company (0: such a person is refused)", minimum=0),
-    "fields": Field(dict, {}, "per object (client, user, opportunity): HaloPSA field = \"template\"",
+    "fields": Field(dict, {}, "per object (client, user, opportunity): HaloPSA field = \"template\" (or a "
+                              "constant number/true/false, set on create)",
                     check=_check_fields),
     "custom_fields": Field(dict, {}, "per object: CFName = \"template\"", check=_check_custom_fields),
     "webhook_username": Field(str, "", "Basic credentials HaloPSA's webhooks send", secret=True),
@@ -96,8 +97,8 @@ class HaloSettings:
     create_opportunity: bool = False
     opportunity_tickettype_id: int = 0
     default_site_id: int = 0
-    fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    custom_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    fields: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
+    custom_fields: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
     webhook_username: str = field(default="", repr=False)
     webhook_password: str = field(default="", repr=False)
     webhook_token: str = field(default="", repr=False)
@@ -107,10 +108,10 @@ class HaloSettings:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in table.items() if k in known})
 
-    def templates(self, obj: HaloObject) -> dict[str, str]:
+    def templates(self, obj: HaloObject) -> dict[str, Template]:
         """The effective mapping for ``obj``: defaults, overridden by the configuration (``""`` removes)."""
-        merged = {**DEFAULT_FIELDS[obj], **self.fields.get(obj, {})}
-        return {k: v for k, v in merged.items() if v}
+        merged: dict[str, Template] = {**DEFAULT_FIELDS[obj], **self.fields.get(obj, {})}
+        return {k: v for k, v in merged.items() if v != ""}
 
-    def custom_templates(self, obj: HaloObject) -> dict[str, str]:
+    def custom_templates(self, obj: HaloObject) -> dict[str, Template]:
         return dict(self.custom_fields.get(obj, {}))

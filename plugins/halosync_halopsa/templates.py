@@ -7,6 +7,8 @@ Each HaloPSA object (client, user, opportunity) has a default mapping that needs
 Template variables are the canonical lead fields: a company's own fields for a client; a person's fields, the
 company's fields prefixed ``company_`` and ``full_name`` (the display name) for a user or an opportunity; and
 ``source`` / ``source_id`` everywhere. A value that renders empty is not sent: halosync never blanks a value.
+A number or a boolean instead of a template is a constant set when the record is created (``is_account = false``,
+``customertype = 2``: new clients as prospects).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from halosync.contracts import EntityKind, WriteOp
 from halosync.model import COMPANY_FIELDS, PERSON_FIELDS
 
 HaloObject = Literal["client", "user", "opportunity"]
+Template = str | int | float | bool
 OBJECTS: dict[EntityKind, HaloObject] = {"company": "client", "person": "user", "opportunity": "opportunity"}
 
 DEFAULT_FIELDS: dict[HaloObject, dict[str, str]] = {
@@ -53,8 +56,10 @@ def variables(template: str) -> set[str]:
 
 def check_template(obj: HaloObject, template: Any) -> str | None:
     """None when ``template`` is a usable template for ``obj``, else the reason."""
+    if isinstance(template, bool | int | float):
+        return None  # a constant
     if not isinstance(template, str):
-        return f"must be a template string, not {type(template).__name__}"
+        return f"must be a template string (or a number or true/false), not {type(template).__name__}"
     try:
         names = variables(template)
     except ValueError as exc:
@@ -95,14 +100,18 @@ def context(op: WriteOp) -> dict[str, Any]:
     return ctx
 
 
-def mapped(templates: Mapping[str, str], op: WriteOp) -> dict[str, str]:
+def mapped(templates: Mapping[str, Template], op: WriteOp) -> dict[str, Any]:
     """HaloPSA field values for ``op``. For an update, only fields whose template uses a changed value."""
     ctx = context(op)
     changed = set(op.fields)
     if op.kind != "company" and changed & {"first_name", "last_name"}:
         changed.add("full_name")
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for field, template in templates.items():
+        if not isinstance(template, str):  # a constant, set on create only
+            if op.action == "create":
+                out[field] = template
+            continue
         if op.action == "update" and not variables(template) & changed:
             continue
         value = render(template, ctx)

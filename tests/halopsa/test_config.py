@@ -71,6 +71,12 @@ def test_hooks_build_a_sink_only_when_enabled(tmp_path: Path) -> None:
     assert verifier.plugin == "halopsa"
 
 
+def test_constants_are_accepted_where_a_template_would_be(tmp_path: Path) -> None:
+    text = "[plugins.halopsa.fields.client]\nis_account = false\ncustomertype = 2\n"
+    table = config(tmp_path, text).plugin("halopsa")
+    assert table is not None and table["fields"] == {"client": {"is_account": False, "customertype": 2}}
+
+
 def test_opportunities_need_a_ticket_type(tmp_path: Path) -> None:
     host = PluginHost(config(tmp_path, "create_opportunity = true\n"))
     with pytest.raises(PluginError, match="opportunity_tickettype_id"):

@@ -237,3 +237,17 @@ async def test_concurrent_workers_with_first_object_answers_get_their_own_ids(fa
         nursery.start_soon(worker, pops[::2])
         nursery.start_soon(worker, pops[1::2])
     assert_linked(fake, pops, results)
+
+
+async def test_constants_in_the_mapping_make_new_clients_prospects(fake: FakeHalo, halo_url: str) -> None:
+    sink = HaloSink(halo_settings(halo_url, fields={"client": {"is_account": False, "customertype": 2,
+                                                               "website": ""}}))
+    ops = company_ops(sample_leads(1, 1))
+    (result,) = await sink.write(ops)
+    client = fake.tables["client"].rows[int(str(result.sink_id))]
+    assert (client["is_account"], client["customertype"], "website" in client) == (False, 2, False)
+    client["customertype"] = 1  # promoted to a customer in HaloPSA later
+    update = WriteOp("u:1", "company", "update", {"name": "Acme Renamed"}, sink_id=result.sink_id, lead=ops[0].lead)
+    assert (await sink.write([update]))[0].ok
+    assert (client["name"], client["customertype"]) == ("Acme Renamed", 1)  # constants are for new records only
+    await sink.aclose()
