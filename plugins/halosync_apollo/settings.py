@@ -21,7 +21,7 @@ CONFIG_SPEC = PluginConfigSpec(
     fields={
         "base_url": Field(str, "https://api.apollo.io", "Apollo's API host (https; http only for loopback)", url=True),
         "api_key": Field(str, REQUIRED, "a master API key (Settings > Integrations > API)", secret=True),
-        "per_page": Field(int, 100, "contacts per search request", minimum=1, maximum=100),
+        "per_page": Field(int, 100, "contacts per search request", minimum=10, maximum=100),
         "label_ids": Field(list, [], "only contacts with one of these list/label ids", check=_ids),
         "stage_ids": Field(list, [], "only contacts in one of these contact stages", check=_ids),
         "keywords": Field(str, "", "only contacts matching these keywords (Apollo's q_keywords)"),
