@@ -51,3 +51,20 @@ def test_the_enrichment_verifier_is_offered_only_when_the_feature_is_on(tmp_path
     assert plugin.halosync_webhook_verifiers(off) == []
     (verifier,) = plugin.halosync_webhook_verifiers(on)
     assert verifier.plugin == "apollo"
+
+
+async def test_the_plugin_loads_through_the_plugin_manager_as_the_daemon_loads_it(tmp_path: Path) -> None:
+    from halosync.plugin.manager import PluginManager
+
+    manager = PluginManager()
+    manager.register(plugin, "apollo")
+    manager.check()
+    path = tmp_path / "halosync.toml"
+    path.write_text('[plugins.apollo]\napi_key = "k-123456789"\n', encoding="utf-8")
+    host = PluginHost(load(path, manager.config_specs()))
+
+    (source,) = manager.sources(host)
+
+    assert source.name == "apollo" and source.rate_limits() == []
+    assert manager.webhook_verifiers(host) == []
+    await source.aclose()
