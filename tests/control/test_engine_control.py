@@ -161,3 +161,33 @@ async def test_integrity_asks_the_sink_and_repairs_a_deleted_record(capsys: Caps
         assert code == 0 and report["ok"] is True
         code, report = await running.ctl_json(capsys, "integrity")
         assert code == 0 and report["ok"] is True
+
+
+async def test_dead_letters_retried_after_the_cause_is_fixed(capsys: Capsys) -> None:
+    async with engine_daemon() as (running, fakes):
+        await first_pull_done(running, capsys)
+        generated = fakes.apollo.generate(GeneratorSpec(count=20, seed=12, duplicate_share=0.0,
+                                                        hard_negative_share=0.0, missing_email_share=0.0))
+        company = next(c["organization"]["name"] for c in generated.contacts if c.get("organization"))
+        fakes.halo.settings.business_rule_refuses = company  # HaloPSA refuses this company by a business rule
+
+        async def dead_letters() -> bool:
+            return bool(await drained(running, capsys) and (await running.ctl_json(capsys, "dlq", "list"))[1]["total"])
+
+        code, _ = await running.ctl_json(capsys, "sync", "--wait")
+        await until(dead_letters)
+        code, listed = await running.ctl_json(capsys, "dlq", "list")
+        assert code == 1 and {d["stage"] for d in listed["items"]} == {"write"}
+        assert any("business rule" in d["reason"] for d in listed["items"])
+        fakes.halo.settings.business_rule_refuses = ""  # the HaloPSA admin lifts the rule
+        code, outcome = await running.ctl_json(capsys, "dlq", "retry", "--all")
+        assert code == 0 and sorted(outcome["retried"]) == sorted(d["id"] for d in listed["items"])
+
+        async def all_written() -> bool:
+            return bool(await drained(running, capsys) and
+                        (await running.ctl_json(capsys, "dlq", "list"))[1]["total"] == 0 and
+                        any(c["name"] == company for c in fakes.halo.records("client")))
+
+        await until(all_written)
+        code, found = await running.ctl_json(capsys, "trace", listed["items"][0]["source_id"])
+        assert code == 0 and "retried" in [e["stage"] for e in found["leads"][0]["events"]]
