@@ -171,6 +171,7 @@ async def test_a_disabled_rule_never_fires_and_a_user_rule_reuses_a_kind(
 
 def test_rule_and_receiver_mistakes_are_config_errors_with_their_line(tmp_path: Path) -> None:
     toml = ('[alerts.rules.error_rate]\ntreshold = 3\n[alerts.rules.memroy]\nthreshold = 90\n'
+            '[alerts.rules.queue_backlog]\nthreshold = 500\nwarning = 800\n'
             '[plugins.alerts.receivers.mail]\ntype = "email"\nhost = "smtp.example.com"\n'
             '[plugins.alerts.receivers.hook]\ntype = "webhook"\nurl = "http://example.com/hook"\n')
     pm = plugin_manager()
@@ -180,5 +181,6 @@ def test_rule_and_receiver_mistakes_are_config_errors_with_their_line(tmp_path: 
     assert "alerts.rules.error_rate.treshold: unknown key (did you mean 'threshold'?)" in shown
     assert "alerts.rules.memroy: no built-in rule of this name (did you mean 'memory'?)" in shown
     assert "plugins.alerts.receivers.mail.from: is required" in shown
+    assert "alerts.rules.queue_backlog.warning: must be below threshold (500)" in shown
     assert "plugins.alerts.receivers.hook.url: must use https://" in shown
     assert all(":0:" not in line for line in shown.splitlines() if "treshold" in line)

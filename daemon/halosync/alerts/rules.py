@@ -121,6 +121,11 @@ def check_rules(value: Any) -> list[tuple[str, str]]:
                                    f"(one of {', '.join(sorted(BUILTIN))})"))
         for key, item in table.items():
             problems += [(f"{name}.{key}", m) for m in _check_key(key, item)]
+        warning: Any = table.get("warning")
+        threshold: Any = table.get("threshold")
+        if _has_type(warning, _NUMBER) and _has_type(threshold, _NUMBER) and warning >= threshold:
+            problems.append((f"{name}.warning", f"must be below threshold ({threshold:g}): the warning level comes "
+                                                "first; leave it out for a rule without one"))
     return problems
 
 
