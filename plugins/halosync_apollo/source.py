@@ -38,6 +38,7 @@ from halosync_apollo.settings import ApolloSettings
 
 SEARCH = "contacts/search"
 DISPLAY_LIMIT = 50_000
+CLOCK_SLACK = 3600.0
 
 
 class ApolloSource:
@@ -56,7 +57,9 @@ class ApolloSource:
 
     async def pull(self, cursor: str | None, *, full: bool = False) -> AsyncIterator[SourcePage]:
         start = None if full else Position.decode(cursor)
-        today = datetime.fromtimestamp(self.client.clock(), UTC).date().isoformat()
+        # "Today" starts an hour early, so that a contact edited during the pull lands after the first range even
+        # if Apollo's clock is somewhat behind ours around midnight.
+        today = datetime.fromtimestamp(self.client.clock() - CLOCK_SLACK, UTC).date().isoformat()
         walk = Walk(position=start, floor=start.day if start else None)
         # Days before today first: a contact edited during the pull leaves that range (its updated_at becomes
         # now), so a changed total_entries gives away a shift and pages need not overlap. Then today's contacts,
