@@ -7,7 +7,8 @@ It also remembers each client's main site, which a new user needs (``site_id``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 from halosync.contracts import EntityKind
@@ -16,6 +17,7 @@ from halosync_halopsa.client import HaloClient
 from halosync_halopsa.records import ENDPOINTS, identity
 
 Record = dict[str, Any]
+MAX_PAGES = 100_000  # a bound on any loop over pages; far beyond any real instance
 
 
 class Lookup:
@@ -30,15 +32,31 @@ class Lookup:
                 if r.get("id") and r.get("main_site_id"):
                     self.main_sites[int(r["id"])] = int(r["main_site_id"])
 
-    async def page(self, kind: EntityKind, page_no: int, page_size: int, **params: Any) -> tuple[list[Record], int]:
-        """One page of a listing, and the record count the instance reports."""
+    async def page(self, kind: EntityKind, page_no: int, page_size: int, **params: Any) -> tuple[list[Record], float]:
+        """One page of a listing, and the record count the instance reports (infinite when it reports none:
+        then only an empty page ends a listing)."""
         endpoint = ENDPOINTS[kind]
         query = {"pageinate": "true", "page_size": page_size, "page_no": page_no, "includeinactive": "true", **params}
         body = await self.client.get(endpoint.route, endpoint.route, query)
         records = (body.get(endpoint.list_key) or []) if isinstance(body, dict) else []
-        total = int(body.get("record_count") or 0) if isinstance(body, dict) else 0
+        count = body.get("record_count") if isinstance(body, dict) else None
+        total = float(count) if isinstance(count, int | float) and not isinstance(count, bool) else math.inf
         self.remember(kind, records)
         return records, total
+
+    async def pages(self, kind: EntityKind, size: int, **params: Any) -> AsyncIterator[list[Record]]:
+        """Every page of a listing. It ends at the reported record count, at a page of no records, or at a page
+        with nothing new (an instance that ignores page_no), never merely at a short page."""
+        seen: set[int] = set()
+        for page_no in range(1, MAX_PAGES):
+            records, total = await self.page(kind, page_no, size, **params)
+            fresh = [r for r in records if int(r["id"]) not in seen]
+            if not fresh:
+                return
+            seen.update(int(r["id"]) for r in fresh)
+            yield fresh
+            if len(seen) >= total:
+                return
 
     async def newest(self, kind: EntityKind, count: int, *, min_id: int = 0, max_pages: int = 5) -> list[Record]:
         """The newest records (at least ``count`` of them, or all with ``id >= min_id``), oldest first."""
@@ -104,13 +122,8 @@ class Lookup:
         client_ids = list(client_ids)
         unknown = sorted({c for c in client_ids if c not in self.main_sites})
         if len(unknown) > 5:  # cheaper to page through every client once than to ask for each
-            page_no, seen = 1, 0
-            while True:
-                records, total = await self.page("company", page_no, self.page_size)
-                seen += len(records)
-                if not records or seen >= total:
-                    break
-                page_no += 1
+            async for _ in self.pages("company", self.page_size):
+                pass  # ``page`` remembers every client's main site
         else:
             for client_id in unknown:
                 await self.get("company", client_id)

@@ -20,10 +20,8 @@ import time
 from collections.abc import AsyncIterator
 
 from halosync.contracts import EntityKind, MirrorPage
-from halosync_halopsa.lookup import Lookup
+from halosync_halopsa.lookup import MAX_PAGES, Lookup
 from halosync_halopsa.records import ENDPOINTS, to_sink_record
-
-MAX_PAGES = 100_000  # a bound on any loop over pages; far beyond any real instance
 
 
 def parse_watermark(mark: str | None) -> tuple[int, float] | None:
@@ -49,16 +47,10 @@ async def list_records(lookup: Lookup, kind: EntityKind, since: str | None,
 
 
 async def _full(lookup: Lookup, kind: EntityKind, size: int, started: float) -> AsyncIterator[MirrorPage]:
-    seen, highest = 0, 0
-    for page_no in range(1, MAX_PAGES):
-        records, total = await lookup.page(kind, page_no, size, order="id")
-        if not records:
-            break
-        seen += len(records)
+    highest = 0
+    async for records in lookup.pages(kind, size, order="id"):
         highest = max(highest, *(int(r["id"]) for r in records))
         yield MirrorPage([to_sink_record(kind, r) for r in records], watermark=f"{highest}@{started:.0f}")
-        if seen >= total:
-            break
 
 
 async def _newer_than(lookup: Lookup, kind: EntityKind, size: int, since: int,

@@ -63,3 +63,13 @@ async def test_a_full_listing_comes_round_again_to_see_what_people_changed(fake:
     day_old = "5@0"  # the last full listing was long ago (mirror_full_refresh: a day)
     listed = [r.fields["name"] for p in await pages(sink, "company", since=day_old) for r in p.records]
     assert len(listed) == 5 and "Renamed in HaloPSA" in listed
+
+
+async def test_a_listing_without_record_count_ends_at_an_empty_page(fake: FakeHalo, sink: HaloSink) -> None:
+    fake.settings.record_count = False
+    fake.settings.max_page_size = 30
+    for n in range(75):
+        fake.add_client(f"Client {n}")
+    listed = await pages(sink, "company")
+    assert [len(p.records) for p in listed] == [30, 30, 15]
+    assert fake.count("GET", "/api/client") == 4  # the fourth page, empty, ends it

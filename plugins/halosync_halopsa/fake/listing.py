@@ -60,7 +60,9 @@ def list_records(halo: FakeHalo, resource: Resource, query: Mapping[str, str]) -
     else:
         wanted = {int(x) for x in q.get("include_custom_fields", "").split(",") if x.strip().isdigit()}
         records = [render(halo, resource, r, custom=wanted or False) for r in rows]
-    return 200, {**envelope, "record_count": total, resource.list_key: records}
+    if halo.settings.record_count:
+        envelope["record_count"] = total
+    return 200, {**envelope, resource.list_key: records}
 
 
 def _flag(q: Mapping[str, str], name: str) -> bool:

@@ -39,6 +39,7 @@ class FakeSettings:
     hang_seconds: float = 3600.0
     max_page_size: int = 1000  # larger page_size values are cut to this (100 for opportunities)
     denied: frozenset[str] = frozenset()  # resources the agent behind the application may not use (403)
+    record_count: bool = True  # whether list envelopes carry record_count (undocumented where it is left out)
     business_rule_refuses: str = ""  # a POST with an object named like this is refused as text, naming no object
     seed: int = 0
 
