@@ -113,11 +113,18 @@ class HaloSink:
     async def checks(self) -> list[CheckResult]:
         results, usable = await auth_checks(self.client, self.settings)
         if usable and self.custom.wanted:
-            results += await self._custom_field_checks()
+            try:
+                results += await self._custom_field_checks()
+            except ProviderError as exc:
+                results.append(CheckResult("halopsa.custom_fields", "fail", f"reading FieldInfo failed: {exc}",
+                                           "the application's agent needs access to custom field definitions"))
         elif usable:
             results.append(CheckResult("halopsa.custom_fields", "pass", "no custom fields configured"))
         if usable and self.settings.create_opportunity:
-            results.append(await self._ticket_type_check())
+            try:
+                results.append(await self._ticket_type_check())
+            except ProviderError as exc:
+                results.append(CheckResult("halopsa.tickettype", "fail", f"reading TicketType failed: {exc}"))
         results.append(headroom(self.client, self.settings))
         return results
 

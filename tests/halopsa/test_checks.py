@@ -82,3 +82,11 @@ async def test_rate_limits_report_the_rolling_window(sink: HaloSink) -> None:
     (window,) = sink.rate_limits()
     assert window.window == "rolling-300s" and window.limit == 300
     assert window.used == 2 and window.remaining == 298 and window.reset_at is not None
+
+
+async def test_unreadable_field_definitions_fail_their_own_check(fake: FakeHalo, halo_url: str) -> None:
+    fake.settings.denied = frozenset({"fieldinfo"})
+    sink = HaloSink(halo_settings(halo_url, custom_fields={"user": {"CFApolloId": "{source_id}"}}))
+    check = by_name(await sink.checks())["halopsa.custom_fields"]
+    assert check.status == "fail" and "You do not have permission to access Custom Fields" in check.message
+    await sink.aclose()
