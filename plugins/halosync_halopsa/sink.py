@@ -146,8 +146,14 @@ class HaloSink:
             state = self.client.limiter.state()
         except RuntimeError:  # asked from outside the trio loop: nothing observed to report
             return [RateWindow(PROVIDER, window, self.settings.requests_per_window, None, None)]
-        reset_at = time.time() + state.reset_in if state.reset_in is not None else None
-        return [RateWindow(PROVIDER, window, state.effective_limit, state.used, state.remaining, reset_at=reset_at)]
+        now = time.time()
+        reset_at = now + state.reset_in if state.reset_in is not None else None
+        # At the pace of the last window, when the rest would be used up (if before the oldest request leaves).
+        pace = state.used / self.settings.window_seconds
+        left_for = state.remaining / pace if pace else None
+        exhausted_at = now + left_for if left_for is not None and reset_at and now + left_for < reset_at else None
+        return [RateWindow(PROVIDER, window, state.effective_limit, state.used, state.remaining, reset_at=reset_at,
+                           exhausted_at=exhausted_at)]
 
     async def aclose(self) -> None:
         await self.client.aclose()
