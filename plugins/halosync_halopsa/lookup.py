@@ -8,6 +8,7 @@ It also remembers each client's main site, which a new user needs (``site_id``).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -71,23 +72,42 @@ class Lookup:
                 break
         return sorted((r for r in found if int(r["id"]) >= min_id), key=lambda r: int(r["id"]))
 
-    async def match(self, kind: EntityKind, bodies: Sequence[Mapping[str, Any]], *, min_id: int = 0,
-                    search: bool = True) -> list[Record | None]:
-        """The record each body became (or already was): first from the newest page, then by search."""
+    async def match(self, kind: EntityKind, bodies: Sequence[Mapping[str, Any]], *,
+                    min_id: int = 0) -> list[Record | None]:
+        """The record each body became (or already was): first from the newest page; then the users of each
+        client that several bodies belong to (one listing instead of a search each); then one search each."""
         wanted = [identity(kind, b) for b in bodies]
-        candidates = await self.newest(kind, len(bodies), min_id=min_id)
         used: set[int] = set()
-        out: list[Record | None] = []
-        for key in wanted:
-            hit = next((r for r in candidates if int(r["id"]) not in used and key and identity(kind, r) == key), None)
+        out: list[Record | None] = [None] * len(bodies)
+        self._pick(kind, await self.newest(kind, len(bodies), min_id=min_id), wanted, range(len(bodies)), out, used)
+        pending = [i for i, key in enumerate(wanted) if out[i] is None and key]
+        if kind == "person":
+            by_client: dict[int, list[int]] = defaultdict(list)
+            for i in pending:
+                if bodies[i].get("client_id"):
+                    by_client[int(bodies[i]["client_id"])].append(i)
+            for client_id, indexes in by_client.items():
+                if len(indexes) > 1:
+                    users = [r async for page in self.pages("person", self.page_size, client_id=client_id)
+                             for r in page]
+                    self._pick(kind, users, wanted, indexes, out, used)
+                    pending = [i for i in pending if i not in indexes]
+        for i in pending:
+            out[i] = await self.search(kind, bodies[i], exclude=used)
+        return out
+
+    @staticmethod
+    def _pick(kind: EntityKind, candidates: Sequence[Record], wanted: Sequence[str | None], indexes: Iterable[int],
+              out: list[Record | None], used: set[int]) -> None:
+        """Give each wanted identity the oldest unused candidate that has it (objects of one POST are created
+        in order, so equal identities within a batch get ascending ids)."""
+        ordered = sorted(candidates, key=lambda r: int(r["id"]))
+        for i in indexes:
+            key = wanted[i]
+            hit = next((r for r in ordered if key and int(r["id"]) not in used and identity(kind, r) == key), None)
             if hit is not None:
                 used.add(int(hit["id"]))
-            out.append(hit)
-        if search:
-            for index, body in enumerate(bodies):
-                if out[index] is None and wanted[index]:
-                    out[index] = await self.search(kind, body, exclude=used)
-        return out
+                out[i] = hit
 
     async def search(self, kind: EntityKind, body: Mapping[str, Any], *, exclude: set[int]) -> Record | None:
         """The newest record with the same identity as ``body``, found with HaloPSA's search filters."""

@@ -251,3 +251,21 @@ async def test_constants_in_the_mapping_make_new_clients_prospects(fake: FakeHal
     assert (await sink.write([update]))[0].ok
     assert (client["name"], client["customertype"]) == ("Acme Renamed", 1)  # constants are for new records only
     await sink.aclose()
+
+
+async def test_after_a_crash_people_are_found_per_company_not_one_search_each(fake: FakeHalo, sink: HaloSink,
+                                                                              halo_url: str) -> None:
+    leads = sample_leads(20, 5)
+    cops = company_ops(leads)
+    ids = {op.key[2:]: str(r.sink_id) for op, r in zip(cops, await sink.write(cops), strict=True)}
+    pops = person_ops(leads, ids)
+    await sink.write(pops[:30])  # written just before the crash; the other 70 never left
+    for n in range(150):  # meanwhile people add contacts, pushing ours off the newest page
+        fake.add_user(int(ids["org-0"]), name=f"Walk-in {n}", emailaddress=f"walkin{n}@acme00000.example")
+    restarted = HaloSink(halo_settings(halo_url))
+    before = len(fake.log)
+    found = await restarted.find(pops)
+    assert [f is not None for f in found] == [True] * 30 + [False] * 70
+    assert all(f.fields["email"] == op.fields["email"] for f, op in zip(found, pops, strict=False) if f)
+    assert len(fake.log) - before <= 2 + 1 + 20  # token, newest page, one listing per company
+    await restarted.aclose()
