@@ -6,7 +6,6 @@ cannot be identified (not an object, no id) are rejected, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from halosync.contracts import Rejected
@@ -18,56 +17,66 @@ MOBILE_TYPES = frozenset({"mobile"})
 
 
 def contact_to_lead(contact: object) -> Lead | Rejected:
-    if not isinstance(contact, Mapping):
+    if not isinstance(contact, dict):  # JSON objects decode to dicts
         return Rejected(None, f"an Apollo contact must be a JSON object, got {type(contact).__name__}",
                         {"value": repr(contact)[:500]})
-    contact_id = contact.get("id")
+    get = contact.get
+    contact_id = get("id")
     if not isinstance(contact_id, str | int) or isinstance(contact_id, bool) or str(contact_id).strip() == "":
         return Rejected(None, "the Apollo contact has no id", dict(contact))
     phone, mobile = _phones(contact)
     person = Person(
-        first_name=_text(contact.get("first_name")),
-        last_name=_text(contact.get("last_name")),
-        full_name=_text(contact.get("name")),
-        title=_text(contact.get("title")),
-        email=_text(contact.get("email")),
-        email_status=_text(contact.get("email_status")),
+        first_name=_text(get("first_name")),
+        last_name=_text(get("last_name")),
+        full_name=_text(get("name")),
+        title=_text(get("title")),
+        email=_text(get("email")),
+        email_status=_text(get("email_status")),
         phone=phone,
         mobile=mobile,
-        linkedin_url=_text(contact.get("linkedin_url")),
-        city=_text(contact.get("city")),
-        state=_text(contact.get("state")),
-        country=_text(contact.get("country")),
+        linkedin_url=_text(get("linkedin_url")),
+        city=_text(get("city")),
+        state=_text(get("state")),
+        country=_text(get("country")),
     )
-    labels = contact.get("label_ids")
+    labels = get("label_ids")
     return Lead(
         source=SOURCE,
         source_id=str(contact_id).strip(),
         person=person,
         company=_company(contact),
-        updated_at=parse_time(contact.get("updated_at")),
-        created_at=parse_time(contact.get("created_at")),
+        updated_at=parse_time(get("updated_at")),
+        created_at=parse_time(get("created_at")),
         labels=tuple(str(x) for x in labels) if isinstance(labels, list) else (),
         raw=contact,
     )
 
 
 def _text(value: Any) -> str | None:
+    """A trimmed non-empty string, or None (Apollo sends null, "" and padded values alike)."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = value.strip() if type(value) is str else str(value).strip()
     return text or None
 
 
-def _phones(contact: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def _first(*values: Any) -> str | None:
+    for value in values:
+        text = _text(value)
+        if text is not None:
+            return text
+    return None
+
+
+def _phones(contact: dict[str, Any]) -> tuple[str | None, str | None]:
     """(phone, mobile) from ``phone_numbers`` in Apollo's order (sanitized E.164), falling back on
     ``sanitized_phone`` for the phone."""
     phone = mobile = None
     numbers = contact.get("phone_numbers")
     for entry in sorted(numbers if isinstance(numbers, list) else [], key=_position):
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             continue
-        number = _text(entry.get("sanitized_number")) or _text(entry.get("raw_number"))
+        number = _first(entry.get("sanitized_number"), entry.get("raw_number"))
         if number is None:
             continue
         if entry.get("type") in MOBILE_TYPES:
@@ -80,24 +89,26 @@ def _phones(contact: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _position(entry: Any) -> int:
-    value = entry.get("position") if isinstance(entry, Mapping) else None
+    value = entry.get("position") if isinstance(entry, dict) else None
     return value if isinstance(value, int) else 1_000
 
 
-def _company(contact: Mapping[str, Any]) -> Company | None:
-    org = contact.get("organization") if isinstance(contact.get("organization"), Mapping) else {}
-    account = contact.get("account") if isinstance(contact.get("account"), Mapping) else {}
-    assert isinstance(org, Mapping) and isinstance(account, Mapping)
-    primary_phone = org.get("primary_phone") if isinstance(org.get("primary_phone"), Mapping) else {}
-    assert isinstance(primary_phone, Mapping)
-    company = Company(
-        name=_text(org.get("name")) or _text(account.get("name")) or _text(contact.get("organization_name")),
-        domain=_text(org.get("primary_domain")) or _text(account.get("primary_domain")) or _text(account.get("domain")),
-        website=_text(org.get("website_url")) or _text(account.get("website_url")),
-        linkedin_url=_text(org.get("linkedin_url")),
-        phone=_text(primary_phone.get("sanitized_number")) or _text(org.get("phone")),
-        source_id=_text(contact.get("organization_id")) or _text(org.get("id")) or _text(contact.get("account_id")),
-    )
-    if not (company.name or company.domain or company.website):
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _company(contact: dict[str, Any]) -> Company | None:
+    org, account = _object(contact.get("organization")), _object(contact.get("account"))
+    name = _first(org.get("name"), account.get("name"), contact.get("organization_name"))
+    domain = _first(org.get("primary_domain"), account.get("primary_domain"), account.get("domain"))
+    website = _first(org.get("website_url"), account.get("website_url"))
+    if not (name or domain or website):
         return None
-    return company
+    return Company(
+        name=name,
+        domain=domain,
+        website=website,
+        linkedin_url=_text(org.get("linkedin_url")),
+        phone=_first(_object(org.get("primary_phone")).get("sanitized_number"), org.get("phone")),
+        source_id=_first(contact.get("organization_id"), org.get("id"), contact.get("account_id")),
+    )

@@ -19,6 +19,7 @@ MakeSource = Callable[..., ApolloSource]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # ~20 s alone; far more on a loaded machine
 async def test_a_pull_past_the_display_limit_yields_every_contact_exactly_once(
         fake: FakeApollo, make_source: MakeSource) -> None:
     generated = fake.generate(GeneratorSpec(count=120_000, seed=7, days=20, tie_share=0.05))
