@@ -54,7 +54,7 @@ def make_app(halo: FakeHalo) -> ASGIApp:
             return
         status, body = _dispatch(halo, request, path, resource, record_id)
         items = len(request.json()) if request.method == "POST" and status == 201 and resource else 0
-        halo.record(request.method, route, status, items)
+        halo.record(request.method, route, status, items, answered=fault != "lost")
         if fault == "lost":  # the work is done; the answer never arrives
             await trio.sleep(halo.settings.hang_seconds)
         await respond(send, status, body)

@@ -36,6 +36,7 @@ class FakeSettings:
     latency: float = 0.0  # seconds added to every answer
     error_rate: float = 0.0  # share of API requests answered 500 before doing anything
     hang_rate: float = 0.0  # share of API requests that never get an answer (before doing anything)
+    lost_rate: float = 0.0  # share of API requests carried out whose answer never arrives
     hang_seconds: float = 3600.0
     max_page_size: int = 1000  # larger page_size values are cut to this (100 for opportunities)
     denied: frozenset[str] = frozenset()  # resources the agent behind the application may not use (403)
@@ -58,6 +59,7 @@ class LoggedRequest:
     route: str  # lower-case route template: /api/users, /api/users/{id}, /auth/token
     status: int
     items: int = 0  # objects in a POST body
+    answered: bool = True  # False: carried out, but the answer was lost
 
 
 @dataclass
@@ -144,6 +146,8 @@ class FakeHalo:
                 return "500"
             if roll < self.settings.error_rate + self.settings.hang_rate:
                 return "hang"
+            if roll < self.settings.error_rate + self.settings.hang_rate + self.settings.lost_rate:
+                return "lost"
         return None
 
     def expire_tokens(self) -> None:
@@ -171,8 +175,8 @@ class FakeHalo:
 
     # --- the request log -----------------------------------------------------------------------------
 
-    def record(self, method: str, route: str, status: int, items: int = 0) -> None:
-        self.log.append(LoggedRequest(self.clock(), method, route, status, items))
+    def record(self, method: str, route: str, status: int, items: int = 0, *, answered: bool = True) -> None:
+        self.log.append(LoggedRequest(self.clock(), method, route, status, items, answered))
 
     def count(self, method: str | None = None, route: str | None = None, status: int | None = None) -> int:
         """Requests logged, filtered by method, route template (``/api/users``) and status."""
