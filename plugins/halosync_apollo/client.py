@@ -18,7 +18,7 @@ import httpx
 import trio
 from loguru import logger
 
-from halosync import metrics, secrets
+from halosync import __version__, metrics, secrets
 from halosync.config.loader import check_provider_url
 from halosync.contracts import RateWindow
 from halosync.errors import (
@@ -48,6 +48,7 @@ class ApolloClient:
         problem = check_provider_url(settings.base_url)
         if problem:
             raise ProviderError(PROVIDER, f"plugins.apollo.base_url {problem}")
+        secrets.register(settings.api_key)  # masked in any message, however the settings were made
         self.settings = settings
         self.clock = clock
         self.backoff_base = backoff_base
@@ -56,7 +57,8 @@ class ApolloClient:
         self._quotas: dict[str, HeaderQuota] = {}
         self._http = httpx.AsyncClient(
             base_url=settings.base_url + "/api/v1/",
-            headers={"x-api-key": settings.api_key, "accept": "application/json", "cache-control": "no-cache"},
+            headers={"x-api-key": settings.api_key, "accept": "application/json", "cache-control": "no-cache",
+                     "user-agent": f"halosync/{__version__}"},
             timeout=settings.timeout,
             transport=transport,
         )

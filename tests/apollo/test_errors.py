@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 import trio
+from loguru import logger
 
 from halosync.errors import AuthError, PermissionDenied, ProviderError, TransientProviderError
 from halosync.provider.asgi import serve
@@ -118,3 +119,19 @@ async def test_diagnose_checks_pass_with_a_good_key_and_fail_with_a_hint_otherwi
     assert "12 contacts" in good[1].message
     assert [(c.name, c.status) for c in bad] == [("apollo.auth", "fail")]
     assert "plugins.apollo.api_key" in bad[0].hint
+
+
+async def test_the_api_key_never_reaches_a_log_line_even_when_apollo_echoes_it(
+        autojump_clock: trio.testing.MockClock, make_source: MakeSource, fake: FakeApollo) -> None:
+    fake.generate(GeneratorSpec(count=5, seed=4))
+    fake.fail_next(2, 500, {"error": f"internal error for key {KEY}"})
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(str(message)), level="DEBUG")
+    try:
+        pulled = await pull_all(make_source())
+    finally:
+        logger.remove(sink)
+
+    assert len(pulled.ids) == 5
+    assert any("internal error for key" in line for line in lines)
+    assert not any(KEY in line for line in lines)
