@@ -74,8 +74,8 @@ class HaloSink:
         found: list[SinkRecord | None] = [None] * len(ops)
         creates: list[tuple[int, dict[str, Any]]] = []
         for index, op in enumerate(ops):
-            if op.action == "update" and op.sink_id:
-                record = await self.lookup.get(op.kind, int(op.sink_id))
+            if op.action == "update":
+                record = await self.lookup.get(op.kind, int(op.sink_id)) if (op.sink_id or "").isdigit() else None
                 found[index] = to_sink_record(op.kind, record) if record else None
                 continue
             try:
