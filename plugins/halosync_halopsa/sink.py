@@ -75,7 +75,8 @@ class HaloSink:
         creates: list[tuple[int, dict[str, Any]]] = []
         for index, op in enumerate(ops):
             if op.action == "update":
-                record = await self.lookup.get(op.kind, int(op.sink_id)) if (op.sink_id or "").isdigit() else None
+                sink_id = op.sink_id or ""
+                record = await self.lookup.get(op.kind, int(sink_id)) if sink_id.isdigit() else None
                 found[index] = to_sink_record(op.kind, record) if record else None
                 continue
             try:
