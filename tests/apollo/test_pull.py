@@ -11,7 +11,7 @@ import trio
 
 from halosync.errors import ProviderError
 from halosync.provider.asgi import serve
-from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec
+from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec, LoggedRequest
 from halosync_apollo.source import ApolloSource
 from tests.apollo.conftest import KEY, pull_all
 
@@ -189,6 +189,26 @@ async def test_a_day_holding_more_than_the_display_limit_is_read_newest_first(ma
     assert len(pulled.ids) == len(set(pulled.ids)) == 500
     assert pulled.ids == sorted(pulled.ids)  # oldest first, day by day
     assert source.display_limit == 300  # learned from Apollo's "over threshold" answer
+
+
+async def test_contacts_edited_while_a_crowded_day_is_read_newest_first_do_not_make_it_skip_others(
+        make_source: MakeSource, fake: FakeApollo) -> None:
+    fake.display_limit = 300
+    fake.add_contacts(_contact(f"d1-{i:04d}", updated_at=_at("2025-04-01", i)) for i in range(450))
+    edited = ["d1-0449", "d1-0420", "d1-0400"]  # read on the first newest-first page
+
+    def edit_after_first_newest_page(request: LoggedRequest) -> None:
+        body = request.body or {}
+        if body.get("sort_ascending") is False and body.get("page") == 1 and edited:
+            for contact_id in edited:
+                fake.update_contact(contact_id, title="Edited meanwhile")
+            edited.clear()
+
+    fake.after_request = edit_after_first_newest_page
+    pulled = await pull_all(make_source())
+
+    assert set(pulled.ids) == {f"d1-{i:04d}" for i in range(450)}
+    assert not edited  # the edit happened during the newest-first read
 
 
 async def test_a_day_beyond_reach_by_date_is_a_clear_error(make_source: MakeSource, fake: FakeApollo) -> None:

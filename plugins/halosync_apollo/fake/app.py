@@ -83,6 +83,8 @@ class FakeApollo:
         self.log: deque[LoggedRequest] = deque(maxlen=200_000)
         self.counts: Counter[tuple[str, int]] = Counter()
         self.truth: dict[str, str] = {}  # contact id -> person key, for generated contacts
+        # Called after each API answer: lets a test change contacts while a client is in the middle of reading.
+        self.after_request: Callable[[LoggedRequest], None] | None = None
         self.enrichments: dict[str, dict[str, Any]] = {}  # webhook_result request id -> payload
         self.webhook_delay = 0.5  # seconds before an enrichment result is delivered to its webhook_url
         self.deliveries: list[tuple[str, int]] = []  # (webhook_url, HTTP status or 0) of every delivery try
@@ -149,8 +151,11 @@ class FakeApollo:
         endpoint = routes.endpoint_of(request.path)
         status, body, headers = await self._api(request, endpoint)
         self.counts[(endpoint or request.path, status)] += 1
-        self.log.append(LoggedRequest(self.clock(), request.method, endpoint or request.path, status,
-                                      _json_or_none(request) if request.method == "POST" else None))
+        logged = LoggedRequest(self.clock(), request.method, endpoint or request.path, status,
+                               _json_or_none(request) if request.method == "POST" else None)
+        self.log.append(logged)
+        if self.after_request is not None:
+            self.after_request(logged)
         await respond(send, status, body, headers=headers,
                       content_type="application/json" if isinstance(body, bytes) else None)
 
