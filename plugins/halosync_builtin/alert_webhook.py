@@ -34,9 +34,14 @@ def json_body(alerts: Sequence[Alert]) -> dict[str, Any]:
             "alerts": [render.to_dict(a) for a in render.ordered(alerts)]}
 
 
+CHAT_LINES = 20  # chat messages and cards have small size limits: the rest of a burst is counted
+
+
 def slack_body(alerts: Sequence[Alert]) -> dict[str, Any]:
+    shown = render.ordered(alerts)[:CHAT_LINES]
     lines = [f"{_EMOJI.get(a.severity, '') if a.state == 'firing' else ':white_check_mark:'} {render.line(a)}"
-             for a in render.ordered(alerts)]
+             for a in shown]
+    lines += render.lines(alerts, CHAT_LINES)[len(shown):]
     return {"text": render.title(alerts), "blocks": [
         {"type": "header", "text": {"type": "plain_text", "text": render.title(alerts)[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
@@ -46,9 +51,12 @@ def slack_body(alerts: Sequence[Alert]) -> dict[str, Any]:
 def teams_body(alerts: Sequence[Alert]) -> dict[str, Any]:
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": render.title(alerts), "weight": "Bolder",
                                    "size": "Medium", "wrap": True}]
-    for alert in render.ordered(alerts):
+    shown = render.ordered(alerts)[:CHAT_LINES]
+    for alert in shown:
         colour = _TEAMS_COLOUR.get(alert.severity, "Default") if alert.state == "firing" else "Good"
         body.append({"type": "TextBlock", "text": render.line(alert), "wrap": True, "color": colour})
+    for rest in render.lines(alerts, CHAT_LINES)[len(shown):]:
+        body.append({"type": "TextBlock", "text": rest, "wrap": True, "isSubtle": True})
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
             "version": "1.4", "body": body}
     return {"type": "message", "attachments": [

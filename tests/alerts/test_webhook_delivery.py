@@ -117,3 +117,16 @@ url = "{url}/ops"
     assert receiver.requests == 3  # two refusals, then the retry that got through
     assert health.last_error is not None and "HTTP 503" in health.last_error
     assert [body["alerts"][0]["rule"] for _, _, body in receiver.posts] == ["queue_backlog"]
+
+
+def test_a_burst_of_alerts_is_summed_up_in_chat_messages() -> None:
+    from halosync.contracts import Alert
+    from halosync_builtin.alert_webhook import json_body, slack_body, teams_body
+
+    burst = [Alert("cursor_stalled", "warning", "firing", f"cursor_stalled source=s{i}: 8 intervals", 8.0,
+                   {"source": f"s{i}"}) for i in range(100)]
+    section = slack_body(burst)["blocks"][1]["text"]["text"]
+    assert len(section.splitlines()) == 21 and section.endswith("... and 80 more (halosyncctl alerts lists them)")
+    blocks = teams_body(burst)["attachments"][0]["content"]["body"]
+    assert len(blocks) == 22 and blocks[-1]["text"].startswith("... and 80 more")
+    assert len(json_body(burst)["alerts"]) == 100  # machines get everything

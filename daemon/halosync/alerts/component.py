@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from halosync.daemon.app import Daemon
 
 
+LOGGED_CHANGES = 20  # alert transitions logged one by one per evaluation; the rest are counted
+
+
 class AlertClock:
     """Epoch seconds that advance with trio's clock."""
 
@@ -139,12 +142,15 @@ class AlertService:
         self.history.add(snapshot)
         alert_metrics.set_readings(snapshot.memory_percent, snapshot.rate_windows)
         changes = self.evaluator.evaluate(self.history, now)
-        for alert in changes:
+        for alert in changes[:LOGGED_CHANGES]:
             silenced = " (silenced)" if self.silences.silencing(alert, now) else ""
             if alert.state == "firing":
                 logger.warning("alert firing{}: {} [{}]", silenced, alert.summary, alert.severity)
             else:
                 logger.info("alert resolved{}: {}", silenced, alert.summary)
+        if len(changes) > LOGGED_CHANGES:  # a burst (a thousand sources stalling at once) must not flood the log
+            logger.warning("... and {} more alert changes; `halosyncctl alerts` lists them all",
+                           len(changes) - LOGGED_CHANGES)
         firing = self.evaluator.firing()
         alert_metrics.set_firing(firing)
         self.dispatcher.update(changes, firing, now)

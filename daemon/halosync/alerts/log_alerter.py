@@ -13,6 +13,8 @@ from loguru import logger
 from halosync.alerts import render
 from halosync.contracts import Alert
 
+LINES = 20  # alerts shown one per line in a group; a burst of a thousand is summed up, not printed
+
 
 class LogAlerter:
     def __init__(self, name: str = "log", level: str = "WARNING") -> None:
@@ -22,5 +24,5 @@ class LogAlerter:
     async def send(self, alerts: Sequence[Alert]) -> None:
         level = self.level if render.status(alerts) == "firing" else "INFO"
         logger.log(level, "alert: {}", render.title(alerts))
-        for alert in render.ordered(alerts):
-            logger.log(level, "alert:   {}", render.line(alert))
+        for text in render.lines(alerts, LINES):
+            logger.log(level, "alert:   {}", text)

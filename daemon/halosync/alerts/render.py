@@ -37,8 +37,17 @@ def line(alert: Alert) -> str:
     return f"{alert.severity.upper() if alert.state == 'firing' else 'RESOLVED'} {alert.summary}{stamp}"
 
 
-def text(alerts: Sequence[Alert]) -> str:
-    return "\n".join(line(a) for a in ordered(alerts))
+def lines(alerts: Sequence[Alert], limit: int | None = None) -> list[str]:
+    """One line per alert in triage order; past ``limit``, a last line counting the rest (chat cards are small)."""
+    shown = ordered(alerts)
+    out = [line(a) for a in shown[:limit]]
+    if limit is not None and len(shown) > limit:
+        out.append(f"... and {len(shown) - limit} more (halosyncctl alerts lists them)")
+    return out
+
+
+def text(alerts: Sequence[Alert], limit: int | None = None) -> str:
+    return "\n".join(lines(alerts, limit))
 
 
 def iso(epoch: float | None) -> str:
