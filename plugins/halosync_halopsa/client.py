@@ -96,7 +96,7 @@ class HaloClient:
             except httpx.TransportError as exc:
                 self.limiter.release()
                 observe_provider_request(PROVIDER, route, None, trio.current_time() - started)
-                self.breaker.failure(type(exc).__name__)
+                self._failed(type(exc).__name__)
                 reason = (f"timed out (limit {self.settings.timeout:g} s)" if isinstance(exc, httpx.TimeoutException)
                           else f"failed ({type(exc).__name__})")
                 if not idempotent and not isinstance(exc, _UNSENT):
@@ -117,7 +117,7 @@ class HaloClient:
                     return response
                 error = error_for(response, what)
                 if status >= 500:
-                    self.breaker.failure(f"HTTP {status}")
+                    self._failed(f"HTTP {status}")
                     if not idempotent:
                         detail = message_of(body_of(response))
                         raise WriteOutcomeUnknown(PROVIDER, f"{what}: {detail}; it may have been carried out",
@@ -145,6 +145,13 @@ class HaloClient:
             logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", what, error, attempt + 1, delay)
             attempt += 1
             await trio.sleep(delay)
+
+    def _failed(self, reason: str) -> None:
+        was = self.breaker.state
+        self.breaker.failure(reason)
+        if self.breaker.state == "open" and was != "open":
+            logger.warning("halopsa: requests keep failing (last: {}); no calls for {:.0f} s, then one trial",
+                           reason, self.breaker.cooldown_left())
 
     def _publish_budget(self) -> None:
         state = self.limiter.state()

@@ -9,6 +9,7 @@ import pytest
 import trio.testing
 
 from halosync.errors import RateLimited
+from halosync.provider.circuit import CircuitOpen
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.sink import HaloSink
 from tests.halopsa.conftest import halo_settings
@@ -70,4 +71,21 @@ async def test_a_request_cancelled_midway_gives_its_slot_back(
     for _ in range(4):
         await sink.fetch("company", ["1"])
     assert trio.current_time() == started  # the whole budget is there again: nothing leaked
+    await sink.aclose()
+
+
+async def test_an_instance_that_keeps_failing_is_left_alone_for_a_while(
+    virtual_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    fake = FakeHalo()
+    sink = HaloSink(halo_settings(await nursery.start(serve_fake, fake), max_retries=10, retry_cap=1.0))
+    await sink.start()
+    fake.inject("503", method="GET", times=50)
+    with pytest.raises(CircuitOpen, match="5 requests in a row failed"):
+        await sink.fetch("company", ["1"])
+    assert fake.count(status=503) == 5  # not 11: the breaker stopped the retries
+    await trio.sleep(30)
+    fake.faults.clear()  # the instance recovers; one trial call closes the circuit
+    assert await sink.fetch("company", ["1"]) == {}
+    assert sink.client.breaker.state == "closed"
     await sink.aclose()

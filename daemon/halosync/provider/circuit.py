@@ -53,6 +53,12 @@ class CircuitBreaker:
             return "closed"
         return "half-open" if self._clock() - self._opened_at >= self._cooldown else "open"
 
+    def cooldown_left(self) -> float:
+        """Seconds until the next trial call (0 when closed or due)."""
+        if self._opened_at is None:
+            return 0.0
+        return max(0.0, self._opened_at + self._cooldown - self._clock())
+
     def check(self) -> None:
         """Call before each request: raises ``CircuitOpen`` when the provider must not be called now."""
         state = self.state
@@ -61,8 +67,7 @@ class CircuitBreaker:
         if state == "half-open" and not self._trial_in_flight:
             self._trial_in_flight = True  # exactly one trial call; the others wait for its verdict
             return
-        assert self._opened_at is not None
-        wait = max(0.0, self._opened_at + self._cooldown - self._clock())
+        wait = self.cooldown_left()
         raise CircuitOpen(
             self.provider,
             f"not called: {self._failures} requests in a row failed (last: {self.last_failure}); "
