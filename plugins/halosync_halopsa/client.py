@@ -89,6 +89,9 @@ class HaloClient:
             headers = {"Authorization": f"Bearer {await self.tokens.get()}"} if auth else {}
             error: ProviderError
             await self.limiter.acquire()
+            if auth and self.tokens.stale():  # it ran out while this request waited for a slot
+                self.limiter.cancel()
+                continue
             started = trio.current_time()
             try:
                 response = await self._http.request(method, target, params=params, json=json, data=form,

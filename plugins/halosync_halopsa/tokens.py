@@ -41,6 +41,10 @@ class TokenSource:
     def grant(self) -> Grant | None:
         return self._grant
 
+    def stale(self) -> bool:
+        """Whether the current token is gone or within seconds of expiring (too late to send)."""
+        return self._grant is None or trio.current_time() >= self._grant.expires_at - 5.0
+
     def invalidate(self) -> None:
         self._grant = None
 

@@ -59,3 +59,15 @@ async def test_wrong_secret_says_what_to_check_and_never_shows_the_secret(halo_u
     assert "invalid_client" in str(caught.value) and "client_secret" in str(caught.value)
     assert "s3cret-value-xyz" not in str(caught.value)
     await sink.aclose()
+
+
+async def test_a_token_that_expires_while_a_request_waits_for_the_budget_is_replaced_first(
+    virtual_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    fake = FakeHalo(FakeSettings(token_lifetime=60))
+    # Three requests per 100 s: most requests wait longer than a token lives.
+    sink = HaloSink(halo_settings(await nursery.start(serve_fake, fake), requests_per_window=3, window_seconds=100))
+    for op in company_ops(sample_leads(4, 1)):
+        assert (await sink.write([op]))[0].ok
+    assert fake.count(status=401) == 0 and fake.count(status=429) == 0
+    await sink.aclose()

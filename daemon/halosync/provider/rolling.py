@@ -81,6 +81,12 @@ class RollingWindowLimiter:
         self._changed.set()
         self._changed = trio.Event()
 
+    def cancel(self) -> None:
+        """An acquired slot was not used after all (nothing was sent): give it back without a stamp."""
+        self._in_flight = max(0, self._in_flight - 1)
+        self._changed.set()
+        self._changed = trio.Event()
+
     def throttled(self) -> None:
         """The provider answered 429: believe it, and allow no more than what the window held before it."""
         now = self._clock()
