@@ -1,8 +1,9 @@
 """The alerts component running for real (rules, evaluator, dispatcher, silences, the built-in alerts plugin) inside
 a daemon object built from a real configuration file, with receivers that record what they were told.
 
-The sync engine is built in parallel; until its component lands, ``FiguresEngine`` answers the read side of
-``EngineAPI`` with figures a test sets, which is all the alert rules ever read from an engine.
+``FiguresEngine`` answers the read side of ``EngineAPI`` (all the alert rules ever read from an engine) with
+figures a test sets, so that timing tests on the autojump clock control their inputs exactly; test_with_engine.py
+runs the rules against the real sync engine over a real store.
 """
 
 from __future__ import annotations
