@@ -76,8 +76,21 @@ async def test_idle_client_is_disconnected_and_others_are_served() -> None:
         assert reply["error"]["code"] == "timeout"
         assert await idle.closed()
         assert (await busy.request("status"))["result"]["state"] == "running"
+        trickle = await running.raw()  # a byte every 0.3 s never completes a line within the 1 s timeout
+        with trio.move_on_after(5):
+            try:
+                for byte in b'{"v": 1, "id": 1, "method": "status"':
+                    await trickle.send(bytes([byte]))
+                    await trio.sleep(0.3)
+            except trio.BrokenResourceError:
+                pass  # hung up on, as it should be
+        assert (await trickle.line())["error"]["code"] == "timeout"
+        fresh = await running.raw()
+        assert (await fresh.request("status"))["result"]["state"] == "running"
+        await fresh.aclose()
         await busy.aclose()
         await idle.aclose()
+        await trickle.aclose()
 
 
 async def test_clients_beyond_the_bound_are_turned_away() -> None:

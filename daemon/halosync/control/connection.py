@@ -74,15 +74,19 @@ class Connection:
 
     async def _requests(self, peer: Peer) -> None:
         lines = LineBuffer()
+        line_deadline = trio.current_time() + self.idle_timeout
         while True:
-            with trio.move_on_after(self.idle_timeout) as idle:
+            # A silent client, and one that trickles a line byte by byte, both get idle_timeout for a whole line.
+            if not lines.pending:
+                line_deadline = trio.current_time() + self.idle_timeout
+            with trio.move_on_at(line_deadline) as idle:
                 try:
                     data = await self.stream.receive_some(RECEIVE_BYTES)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     raise _PeerGone from None
             if idle.cancelled_caught:
-                await self._send(error(None, "timeout", f"no request for {self.idle_timeout:g} s; closing the "
-                                                        "connection"))
+                await self._send(error(None, "timeout", f"no complete request within {self.idle_timeout:g} s; "
+                                                        "closing the connection"))
                 return
             if not data:
                 return  # the client closed its end
