@@ -14,7 +14,7 @@ from halosync.inspect.figures import queue_figures
 from halosync.inspect.integrity import run_checks
 from halosync.inspect.trace import trace
 from halosync.store.gateway import Store
-from halosync.store.models import Link, Outbox
+from halosync.store.models import LineageEvent, Link, Outbox
 from tests.control.harness import restore_logging
 from tests.inspect.seed import seed
 
@@ -80,3 +80,21 @@ def test_offline_integrity_command(tmp_path: Path, capsys: pytest.CaptureFixture
     assert halosync_main(["--config", str(config), "integrity", "--repair", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert sum(c["repaired"] for c in report["checks"]) == 2
+
+
+async def test_trace_shows_any_detail_the_engine_wrote(db_url: str) -> None:
+    store = Store(db_url)
+    await store.run(store.create_schema)
+
+    def odd_events() -> None:
+        for stage, detail in (("staged", {}), ("custom", ["a", "list"]), ("note", "plain text"),
+                              ("matched", {"person": {"outcome": "review", "rule": "name+domain"}, "extra": {"x": 1}})):
+            LineageEvent.create(source="webhook", source_id="w-1", stage=stage, detail=detail)
+
+    await store.run(odd_events)
+    [lead] = (await store.run(trace, "webhook:w-1"))["leads"]
+    assert lead["staged"] is None and lead["links"] == [] and lead["writes"] == []
+    assert [e["summary"] for e in lead["events"]] == ["", "['a', 'list']", "plain text",
+                                                      "person: review by name+domain"]
+    assert lead["events"][3]["detail"]["extra"] == {"x": 1}
+    store.close()
