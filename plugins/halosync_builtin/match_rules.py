@@ -2,7 +2,8 @@
 
 Companies: ``domain`` (normalised domain), then ``name`` (normalised name without legal suffixes; a candidate whose
 domain differs from the lead's is a different company). People: ``email`` (not for role addresses), ``linkedin``
-(canonical profile URL), ``name_company`` (same name at the same resolved company, unless email or LinkedIn say
+(canonical profile URL; an email whose owner has a different profile is a shared mailbox and decides nothing),
+``name_company`` (same name at the same resolved company, unless email or LinkedIn say
 otherwise). Rule order is configurable (``[match] person_rules`` / ``company_rules``).
 
 Within one rule, a local identity (one the daemon already decided on) is preferred over the sink's mirror, so
@@ -51,10 +52,12 @@ class RuleMatcher:
         for rule in self.person_rules:
             if rule == "email" and keys.email:
                 found = index.people_by("email", keys.email)
-                clash = [c for c in found if _differ(c.linkedin, keys.linkedin)]
-                if clash:
-                    return Decision("review", rule, inputs=inputs, candidates=found,
-                                    reason="the email matches a person whose LinkedIn profile is different")
+                # Same address, different LinkedIn profile: a shared mailbox (firstname@ at a small company),
+                # not the same person. The address then identifies no one; the other rules decide.
+                shared = [c for c in found if _differ(c.linkedin, keys.linkedin)]
+                if shared:
+                    inputs["email_shared_with"] = [c.describe() for c in shared]
+                    found = [c for c in found if c not in shared]
             elif rule == "linkedin" and keys.linkedin:
                 found = index.people_by("linkedin", keys.linkedin)
             elif rule == "name_company" and keys.name and company is not None:

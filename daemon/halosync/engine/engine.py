@@ -139,6 +139,7 @@ class Engine:
         while not self.draining:
             ok = await self._refresh_mirrors()
             if ok:
+                logger.debug("sink mirror refreshed")
                 self.mirror_ready.set()
                 self.wakeup.wake()
             await trio.sleep(self.settings.mirror_refresh if ok else min(30.0, self.settings.retry.base * 2 + 1))
@@ -186,8 +187,11 @@ class Engine:
             ledger.flush()
             return taken
 
+        started = time.perf_counter()
         taken = await self.store.transaction(unit)
         self.after_commit(ledger)
+        if taken:
+            logger.debug("planned {} staged lead(s) in {:.3f} s", taken, time.perf_counter() - started)
         return taken
 
     async def _schedule(self, name: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import peewee as pw
 
 from halosync import metrics
+from halosync.engine.sql import insert_rows
 from halosync.plugin.host import LeadEvent
 from halosync.store.models import DeadLetter, LineageEvent, Total
 
@@ -50,8 +51,7 @@ class Ledger:
         self.count("failed")
 
     def flush(self) -> None:
-        for start in range(0, len(self.lineage), 200):
-            LineageEvent.insert_many(self.lineage[start:start + 200]).execute()
+        insert_rows(LineageEvent, self.lineage)
         add_totals(self.totals)
 
     def publish_metrics(self) -> None:

@@ -111,60 +111,90 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
     if lock:
         Outbox._meta.database.execute_sql(f"SELECT pg_advisory_xact_lock({LOCK_ID})")
     now = time.time()
+    done: list[tuple[Outbox, WriteOp, str]] = []
+    postponed: list[int] = []
     for row, op in zip(batch.rows, batch.ops, strict=True):
         result, how = results[row.key]
         trace = {"sink": batch.sink, "kind": batch.kind, "action": batch.action, "outbox_id": row.id,
                  "attempt": row.attempts}
+        source, source_id = row.source or "", row.source_id or ""
         if how == "postponed":
-            Outbox.update(state="pending", attempts=Outbox.attempts - 1, next_attempt_at=postpone_until,
-                          last_error=result.error, claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
+            postponed.append(row.id)
         elif result.ok:
-            _done(batch, row, op, str(result.sink_id), ledger, now)
-            ledger.trace(row.source or "", row.source_id or "", "write", outcome=how, sink_id=result.sink_id, **trace)
+            done.append((row, op, str(result.sink_id)))
+            ledger.trace(source, source_id, "write", outcome=how, sink_id=result.sink_id, **trace)
         elif not result.retryable:
-            ledger.trace(row.source or "", row.source_id or "", "write", outcome="rejected", error=result.error,
-                         **trace)
+            ledger.trace(source, source_id, "write", outcome="rejected", error=result.error, **trace)
             kill(row, f"{batch.sink} refused the {batch.kind}: {result.error}", ledger, now)
         elif row.attempts >= policy.max_attempts:
-            ledger.trace(row.source or "", row.source_id or "", "write", outcome="retry", error=result.error, **trace)
+            ledger.trace(source, source_id, "write", outcome="retry", error=result.error, **trace)
             kill(row, f"gave up after {row.attempts} attempts: {result.error}", ledger, now)
         else:
-            ledger.trace(row.source or "", row.source_id or "", "write", outcome="retry", error=result.error, **trace)
+            ledger.trace(source, source_id, "write", outcome="retry", error=result.error, **trace)
             Outbox.update(state="pending", next_attempt_at=now + policy.delay(row.attempts),
                           last_error=result.error, reconcile=row.reconcile or row.action == "create",
                           claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
+    for part in chunks(postponed):
+        error = results[batch.rows[0].key][0].error
+        Outbox.update(state="pending", attempts=Outbox.attempts - 1, next_attempt_at=postpone_until,
+                      last_error=error, claimed_by=None, updated_at=now).where(Outbox.id.in_(part)).execute()
+    if done:
+        for part in chunks([row.id for row, _, _ in done]):
+            Outbox.update(state="done", last_error=None, reconcile=False, updated_at=now).where(
+                Outbox.id.in_(part)).execute()
+        if batch.action == "update":
+            _updated(batch, done, ledger, now)
+        else:
+            _created(batch, done, ledger, now)
 
 
-def _done(batch: Batch, row: Outbox, op: WriteOp, sink_id: str, ledger: Ledger, now: float) -> None:
-    Outbox.update(state="done", last_error=None, reconcile=False, updated_at=now).where(Outbox.id == row.id).execute()
+def _updated(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledger, now: float) -> None:
     company = batch.kind == "company"
-    if batch.action == "update":
+    for row, op, sink_id in done:
         mirror.note_written(batch.sink, batch.kind, sink_id, dict(op.fields), op.parent_id, now)
         ledger.count("companies_updated" if company else "updated")
         if not company:
             ledger.events.append(("synced", LeadEvent(row.source or "", row.source_id or "", batch.sink,
                                                       "updated", sink_id)))
-        return
-    SinkRef.insert(sink=batch.sink, kind=batch.kind, entity_id=row.entity_id, sink_id=sink_id,
-                   created_at=now).on_conflict_ignore().execute()
-    mirror.note_written(batch.sink, batch.kind, sink_id, dict(op.fields), op.parent_id, now)
-    ledger.count("companies_created" if company else "created")
+
+
+def _created(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledger, now: float) -> None:
+    """New sink records: their sink_refs, the mirror's copy, and a link from every source record behind them
+    (the first is the record's origin; the others are duplicates merged into it)."""
+    company = batch.kind == "company"
+    for group in chunks(done, 100):
+        SinkRef.insert_many([{"sink": batch.sink, "kind": batch.kind, "entity_id": row.entity_id, "sink_id": sid,
+                              "created_at": now} for row, _, sid in group]).on_conflict_ignore().execute()
+    mirror.upsert(batch.sink, [SinkRecord(cast(EntityKind, batch.kind), sid, dict(op.fields), op.parent_id)
+                               for _, op, sid in done], now)
+    ledger.count("companies_created" if company else "created", len(done))
+    sink_of = {row.entity_id: sid for row, _, sid in done}
     owner = StagedLead.company_id if company else StagedLead.person_id
-    leads = tuples(StagedLead.select(StagedLead.source, StagedLead.source_id).where(
-        owner == row.entity_id).order_by(StagedLead.id))
-    taken = Link.select().where(Link.sink == batch.sink, Link.kind == batch.kind, Link.sink_id == sink_id).exists()
-    for source, source_id in leads:
-        inserted = Link.insert(source=source, source_id=source_id, sink=batch.sink, kind=batch.kind, sink_id=sink_id,
-                               entity_id=row.entity_id, merged=taken, created_at=now).on_conflict_ignore().execute()
-        if not inserted:
+    leads: list[tuple[Any, ...]] = []
+    for part in chunks(list(sink_of)):
+        leads += tuples(StagedLead.select(StagedLead.source, StagedLead.source_id, owner).where(
+            owner.in_(part)).order_by(StagedLead.id))
+    linked: set[tuple[str, str]] = set()
+    for part in chunks([lead[1] for lead in leads]):
+        linked.update(tuples(Link.select(Link.source, Link.source_id).where(
+            Link.sink == batch.sink, Link.kind == batch.kind, Link.source_id.in_(part))))
+    first: set[int] = set()
+    rows = []
+    for source, source_id, entity_id in leads:
+        if (source, source_id) in linked:
             continue
-        ledger.trace(source, source_id, "linked", sink=batch.sink, kind=batch.kind, sink_id=sink_id, merged=taken)
+        sink_id, merged = sink_of[entity_id], entity_id in first
+        first.add(entity_id)
+        rows.append({"source": source, "source_id": source_id, "sink": batch.sink, "kind": batch.kind,
+                     "sink_id": sink_id, "entity_id": entity_id, "merged": merged, "created_at": now})
+        ledger.trace(source, source_id, "linked", sink=batch.sink, kind=batch.kind, sink_id=sink_id, merged=merged)
         if not company:
-            if taken:
+            if merged:
                 ledger.count("merged")
             ledger.events.append(("synced", LeadEvent(source, source_id, batch.sink,
-                                                      "merged" if taken else "created", sink_id)))
-        taken = True
+                                                      "merged" if merged else "created", sink_id)))
+    for link_rows in chunks(rows, 100):
+        Link.insert_many(link_rows).on_conflict_ignore().execute()
 
 
 def kill(row: Outbox, reason: str, ledger: Ledger, now: float) -> None:

@@ -22,9 +22,10 @@ from typing import Any
 import peewee as pw
 
 from halosync.engine.conflict import ConflictPolicy, fill, present
-from halosync.engine.index import BatchIndex, scoped_name
+from halosync.engine.index import BatchIndex, chunks, scoped_name
 from halosync.engine.ledger import Ledger
 from halosync.engine.matching import CompanyIdentity, Decision, LeadKeys, Matcher
+from halosync.engine.sql import insert_one, update_rows
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.store.models import Company, Link, MirrorRecord, Outbox, Person, SinkRef, StagedLead
@@ -72,6 +73,13 @@ class _Item:
     review: Decision | None = None
 
 
+@dataclass
+class _CreateRow:
+    id: int
+    state: str
+    payload: dict[str, Any]
+
+
 def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: PlanReport | None = None,
                     *, lock: bool = False) -> int:
     """Match and plan up to ``limit`` pending staged leads; returns how many were taken."""
@@ -90,6 +98,8 @@ class _BatchPlanner:
         self.report = report
         self.index = BatchIndex(list(settings.sinks))
         self.now = time.time()
+        self.creates: dict[str, _CreateRow] = {}  # create rows of the batch's identities, by key
+        self.processed: list[dict[str, Any]] = []
 
     def run(self, rows: list[StagedLead]) -> None:
         items: list[_Item] = []
@@ -116,6 +126,8 @@ class _BatchPlanner:
         for item in items:
             if item.review is None:
                 self._resolve_person(item)
+        self._load_creates(items)
+        for item in items:
             if item.review is not None:
                 self._to_review(item)
                 continue
@@ -124,9 +136,11 @@ class _BatchPlanner:
                                  for k, d in item.decisions.items()})
             for sink, kinds in self.s.sinks.items():
                 self._plan_sink(item, sink, kinds)
-            StagedLead.update(state="processed", processed_at=self.now, person_id=item.person_id,
-                              company_id=item.company.entity_id if item.company else None,
-                              rule=item.decisions["person"].rule).where(StagedLead.id == item.row.id).execute()
+            self.processed.append({"id": item.row.id, "state": "processed", "processed_at": self.now,
+                                   "person_id": item.person_id,
+                                   "company_id": item.company.entity_id if item.company else None,
+                                   "rule": item.decisions["person"].rule})
+        update_rows(StagedLead, "id", self.processed)
 
     # --- matching ----------------------------------------------------------------------------------
 
@@ -154,10 +168,10 @@ class _BatchPlanner:
                                                              Company.domain_key.is_null()).execute()
                 self.index.add_company(entity_id, keys.domain, None)
         else:
-            entity_id = Company.insert(name=company.name if company else None, domain_key=keys.domain,
-                                       name_key=keys.company_name,
-                                       fields=present(company.values()) if company else {},
-                                       created_at=self.now).execute()
+            entity_id = insert_one(Company, {"name": company.name if company else None, "domain_key": keys.domain,
+                                             "name_key": keys.company_name,
+                                             "fields": present(company.values()) if company else {},
+                                             "created_at": self.now})
             self.index.add_company(entity_id, keys.domain, keys.company_name)
             if cand is not None and cand.sink and cand.sink_id:  # an existing sink record: adopt it
                 self._adopt("company", entity_id, cand.sink, cand.sink_id)
@@ -188,9 +202,10 @@ class _BatchPlanner:
                 self.index.add_person(cand.entity_id, keys.email if cand.email == keys.email else None,
                                       keys.linkedin if cand.linkedin == keys.linkedin else None, None)
             return
-        item.person_id = Person.insert(company=item.company.entity_id if item.company else None,
-                                       email_key=keys.email, linkedin_key=keys.linkedin, name_key=name_key,
-                                       fields=present(item.lead.person.values()), created_at=self.now).execute()
+        item.person_id = insert_one(Person, {"company": item.company.entity_id if item.company else None,
+                                             "email_key": keys.email, "linkedin_key": keys.linkedin,
+                                             "name_key": name_key, "fields": present(item.lead.person.values()),
+                                             "created_at": self.now})
         self.index.add_person(item.person_id, keys.email, keys.linkedin, name_key)
         if cand is not None and cand.sink and cand.sink_id:
             self._adopt("person", item.person_id, cand.sink, cand.sink_id)
@@ -205,6 +220,20 @@ class _BatchPlanner:
         return item.person_id if kind == "person" else item.company.entity_id if item.company else None
 
     # --- planning ----------------------------------------------------------------------------------
+
+    def _load_creates(self, items: list[_Item]) -> None:
+        """The create rows that already exist for the batch's identities, in one query per 500."""
+        keys = []
+        for item in items:
+            for sink in self.s.sinks:
+                if item.company is not None:
+                    keys.append(f"{sink}/company/{item.company.entity_id}/create")
+                if item.person_id is not None:
+                    keys.append(f"{sink}/person/{item.person_id}/create")
+        for part in chunks(sorted(set(keys))):
+            query = Outbox.select(Outbox.id, Outbox.key, Outbox.state, Outbox.payload).where(Outbox.key.in_(part))
+            for row in query:
+                self.creates[row.key] = _CreateRow(row.id, row.state, dict(row.payload))
 
     def _plan_sink(self, item: _Item, sink: str, kinds: tuple[str, ...]) -> None:
         if item.company is not None and item.lead.company is not None and "company" in kinds:
@@ -251,13 +280,17 @@ class _BatchPlanner:
                      parent: int | None) -> None:
         lead, row = item.lead, item.row
         key = f"{sink}/{kind}/{entity_id}/create"
-        existing = Outbox.get_or_none(Outbox.key == key)
+        existing = self.creates.get(key)
         action = "create"
         if existing is None:
-            outbox_id = Outbox.insert(key=key, sink=sink, kind=kind, action="create", entity_id=entity_id,
-                                      source=lead.source, source_id=lead.source_id, parent_entity_id=parent,
-                                      payload={"fields": src, "staged_id": row.id}, created_at=self.now,
-                                      updated_at=self.now).execute()
+            payload: dict[str, Any] = {"fields": src, "staged_id": row.id}
+            outbox_id = insert_one(Outbox, {"key": key, "sink": sink, "kind": kind, "action": "create",
+                                            "entity_id": entity_id, "source": lead.source,
+                                            "source_id": lead.source_id, "parent_entity_id": parent,
+                                            "payload": payload, "state": "pending", "attempts": 0,
+                                            "next_attempt_at": 0.0, "reconcile": False, "created_at": self.now,
+                                            "updated_at": self.now})
+            self.creates[key] = _CreateRow(outbox_id, "pending", payload)
         else:
             outbox_id = existing.id
             payload = dict(existing.payload)
@@ -265,11 +298,14 @@ class _BatchPlanner:
                 payload.update(fields=fill(src, payload.get("fields", {})), staged_id=row.id)
                 Outbox.update(state="pending", attempts=0, next_attempt_at=0, payload=payload, last_error=None,
                               updated_at=self.now).where(Outbox.id == existing.id).execute()
+                self.creates[key] = _CreateRow(existing.id, "pending", payload)
             else:
                 action = "join"  # a duplicate: its extra fields join the create, its link comes with the result
-                if existing.state == "pending":
-                    payload["fields"] = fill(payload.get("fields", {}), src)
+                filled = fill(payload.get("fields", {}), src)
+                if existing.state == "pending" and filled != payload.get("fields"):
+                    payload["fields"] = filled
                     Outbox.update(payload=payload, updated_at=self.now).where(Outbox.id == existing.id).execute()
+                    existing.payload = payload
         self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
                           outbox_id=outbox_id, fields=src)
         if self.report is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import trio
+from loguru import logger
 
 from halosync.contracts import Source, SourcePage
 from halosync.engine.ledger import Ledger
@@ -61,7 +62,9 @@ async def pull_source(engine: Engine, source: Source, cursor: str | None, *, ful
             ledger.flush()
             return result
 
+        started = time.perf_counter()
         totals.add(await engine.store.transaction(unit))
+        logger.debug("{}: staged a page of {} in {:.3f} s", source.name, len(page.leads), time.perf_counter() - started)
         engine.after_commit(ledger)
         engine.wakeup.wake()
         engine.daemon.beat()

@@ -17,6 +17,7 @@ from typing import Any
 from halosync.contracts import Rejected
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger, excluded
+from halosync.engine.sql import insert_rows
 from halosync.model import Lead
 from halosync.store.models import SourceCursor, StagedLead
 
@@ -75,8 +76,7 @@ def stage_page(source: str, leads: Sequence[Lead], rejected: Sequence[Rejected],
                               staged_at=now, processed_at=None).where(StagedLead.id == known[0]).execute()
         ledger.trace(source, sid, "staged", revision=revision, content_hash=digest, via=via)
         result.staged += 1
-    for rows in chunks(fresh, 100):
-        StagedLead.insert_many(rows).execute()
+    insert_rows(StagedLead, fresh)
     for rej in rejected:
         ledger.dead_letter("intake", rej.reason, source=source, source_id=rej.source_id, payload=dict(rej.raw))
         result.rejected += 1

@@ -115,6 +115,8 @@ class SinkWorkers:
             self._fill(batch.ops, results, f"{sink.name} failed: {type(exc).__name__}: {exc}", retryable=True)
         metrics.observe_sink_batch(sink.name, batch.kind, batch.action, len(batch.ops),
                                    time.perf_counter() - started)
+        logger.debug("{}: wrote {} {} {}(s) in {:.3f} s", sink.name, len(batch.ops), batch.action, batch.kind,
+                     time.perf_counter() - started)
         ledger = Ledger()
 
         def unit() -> None:
@@ -124,6 +126,7 @@ class SinkWorkers:
 
         await engine.store.transaction(unit)
         engine.after_commit(ledger)
+        engine.wakeup.wake()  # a company just written frees the people waiting on it; `--once` checks if done
 
     async def _reconcile(self, sink: Sink, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:
         """Rows that may have been written before (crash, timeout): ask the sink before writing them again."""

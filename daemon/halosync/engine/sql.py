@@ -1,0 +1,69 @@
+"""Bulk statements without peewee's per-query cost, for the hot paths (staging, lineage, planning, results).
+
+peewee builds each query from an expression tree, which costs far more than SQLite takes to run it; a page of
+leads makes hundreds of similar statements. These helpers send plain parameterised SQL (``executemany`` for many
+rows), with values converted by the model's own fields (JSON columns encoded), on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import peewee as pw
+
+
+def _db(model: type[pw.Model]) -> Any:
+    return model._meta.database
+
+
+def _prepared(model: type[pw.Model], rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[str], list[list[Any]]]:
+    fields = model._meta.fields
+    names = list(rows[0])
+    columns = [fields[n].column_name for n in names]
+    params = [[fields[n].db_value(row[n]) for n in names] for row in rows]
+    return model._meta.table_name, columns, params
+
+
+def _names(columns: list[str]) -> str:
+    return ", ".join('"' + c + '"' for c in columns)
+
+
+def insert_rows(model: type[pw.Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False) -> None:
+    """INSERT many rows that share the same keys (``ON CONFLICT DO NOTHING`` when ``ignore_conflicts``)."""
+    if not rows:
+        return
+    db = _db(model)
+    table, columns, params = _prepared(model, rows)
+    marks = ", ".join([db.param] * len(columns))
+    sql = f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({marks})'
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    cursor = db.cursor()
+    cursor.executemany(sql, params)
+
+
+def insert_one(model: type[pw.Model], row: Mapping[str, Any]) -> int:
+    """INSERT one row and return its id."""
+    db = _db(model)
+    table, columns, params = _prepared(model, [row])
+    marks = ", ".join([db.param] * len(columns))
+    sql = f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({marks})'
+    if db.param == "%s":  # PostgreSQL: ids come back with RETURNING
+        cursor = db.execute_sql(sql + ' RETURNING "id"', params[0])
+        return int(cursor.fetchone()[0])
+    cursor = db.execute_sql(sql, params[0])
+    return int(cursor.lastrowid)
+
+
+def update_rows(model: type[pw.Model], key: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """UPDATE each row's other columns WHERE ``key`` matches; rows share the same keys."""
+    if not rows:
+        return
+    db = _db(model)
+    fields = model._meta.fields
+    names = [n for n in rows[0] if n != key]
+    sets = ", ".join(f'"{fields[n].column_name}" = {db.param}' for n in names)
+    sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "{fields[key].column_name}" = {db.param}'
+    params = [[fields[n].db_value(row[n]) for n in names] + [fields[key].db_value(row[key])] for row in rows]
+    db.cursor().executemany(sql, params)
