@@ -12,6 +12,7 @@ A 401 refreshes the token once. Other 4xx answers raise at once with HaloPSA's o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,6 +31,22 @@ from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.tokens import TokenSource
 
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NO_ERROR = ProviderError(PROVIDER, "no error")  # the placeholder beside a 2xx answer
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    route: str
+    target: str
+    params: Mapping[str, Any] | None
+    json: Any
+    form: Mapping[str, str] | None
+    idempotent: bool
+
+    @property
+    def what(self) -> str:
+        return f"{self.method} {self.route}"
 
 
 class HaloClient:
@@ -43,6 +60,9 @@ class HaloClient:
         self.limiter = RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)
         self.breaker = CircuitBreaker(PROVIDER, threshold=5, cooldown=min(30.0, settings.window_seconds))
         self.tokens = TokenSource(self)
+        # One request on the wire at a time by default: a background sync gains little from more against one
+        # shared instance, and the rolling window is then counted exactly (no answers in flight at a 429).
+        self._on_the_wire = trio.Semaphore(settings.max_in_flight)
         self.requests_sent = 0
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
@@ -80,62 +100,31 @@ class HaloClient:
 
         ``route`` is the template recorded in metrics (``/api/Users/{id}``); ``path`` the real path, or ``url``
         a full URL (the token endpoint may live on another host)."""
-        what = f"{method} {route}"
-        target = url or f"{self.base_url}{path}"
+        request = _Request(method, route, url or f"{self.base_url}{path}", params, json, form, idempotent)
         refreshed = False
         attempt = 0
         while True:
             self.breaker.check()
             headers = {"Authorization": f"Bearer {await self.tokens.get()}"} if auth else {}
-            error: ProviderError
-            await self.limiter.acquire()
-            if auth and self.tokens.stale():  # it ran out while this request waited for a slot
-                self.limiter.cancel()
-                continue
-            started = trio.current_time()
-            try:
-                response = await self._http.request(method, target, params=params, json=json, data=form,
-                                                    headers=headers)
-            except httpx.TransportError as exc:
-                self.limiter.release()
-                observe_provider_request(PROVIDER, route, None, trio.current_time() - started)
-                self._failed(type(exc).__name__)
-                reason = (f"timed out (limit {self.settings.timeout:g} s)" if isinstance(exc, httpx.TimeoutException)
-                          else f"failed ({type(exc).__name__})")
-                if not idempotent and not isinstance(exc, _UNSENT):
-                    raise WriteOutcomeUnknown(PROVIDER, f"{what} {reason}; it may have been carried out") from exc
-                error = TransientProviderError(PROVIDER, f"{what} {reason}; check the network and the instance")
-            except BaseException:  # cancelled mid-request: neither the slot nor a breaker trial may stay taken
-                self.limiter.release()
-                self.breaker.abandon()
-                raise
-            else:
-                self.limiter.release()
-                self.requests_sent += 1
+            async with self._on_the_wire:
+                await self.limiter.acquire()
+                if auth and self.tokens.stale():  # it ran out while this request waited for a slot
+                    self.limiter.cancel()
+                    continue
+                response, error = await self._exchange(request, headers)
+            if response is not None:
                 status = response.status_code
-                observe_provider_request(PROVIDER, route, status, trio.current_time() - started)
-                self._publish_budget()
-                if status < 400:
-                    self.breaker.success()
-                    return response
-                error = error_for(response, what)
-                if status >= 500:
-                    self._failed(f"HTTP {status}")
-                    if not idempotent:
-                        detail = message_of(body_of(response))
-                        raise WriteOutcomeUnknown(PROVIDER, f"{what}: {detail}; it may have been carried out",
-                                                  status=status)
-                else:
-                    self.breaker.success()  # any other answer shows the instance is up
                 if status == 429:
                     self.limiter.throttled()
                     logger.info("halopsa: {} answered 429 (the instance's rolling window is full); sending at most "
-                                "{} requests per {:g} s for now", what, self.limiter.state().effective_limit,
+                                "{} requests per {:g} s for now", request.what, self.limiter.state().effective_limit,
                                 self.settings.window_seconds)
                 elif status == 401 and auth and not refreshed:
                     refreshed = True  # the token expired or was revoked early: one fresh token, one more try
                     self.tokens.invalidate()
                     continue
+                elif status < 400:
+                    return response
                 elif status < 500:
                     raise error
             if attempt >= self.settings.max_retries:
@@ -145,9 +134,46 @@ class HaloClient:
                                       retry_after=reset_in if reset_in is not None else self.settings.window_seconds)
                 raise error
             delay = full_jitter(attempt, base=self.settings.retry_base, cap=self.settings.retry_cap)
-            logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", what, error, attempt + 1, delay)
+            logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", request.what, error, attempt + 1, delay)
             attempt += 1
             await trio.sleep(delay)
+
+    async def _exchange(self, request: _Request, headers: dict[str, str]) -> tuple[httpx.Response | None,
+                                                                                    ProviderError]:
+        """One HTTP exchange in an acquired slot: the answer (and the error it would be), or no answer and a
+        transient error. Raises ``WriteOutcomeUnknown`` when a create may have been carried out."""
+        started = trio.current_time()
+        try:
+            response = await self._http.request(request.method, request.target, params=request.params,
+                                                json=request.json, data=request.form, headers=headers)
+        except httpx.TransportError as exc:
+            self.limiter.release()
+            observe_provider_request(PROVIDER, request.route, None, trio.current_time() - started)
+            self._failed(type(exc).__name__)
+            reason = (f"timed out (limit {self.settings.timeout:g} s)" if isinstance(exc, httpx.TimeoutException)
+                      else f"failed ({type(exc).__name__})")
+            if not request.idempotent and not isinstance(exc, _UNSENT):
+                raise WriteOutcomeUnknown(PROVIDER, f"{request.what} {reason}; it may have been carried out") from exc
+            return None, TransientProviderError(PROVIDER, f"{request.what} {reason}; check the network and the "
+                                                          "instance")
+        except BaseException:  # cancelled mid-request: neither the slot nor a breaker trial may stay taken
+            self.limiter.release()
+            self.breaker.abandon()
+            raise
+        self.limiter.release()
+        self.requests_sent += 1
+        status = response.status_code
+        observe_provider_request(PROVIDER, request.route, status, trio.current_time() - started)
+        self._publish_budget()
+        if status < 500:
+            self.breaker.success()  # any answer below 500 shows the instance is up
+            return response, error_for(response, request.what) if status >= 400 else _NO_ERROR
+        self._failed(f"HTTP {status}")
+        if not request.idempotent:
+            detail = message_of(body_of(response))
+            raise WriteOutcomeUnknown(PROVIDER, f"{request.what}: {detail}; it may have been carried out",
+                                      status=status)
+        return response, error_for(response, request.what)
 
     def _failed(self, reason: str) -> None:
         was = self.breaker.state

@@ -58,6 +58,8 @@ SPEC = PluginConfigSpec(NAME, help="HaloPSA: where leads are written (Clients, U
     "page_size": Field(int, 1000, "records per page when listing for the mirror", minimum=10, maximum=5000),
     "mirror_full_refresh": Field(float, 86_400.0, "seconds between full listings for the mirror; the listings in "
                                  "between only see new records", minimum=0),
+    "max_in_flight": Field(int, 1, "requests on the wire at once (more only helps a slow instance with budget "
+                                   "to spare; several may all be refused at a 429)", minimum=1, maximum=8),
     "timeout": Field(float, 30.0, "seconds one HaloPSA request may take", minimum=0.1),
     "max_retries": Field(int, 6, "retries of one request (429, 5xx, timeouts, connect errors)", minimum=0,
                          maximum=20),
@@ -90,6 +92,7 @@ class HaloSettings:
     batch_size: int = 100
     page_size: int = 1000
     mirror_full_refresh: float = 86_400.0
+    max_in_flight: int = 1
     timeout: float = 30.0
     max_retries: int = 6
     retry_base: float = 1.0

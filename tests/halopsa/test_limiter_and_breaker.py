@@ -74,3 +74,14 @@ async def test_a_429_caused_by_others_does_not_starve_the_sync(autojump_clock: t
         limiter.release()
     limiter.throttled()  # halosync sent 3; the other integrations sharing the instance took the rest
     assert limiter.state().effective_limit == 15  # a twentieth of the budget, not 2
+
+
+async def test_waking_at_the_deadline_always_finds_the_slot_free(autojump_clock: trio.testing.MockClock) -> None:
+    # 0.01 + 2.0 - 2.0 < 0.01 in floating point: a deadline computed one way and an expiry the other would spin.
+    limiter = RollingWindowLimiter(1, 2.0)
+    await trio.sleep(0.01)
+    await limiter.acquire()
+    limiter.release()
+    with trio.fail_after(5):  # virtual seconds; a spinning limiter never lets the clock get there
+        await limiter.acquire()
+    assert trio.current_time() == pytest.approx(2.01)

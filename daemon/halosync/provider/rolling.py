@@ -106,8 +106,9 @@ class RollingWindowLimiter:
         return WindowState(self.limit, self._effective, len(self._stamps) + self._in_flight, reset_in, self._throttled)
 
     def _prune(self, now: float) -> None:
-        horizon = now - self.window
-        while self._stamps and self._stamps[0] <= horizon:
+        # The same expression as acquire's deadline (stamp + window), so that a wake-up at the deadline always
+        # finds the stamp gone: ``stamp <= now - window`` can differ from it by a rounding and spin forever.
+        while self._stamps and self._stamps[0] + self.window <= now:
             self._stamps.popleft()
         recovered = self._last_throttle is not None and now - self._last_throttle >= RECOVERY_WINDOWS * self.window
         if self._effective < self.limit and recovered:
