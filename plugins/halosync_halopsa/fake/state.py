@@ -160,7 +160,7 @@ class FakeHalo:
     def admit(self) -> bool:
         """Count one request in the rolling window, or say it is over the limit (refused requests do not count)."""
         now = self.clock()
-        while self.window and self.window[0] <= now - self.settings.rate_window:
+        while self.window and self.window[0] + self.settings.rate_window <= now:
             self.window.popleft()
         if len(self.window) >= self.settings.rate_limit:
             return False
