@@ -19,6 +19,7 @@ from halosync_halopsa.records import ENDPOINTS, identity
 
 Record = dict[str, Any]
 MAX_PAGES = 100_000  # a bound on any loop over pages; far beyond any real instance
+SEARCHES_BEFORE_LISTING = 10  # more unexplained clients than this: list them all rather than search each
 
 
 class Lookup:
@@ -74,23 +75,28 @@ class Lookup:
 
     async def match(self, kind: EntityKind, bodies: Sequence[Mapping[str, Any]], *,
                     min_id: int = 0) -> list[Record | None]:
-        """The record each body became (or already was): first from the newest page; then the users of each
-        client that several bodies belong to (one listing instead of a search each); then one search each."""
+        """The record each body became (or already was): first from the newest page; then, for users and
+        opportunities, the records of each client that several bodies belong to, and for many clients a listing
+        of them all (one pass instead of a search each); then one search each for what is left."""
         wanted = [identity(kind, b) for b in bodies]
         used: set[int] = set()
         out: list[Record | None] = [None] * len(bodies)
         self._pick(kind, await self.newest(kind, len(bodies), min_id=min_id), wanted, range(len(bodies)), out, used)
         pending = [i for i, key in enumerate(wanted) if out[i] is None and key]
-        if kind == "person":
+        if kind == "company" and len(pending) > SEARCHES_BEFORE_LISTING:
+            # Many clients unexplained: one pass over every client costs less than a search each.
+            everyone = [r async for page in self.pages(kind, self.page_size) for r in page]
+            self._pick(kind, everyone, wanted, pending, out, used)
+            pending = []
+        elif kind != "company":
             by_client: dict[int, list[int]] = defaultdict(list)
             for i in pending:
                 if bodies[i].get("client_id"):
                     by_client[int(bodies[i]["client_id"])].append(i)
             for client_id, indexes in by_client.items():
-                if len(indexes) > 1:
-                    users = [r async for page in self.pages("person", self.page_size, client_id=client_id)
-                             for r in page]
-                    self._pick(kind, users, wanted, indexes, out, used)
+                if len(indexes) > 1:  # the client's users (or opportunities): one listing for them all
+                    theirs = [r async for page in self.pages(kind, self.page_size, client_id=client_id) for r in page]
+                    self._pick(kind, theirs, wanted, indexes, out, used)
                     pending = [i for i in pending if i not in indexes]
         for i in pending:
             out[i] = await self.search(kind, bodies[i], exclude=used)
