@@ -140,6 +140,7 @@ class ApolloSource:
                 continue  # Apollo's display limit is lower than we knew; plan again within it
             contacts, total = data
             start = (page_no - 1) * size
+            _check_range(contacts, walk.floor, ceiling)
             if sequential and total != known_total and known_total is not None:
                 # The list changed since the last page: a contact before us may have left it and the rest moved
                 # up. Read this stretch again with a page that overlaps what is staged.
@@ -234,6 +235,17 @@ def _contacts_of(data: Any) -> tuple[list[Any], int | None]:
     pagination = data.get("pagination")
     total = pagination.get("total_entries") if isinstance(pagination, dict) else None
     return data["contacts"], total if isinstance(total, int) else None
+
+
+def _check_range(contacts: list[Any], floor: str | None, ceiling: str | None) -> None:
+    """The day filter is not in Apollo's reference (only seen working): fail loudly if it is ever ignored, since
+    windows would then never advance."""
+    for raw in contacts[:1] + contacts[-1:]:
+        day = str(raw.get("updated_at") or "")[:10] if isinstance(raw, dict) else ""
+        if day and ((floor and day < floor) or (ceiling and day > ceiling)):
+            raise ProviderError(PROVIDER, f"contacts/search ignored contact_updated_at_range ({floor}..{ceiling}) and "
+                                f"returned a contact updated on {day}; the incremental pull relies on it. Report this "
+                                "(Apollo changed its API).")
 
 
 def _day_before(day: str) -> str:
