@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from halosync.engine import outbox
 from halosync.engine.engine import Engine
 
 if TYPE_CHECKING:
@@ -22,9 +23,13 @@ class EngineComponent:
         engine = self.engine = Engine(daemon)
         await engine.prepare()
         daemon.engine = engine
-        async with trio.open_nursery() as nursery:
-            engine.start(nursery)
-            task_status.started()
+        outbox.LIVE_WORKERS.add(engine.worker_id)
+        try:
+            async with trio.open_nursery() as nursery:
+                engine.start(nursery)
+                task_status.started()
+        finally:
+            outbox.LIVE_WORKERS.discard(engine.worker_id)
 
     async def drain(self, daemon: Daemon) -> None:
         if self.engine is not None:

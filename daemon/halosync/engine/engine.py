@@ -64,14 +64,18 @@ class Engine:
     async def prepare(self) -> None:
         """Before anything runs: in-flight rows of a daemon that died go back to be reconciled, and the paused
         flag survives restarts."""
-        stale_before = None if self.store.sqlite else time.time() - 3 * self.settings.request_timeout - 60
-        released = await self.store.transaction(outbox.release_stale, stale_before)
+        released = await self.release_stale()
         if released:
             logger.info("{} write(s) were in flight when the daemon stopped; they are checked against the sink "
                         "before being written again", released)
         row = await self.store.run(lambda: KV.get_or_none(KV.key == "paused"))
         self._paused = bool(row and row.value)
         self._matchers = self._load_matchers()
+
+    async def release_stale(self) -> int:
+        stale_before = None if self.store.sqlite else time.time() - 3 * self.settings.request_timeout - 60
+        released: int = await self.store.transaction(outbox.release_stale, stale_before, socket.gethostname())
+        return released
 
     def _load_matchers(self) -> list[Matcher]:
         found: list[Matcher] = list(self.daemon.plugins.matchers(self.daemon.host))
@@ -154,10 +158,11 @@ class Engine:
                         continue
                     since = await self.store.run(mirror.watermark, name, kind)
                     mark = since
-                    async for page in sink.list_records(kind, since=since):
-                        await self.store.transaction(mirror.upsert, name, page.records)
-                        mark = page.watermark or mark
-                        self.daemon.beat()
+                    async with pull.closing(sink.list_records(kind, since=since)) as pages:
+                        async for page in pages:
+                            await self.store.transaction(mirror.upsert, name, page.records)
+                            mark = page.watermark or mark
+                            self.daemon.beat()
                     await self.store.transaction(mirror.save_watermark, name, kind, mark)
                 self.daemon.record_success(name)
             except ProviderError as exc:
@@ -167,8 +172,13 @@ class Engine:
         return ok
 
     async def _planner_loop(self) -> None:
+        next_release = time.monotonic() + 60
         while not self.draining:
             self.daemon.beat()
+            if not self.store.sqlite and time.monotonic() > next_release:  # claims of daemons that died
+                next_release = time.monotonic() + 60
+                if await self.release_stale():
+                    self.wakeup.wake()
             event = self.wakeup.event
             if not self.mirror_ready.is_set():
                 await self.wakeup.wait(event, PLANNER_POLL)

@@ -10,6 +10,7 @@ several daemons can share one queue.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from halosync.provider.backoff import exponential
 from halosync.store.models import DeadLetter, Link, Outbox, SinkRef, StagedLead
 
 Action = Literal["create", "update"]
+LIVE_WORKERS: set[str] = set()  # worker ids of the engines running in this process
 GROUPS = (("company", "create"), ("company", "update"), ("person", "create"), ("person", "update"))
 LOCK_ID = 7142001  # the planner's advisory lock: settling a create and planning a duplicate never interleave
 
@@ -210,14 +212,34 @@ def kill(row: Outbox, reason: str, ledger: Ledger, now: float) -> None:
             kill(child, f"its company could not be written ({reason})", ledger, now)
 
 
-def release_stale(older_than: float | None) -> int:
-    """In-flight rows of a daemon that died (all of them at start on SQLite; claims older than ``older_than``
-    on PostgreSQL) go back to pending, to be reconciled against the sink before they are written again."""
+def release_stale(older_than: float | None, host: str) -> int:
+    """In-flight rows of a daemon that died go back to pending, to be reconciled against the sink before they are
+    written again: all of them (SQLite, ``older_than`` None: one daemon per store), or on PostgreSQL those of a
+    process on this host that no longer exists and those claimed before ``older_than``."""
     query = Outbox.update(state="pending", claimed_by=None, reconcile=True, updated_at=time.time()).where(
         Outbox.state == "in_flight")
     if older_than is not None:
-        query = query.where(Outbox.claimed_at < older_than)
+        claimers = [c for (c,) in tuples(Outbox.select(Outbox.claimed_by).distinct().where(
+            Outbox.state == "in_flight")) if c]
+        dead = [c for c in claimers if _gone(c, host)]
+        query = query.where((Outbox.claimed_at < older_than) | Outbox.claimed_by.in_(dead or [""]))
     return int(query.execute())
+
+
+def _gone(claimer: str, host: str) -> bool:
+    """Whether the worker id ``host:pid:nonce`` names a process of this host that has exited."""
+    parts = claimer.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    if int(parts[1]) == os.getpid():
+        return claimer not in LIVE_WORKERS
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's live process
+        return False
+    return False
 
 
 def found_result(op: WriteOp, record: SinkRecord) -> WriteResult:

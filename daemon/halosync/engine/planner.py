@@ -294,7 +294,9 @@ class _BatchPlanner:
         else:
             outbox_id = existing.id
             payload = dict(existing.payload)
-            if existing.state == "dead":  # a new revision of a lead that failed before: try again with it
+            # Dead: a new revision of a lead that failed before, try again with it. Done without a sink_ref (we
+            # are here because there is none): the sink deleted the record, so a change creates it again.
+            if existing.state in ("dead", "done"):
                 payload.update(fields=fill(src, payload.get("fields", {})), staged_id=row.id)
                 Outbox.update(state="pending", attempts=0, next_attempt_at=0, payload=payload, last_error=None,
                               updated_at=self.now).where(Outbox.id == existing.id).execute()

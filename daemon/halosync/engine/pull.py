@@ -8,9 +8,10 @@ through a channel, so the pull itself still streams and memory stays bounded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 from loguru import logger
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from halosync.engine.engine import Engine
 
 Emit = Callable[[dict[str, Any]], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,6 +36,18 @@ class SourceState:
     last_error: str | None = None
     running: bool = False
     lock: trio.Lock = field(default_factory=trio.Lock)
+
+
+@asynccontextmanager
+async def closing(iterator: AsyncIterator[T]) -> AsyncGenerator[AsyncIterator[T]]:
+    """Close a plugin's async generator when we stop early (cancelled, draining), not at garbage collection."""
+    try:
+        yield iterator
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            with trio.CancelScope(shield=True):
+                await aclose()
 
 
 def read_cursor(source: str) -> tuple[str | None, float | None]:
@@ -54,26 +68,32 @@ def record_outcome(source: str, ok: bool, error: str | None) -> None:
 async def pull_source(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
     """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
     totals, pages = StageResult(), 0
-    async for page in source.pull(cursor, full=full):
-        ledger = Ledger()
-
-        def unit(page: SourcePage = page, ledger: Ledger = ledger) -> StageResult:
-            result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
-            ledger.flush()
-            return result
-
-        started = time.perf_counter()
-        totals.add(await engine.store.transaction(unit))
-        logger.debug("{}: staged a page of {} in {:.3f} s", source.name, len(page.leads), time.perf_counter() - started)
-        engine.after_commit(ledger)
-        engine.wakeup.wake()
-        engine.daemon.beat()
-        pages += 1
-        emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
-              "unchanged": totals.unchanged, "rejected": totals.rejected})
-        if engine.draining:
-            break
+    async with closing(source.pull(cursor, full=full)) as pages_:
+        async for page in pages_:
+            await _stage_one(engine, source, page, totals)
+            pages += 1
+            emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
+                  "unchanged": totals.unchanged, "rejected": totals.rejected})
+            if engine.draining:
+                break
     return totals
+
+
+async def _stage_one(engine: Engine, source: Source, page: SourcePage, totals: StageResult) -> None:
+    """One page and its cursor in one transaction; then the planner and the workers are told."""
+    ledger = Ledger()
+
+    def unit() -> StageResult:
+        result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
+        ledger.flush()
+        return result
+
+    started = time.perf_counter()
+    totals.add(await engine.store.transaction(unit))
+    logger.debug("{}: staged a page of {} in {:.3f} s", source.name, len(page.leads), time.perf_counter() - started)
+    engine.after_commit(ledger)
+    engine.wakeup.wake()
+    engine.daemon.beat()
 
 
 async def dry_run(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> dict[str, Any]:
@@ -102,8 +122,8 @@ async def dry_run(engine: Engine, source: Source, cursor: str | None, *, full: b
     pages = 0
     async with trio.open_nursery() as nursery:
         nursery.start_soon(lambda: trio.to_thread.run_sync(planner, limiter=engine.store.limiter))
-        async with send:
-            async for page in source.pull(cursor, full=full):
+        async with send, closing(source.pull(cursor, full=full)) as pages_:
+            async for page in pages_:
                 await send.send(page)
                 pages += 1
                 emit({"type": "progress", "source": source.name, "pages": pages, "dry_run": True})
