@@ -45,3 +45,15 @@ def test_a_vanished_socket_is_reported_once(tmp_path: Path, capsys: pytest.Captu
     notifier.watchdog()
     err = capsys.readouterr().err
     assert err.count("cannot notify systemd at NOTIFY_SOCKET=") == 1
+
+
+async def test_a_receiver_that_stops_reading_never_blocks_the_daemon(
+        notify_socket: NotifySocket, capsys: pytest.CaptureFixture[str]) -> None:
+    log.setup()
+    notifier = Notifier({"NOTIFY_SOCKET": str(notify_socket.path)})
+    started = time.monotonic()
+    for _ in range(50):  # far more than the receiver's queue holds
+        notifier.watchdog()
+    assert time.monotonic() - started < 5
+    assert capsys.readouterr().err.count("cannot notify systemd") == 1
+    notifier.close()

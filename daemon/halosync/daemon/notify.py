@@ -17,6 +17,8 @@ from collections.abc import Mapping
 import sdnotify
 from loguru import logger
 
+SEND_TIMEOUT = 0.5  # seconds one notification may wait for room in the receiver's queue
+
 
 class Notifier:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
@@ -24,6 +26,7 @@ class Notifier:
         self.address = env.get("NOTIFY_SOCKET", "")
         self._sd: _SdNotifier | None = None
         self._warned = False
+        self._congested = False
         if self.address:
             try:
                 self._sd = _connect(self.address)
@@ -42,8 +45,17 @@ class Notifier:
         payload = "\n".join(lines).encode("utf-8").decode("latin-1")
         try:
             self._sd.notify(payload)
+        except (TimeoutError, BlockingIOError) as exc:
+            # Congested: stop waiting (drop messages) until the receiver reads again; one stall per episode.
+            self._sd.socket.settimeout(0)
+            self._congested = True
+            self._fail(exc)
         except OSError as exc:
             self._fail(exc)
+        else:
+            if self._congested:
+                self._congested = False
+                self._sd.socket.settimeout(SEND_TIMEOUT)
 
     def close(self) -> None:
         if self._sd is not None:
@@ -91,6 +103,9 @@ def _connect(address: str) -> _SdNotifier:
     except OSError:
         sock.close()
         raise
+    # A receiver that stops reading fills its queue (about ten datagrams on Linux); a send must then give up
+    # rather than freeze the event loop (and with it the watchdog).
+    sock.settimeout(SEND_TIMEOUT)
     return _SdNotifier(sock)
 
 
