@@ -6,6 +6,7 @@ the fakes serve on this test's trio loop. Assertions are on the exit code and on
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -228,3 +229,28 @@ def test_read_only_state_dir_fails_with_the_owner_hint(tmp_path: Path) -> None:
     writable = checks["state_dir.writable"]
     assert writable["status"] == "fail" and "not writable" in writable["message"]
     assert "chown -R halosync:halosync" in writable["hint"]
+
+
+async def test_text_output_is_one_line_per_check_with_its_fix(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    setup.halopsa["client_secret"] = "not-the-secret-4711"
+    path = setup.write()
+    code = await trio.to_thread.run_sync(main, ["--config", str(path), "diagnose"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    lines = out.splitlines()
+    token = next(line for line in lines if line.split()[1:2] == ["halopsa.token"])
+    assert token.startswith("fail  ") and "  -> fix: compare client_id, client_secret and tenant" in token
+    assert all(line.split()[0] in ("pass", "warn", "fail") for line in lines)
+    assert "1 failed" in err
+
+
+async def test_signed_webhooks_without_a_secret_fail(setup: Setup, diagnose: Diagnose) -> None:
+    setup.listen = f"127.0.0.1:{free_port()}"
+    code, checks, _ = await diagnose(setup.write("[plugins.webhook]\nsecrets = []\n"))
+    assert code == 1
+    assert checks["webhook.webhooks"]["status"] == "fail"
+    assert "refuses every delivery" in checks["webhook.webhooks"]["message"]
+    secret = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    code, checks, _ = await diagnose(setup.write(f'[plugins.webhook]\nsecrets = ["{secret}"]\n'))
+    assert checks["webhook.webhooks"]["status"] == "pass"
+    assert secret not in json.dumps(checks)

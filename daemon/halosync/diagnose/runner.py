@@ -1,6 +1,6 @@
-"""Run every diagnostic check, in the order an operator reads them: this host, the store, the running daemon,
-then each enabled plugin from the network up (DNS, TCP, TLS, clock, then the plugin's own auth and permission
-checks and its quota headroom).
+"""Run every diagnostic check, in the order an operator reads them: this host, the store, the running daemon and
+the webhook routes, then each enabled plugin from the network up (DNS, TCP, TLS, clock, then the plugin's own auth
+and permission checks and its quota headroom).
 
 Plugins are checked concurrently; every network step has the deadline ``within`` (``--timeout``), a plugin's own
 checks a few times that, so a run ends in bounded time even against a silent provider.
@@ -14,7 +14,7 @@ import trio
 
 from halosync.config.loader import Config
 from halosync.contracts import CheckResult, Sink, Source
-from halosync.diagnose import database, local, network, providers, running
+from halosync.diagnose import database, local, network, providers, running, webhooks
 from halosync.errors import HalosyncError
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
@@ -30,6 +30,7 @@ async def run_checks(config: Config, plugins: PluginManager, *, within: float = 
     socket_result = await running.control_socket_check(config, within)
     results.append(socket_result)
     results.append(await running.http_listener_check(config, within, daemon_running=socket_result.status == "pass"))
+    results += webhooks.webhook_checks(config, plugins)
     results += await _plugins(config, plugins, within)
     return results
 
