@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from halosync.cli.main import main
+from tests.plugin import fake_dist
 
 HEAD = '[plugins]\nallow = ["example", "broken"]\n'  # only the plugins these tests are about are imported
 
@@ -74,21 +75,13 @@ def test_every_problem_is_listed(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 def test_a_plugin_that_fails_to_import_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    site = tmp_path / "site"
-    (site / "halosync_broken_test").mkdir(parents=True)
-    (site / "halosync_broken_test" / "__init__.py").write_text("")
-    (site / "halosync_broken_test" / "plugin.py").write_text("raise ImportError('needs libfoo')\n")
-    dist = site / "halosync_broken_test-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: halosync-broken-test\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[halosync]\nbroken = halosync_broken_test.plugin\n")
-    monkeypatch.syspath_prepend(str(site))
+    fake_dist.install(tmp_path, monkeypatch, "broken", "halosync_broken_test", "raise ImportError('needs libfoo')\n")
     path = tmp_path / "halosync.toml"
     path.write_text(HEAD + '[plugins.broken]\nanything = 1\n[plugins.example]\npath = 1\n')
     code, err, _ = run(capsys, path, "check-config")
     assert code == 78
     assert err == [
-        "halosync.toml:3: plugins.broken: failed to import 'halosync_broken_test.plugin': ImportError: needs "
+        "halosync.toml:3: plugins.broken: failed to import 'halosync_broken_test': ImportError: needs "
         "libfoo. Fix or uninstall the plugin, or add 'broken' to [plugins] block",
         "halosync.toml:6: plugins.example.path: must be a string, not an integer (1)",
     ]
@@ -141,15 +134,9 @@ def test_a_secret_never_appears_in_an_error_message(capsys: pytest.CaptureFixtur
 
 def test_a_plugin_whose_config_hook_fails_is_a_problem_too(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    site = tmp_path / "site"
-    (site / "halosync_badspec_test").mkdir(parents=True)
-    (site / "halosync_badspec_test" / "__init__.py").write_text(
-        "from halosync import hookimpl\n\n@hookimpl\ndef halosync_config_spec():\n    return {'not': 'a spec'}\n")
-    dist = site / "halosync_badspec_test-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: halosync-badspec-test\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[halosync]\nbroken = halosync_badspec_test\n")
-    monkeypatch.syspath_prepend(str(site))
+    fake_dist.install(tmp_path, monkeypatch, "broken", "halosync_badspec_test",
+                      "from halosync import hookimpl\n\n@hookimpl\ndef halosync_config_spec():\n"
+                      "    return {'not': 'a spec'}\n")
     path = tmp_path / "halosync.toml"
     path.write_text(HEAD + '[plugins.example]\npath = "x"\n')
     code, err, _ = run(capsys, path, "check-config")

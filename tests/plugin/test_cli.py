@@ -9,6 +9,7 @@ import pytest
 
 from halosync import __version__
 from halosync.cli.main import main
+from tests.plugin import fake_dist
 
 
 @pytest.fixture
@@ -21,7 +22,9 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_plugins_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(config), "plugins", "--json"]) == 0
-    [plugin] = json.loads(capsys.readouterr().out)["plugins"]
+    document = json.loads(capsys.readouterr().out)
+    [plugin] = document["plugins"]
+    assert document["failed"] == []
     assert plugin == {
         "name": "example", "kinds": ["alerter"], "version": "0.1.0", "distribution": "halosync-example-plugin",
         "hooks": ["halosync_alerters", "halosync_config_spec", "halosync_lead_synced"],
@@ -43,3 +46,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert caught.value.code == 0
     assert capsys.readouterr().out == f"halosync {__version__}\n"
+
+
+def test_a_plugin_that_fails_to_load_is_listed_with_its_error(
+        config: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dist.install(tmp_path, monkeypatch, "broken", "halosync_broken_listing", "import no_such_module_xyz\n")
+    config.write_text('[plugins]\nallow = ["example", "broken"]\n')
+    assert main(["--config", str(config), "plugins", "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in document["plugins"]] == ["example"]
+    assert document["failed"] == [{"name": "broken", "error": "failed to import 'halosync_broken_listing': "
+                                   "ModuleNotFoundError: No module named 'no_such_module_xyz'. Fix or uninstall the "
+                                   "plugin, or add 'broken' to [plugins] block"}]
