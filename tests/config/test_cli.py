@@ -142,3 +142,10 @@ def test_a_plugin_whose_config_hook_fails_is_a_problem_too(capsys: pytest.Captur
     code, err, _ = run(capsys, path, "check-config")
     assert (code, err) == (78, ["halosync.toml:1: plugins.broken: halosync_config_spec returned {'not': 'a spec'}, "
                                 "not a PluginConfigSpec"])
+
+
+def test_no_file_at_all(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HALOSYNC_CONFIG", raising=False)
+    monkeypatch.setattr("halosync.config.loader.SEARCH_PATH", ())  # this machine may have /etc/halosync
+    assert main(["check-config"]) == 0
+    assert capsys.readouterr().out.startswith("no configuration file found (--config, $HALOSYNC_CONFIG, ")

@@ -43,9 +43,12 @@ def handle(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return EX_CONFIG
     assert config is not None
+    if path is None:
+        print("no configuration file found (--config, $HALOSYNC_CONFIG, ./halosync.toml, "
+              "/etc/halosync/halosync.toml): the defaults are valid, and no plugin is enabled")
+        return EX_OK
     enabled = config.enabled_plugins()
-    where = shown if path else "no configuration file found; the defaults"
-    print(f"{where}: ok ({len(enabled)} plugin(s) enabled{': ' + ', '.join(enabled) if enabled else ''})")
+    print(f"{shown}: ok ({len(enabled)} plugin(s) enabled{': ' + ', '.join(enabled) if enabled else ''})")
     return EX_OK
 
 
