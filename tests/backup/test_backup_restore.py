@@ -237,3 +237,16 @@ def test_keep_prunes_old_backups_in_a_directory(tmp_path: Path, sqlite_url: str,
     assert left[0] == "halosync-20000103-020000.db" and left[1].startswith("halosync-") and left[2] == "keep-me.db"
     assert len(left) == 3
     assert main(["--config", str(config), "backup", "--keep", "2", str(tmp_path / "one.db")]) == 1
+
+
+@pytest.mark.postgres
+def test_postgres_restore_refuses_a_dump_of_another_schema(tmp_path: Path, pg_url: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    fresh_store(pg_url, 3)
+    assert main(["--config", str(write_config(other, pg_url)), "backup", str(tmp_path / "other.dump")]) == 0
+    target = pg_url.rsplit("search_path%3D", 1)[0] + "search_path%3Dpublic_elsewhere"
+    assert main(["--config", str(write_config(tmp_path, target)), "restore", str(tmp_path / "other.dump")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be restored into schema 'public_elsewhere'" in err and "nothing was changed" in err

@@ -17,11 +17,9 @@ import trio
 from playhouse.migrations import Runner
 
 from halosync.contracts import CheckResult, CheckStatus
+from halosync.store.backup import HISTORY_TABLE
 from halosync.store.database import open_database
 from halosync.store.migrations_runner import DIRECTORY
-
-# The history table halosync.store.migrations_runner.Migrations records applied migrations in.
-HISTORY_TABLE = "halosync_schema_migration"
 
 
 def schema_versions(db: pw.Database) -> tuple[int, int]:

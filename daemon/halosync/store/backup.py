@@ -12,6 +12,7 @@ verified afterwards (``halosync.store.verify``).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -27,6 +28,8 @@ from halosync.store.database import redacted_url
 StoreKind = Literal["sqlite", "postgresql"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
+# The migration history table (halosync.store.migrations_runner): what makes a dump a halosync store.
+HISTORY_TABLE = "halosync_schema_migration"
 SUFFIX: dict[StoreKind, str] = {"sqlite": ".db", "postgresql": ".dump"}
 BACKUP_PREFIX = "halosync-"
 
@@ -209,8 +212,16 @@ def pg_restore(url: str, src: Path) -> None:
     _run_pg([*argv, str(src)], target)
 
 
-def pg_list(src: Path) -> None:
-    """Read the archive's table of contents: a truncated or foreign file fails here, before anything changes."""
+def pg_check_archive(src: Path, url: str) -> None:
+    """Read the archive's table of contents before anything changes: a truncated or foreign file fails here, and so
+    does a dump of another schema (pg_dump qualifies every name, so it would be restored beside the store, not
+    into it)."""
     result = subprocess.run([pg_tool("pg_restore"), "--list", str(src)], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise StoreError(f"{str(src)!r} is not a readable pg_dump archive: {' '.join(result.stderr.split())[:400]}")
+    tables = {(m.group(1), m.group(2)) for m in re.finditer(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ", result.stdout, re.M)}
+    schema = pg_target(url).schema or "public"
+    if (schema, HISTORY_TABLE) not in tables:
+        found = sorted({s for s, t in tables if t == HISTORY_TABLE})
+        held = f"it holds a halosync store in schema {', '.join(found)}" if found else "it holds no halosync store"
+        raise StoreError(f"{str(src)!r} cannot be restored into schema {schema!r}: {held}; nothing was changed")

@@ -94,7 +94,7 @@ def restore(config: Config, src: Path) -> tuple[Path | None, list[CheckResult]]:
     found = copies.file_kind(src)
     if found != kind:
         raise StoreError(f"{src} is a {found} backup but database.url is {kind}; restore it into a {found} store")
-    _check_source(kind, src)
+    _check_source(kind, src, url)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     with lock.held_exclusively(config.state_dir):
         if kind == "sqlite":
@@ -108,10 +108,10 @@ def restore(config: Config, src: Path) -> tuple[Path | None, list[CheckResult]]:
     return kept.path if kept else None, verify_store(url)
 
 
-def _check_source(kind: copies.StoreKind, src: Path) -> None:
+def _check_source(kind: copies.StoreKind, src: Path, url: str) -> None:
     """Refuse a damaged or foreign backup before anything is changed."""
     if kind == "postgresql":
-        copies.pg_list(src)
+        copies.pg_check_archive(src, url)
         return
     for result in sqlite_backup_checks(src):
         if result.status == "fail":
