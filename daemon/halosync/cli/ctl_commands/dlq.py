@@ -32,6 +32,9 @@ def register(sub: Any) -> None:
 
 def render_list(session: Session, listed: dict[str, Any]) -> None:
     items = listed.get("items", [])
+    if not items:
+        session.console.print("no dead letters")
+        return
     session.console.print(table(f"{listed.get('total', len(items))} dead letter(s)",
                                 ["id", "stage", "source", "source id", "sink", "attempts", "when", "reason"],
                                 [[d.get("id"), d.get("stage"), d.get("source"), d.get("source_id"), d.get("sink"),
