@@ -250,3 +250,20 @@ def test_postgres_restore_refuses_a_dump_of_another_schema(tmp_path: Path, pg_ur
     assert main(["--config", str(write_config(tmp_path, target)), "restore", str(tmp_path / "other.dump")]) == 1
     err = capsys.readouterr().err
     assert "cannot be restored into schema 'public_elsewhere'" in err and "nothing was changed" in err
+
+
+@pytest.mark.postgres
+def test_postgres_restore_into_an_empty_database(tmp_path: Path, pg_url: str) -> None:
+    """Disaster recovery: a new server, an empty schema, the last backup."""
+    import psycopg2
+
+    fresh_store(pg_url, 4)
+    config = write_config(tmp_path, pg_url)
+    assert main(["--config", str(config), "backup", str(tmp_path / "copy.dump")]) == 0
+    schema = pg_url.rsplit("search_path%3D", 1)[1]
+    with psycopg2.connect(pg_url.split("?")[0]) as conn, conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA "{schema}" CASCADE')  # not even the schema is left
+    conn.close()
+    assert main(["--config", str(config), "restore", str(tmp_path / "copy.dump")]) == 0
+    assert staged_ids(pg_url) == {"0", "1", "2", "3"}
+    assert not list((tmp_path / "state").glob("pre-restore-*.dump"))  # nothing to keep

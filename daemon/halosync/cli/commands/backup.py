@@ -16,6 +16,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import peewee as pw
+
 from halosync.cli.common import EX_OK, EX_PROBLEMS, guarded, load_all, print_json
 from halosync.config.loader import Config
 from halosync.contracts import CheckResult
@@ -23,7 +25,7 @@ from halosync.daemon import lock
 from halosync.diagnose.store_checks import sqlite_backup_checks, verify_store
 from halosync.errors import StoreError
 from halosync.store import backup as copies
-from halosync.store.database import redacted_url
+from halosync.store.database import open_database, redacted_url
 
 
 def register(sub: Any) -> None:
@@ -103,7 +105,9 @@ def restore(config: Config, src: Path) -> tuple[Path | None, list[CheckResult]]:
             copies.sqlite_copy(src, _staged(live), timeout=float(config.get("database.timeout")))
             _swap_in(_staged(live), live)
         else:
-            kept = copies.pg_dump(url, config.state_dir / f"pre-restore-{stamp}.dump")
+            # A fresh database (disaster recovery) has nothing to keep.
+            has_store = _pg_prepare(url)
+            kept = copies.pg_dump(url, config.state_dir / f"pre-restore-{stamp}.dump") if has_store else None
             copies.pg_restore(url, src)
     return kept.path if kept else None, verify_store(url)
 
@@ -116,6 +120,28 @@ def _check_source(kind: copies.StoreKind, src: Path, url: str) -> None:
     for result in sqlite_backup_checks(src):
         if result.status == "fail":
             raise StoreError(f"{src}: {result.message}; nothing was changed. {result.hint}")
+
+
+def _pg_prepare(url: str) -> bool:
+    """Whether the PostgreSQL store holds a halosync store now; creates the URL's schema when it is missing (the
+    archive's objects are restored into it, and pg_restore --schema does not create it)."""
+    schema = copies.pg_target(url).schema
+    if schema and '"' in schema:
+        raise StoreError(f"the search_path schema {schema!r} in database.url cannot contain a double quote")
+    db = open_database(url, pool_size=1)
+    execute: Any = db.execute_sql  # untyped in peewee
+    try:
+        if schema:
+            execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # to_regclass follows the URL's search_path, unlike peewee's table_exists (which assumes "public").
+        row = execute("SELECT to_regclass(%s) IS NOT NULL", (copies.HISTORY_TABLE,)).fetchone()
+        return bool(row and row[0])
+    except pw.PeeweeException as exc:
+        raise StoreError(f"cannot prepare {redacted_url(url)}: {' '.join(str(exc).split())}") from exc
+    finally:
+        db.close()
+        if hasattr(db, "close_all"):
+            db.close_all()
 
 
 def _keep_sqlite(live: Path, stamp: str, timeout: float) -> copies.Copied | None:
