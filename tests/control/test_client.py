@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def test_unreachable_daemon_says_where_it_looked(tmp_path: Path, capsys: pytest.
     leftover.bind(str(stale))
     leftover.close()
     assert ctl_main(["--socket", str(stale), "--json", "queue"]) == 69
-    assert "left from an earlier run" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "left from an earlier run" in err
+    assert json.loads(out)["error"]["code"] == "unreachable"  # scripts get their one JSON document too
 
 
 def test_bad_config_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

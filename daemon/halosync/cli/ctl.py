@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
 import sys
 
@@ -16,7 +17,7 @@ from halosync.cli import ctl_commands
 from halosync.cli.common import EX_CONFIG, EX_USAGE
 from halosync.cli.ctl_commands import COMMON, Session
 from halosync.control.protocol import ControlFailure
-from halosync.errors import ConfigError, HalosyncError
+from halosync.errors import ConfigError, DaemonUnreachable, HalosyncError
 
 ORDER = ("status", "health", "integrity", "sync", "pause", "resume", "concurrency", "queue", "dlq", "rate_limits",
          "trace", "plugins", "custom_fields", "reload")
@@ -60,17 +61,26 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"halosyncctl: {problem}", file=sys.stderr)
-        return EX_CONFIG
+        return _failed(args, "config_invalid", str(exc), EX_CONFIG, printed=True)
     except ControlFailure as exc:
-        print(f"halosyncctl: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(args, exc.code, str(exc), exc.exit_code)
+    except DaemonUnreachable as exc:
+        return _failed(args, "unreachable", str(exc), exc.exit_code)
     except HalosyncError as exc:
-        print(f"halosyncctl: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(args, "failed", str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return 130
     return code
 
+
+def _failed(args: argparse.Namespace, code: str, message: str, exit_code: int, *, printed: bool = False) -> int:
+    """One line on stderr; with --json also the error as the one JSON document on stdout, for scripts."""
+    if not printed:
+        print(f"halosyncctl: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        json.dump({"error": {"code": code, "message": message}}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    return exit_code
 
 if __name__ == "__main__":
     sys.exit(main())
