@@ -254,3 +254,38 @@ async def test_signed_webhooks_without_a_secret_fail(setup: Setup, diagnose: Dia
     code, checks, _ = await diagnose(setup.write(f'[plugins.webhook]\nsecrets = ["{secret}"]\n'))
     assert checks["webhook.webhooks"]["status"] == "pass"
     assert secret not in json.dumps(checks)
+
+
+def database_only(tmp_path: Path, url: str) -> Path:
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    path = tmp_path / "halosync.toml"
+    path.write_text(f'[daemon]\nstate_dir = "{state}"\ncontrol_socket = "{state}/control.sock"\n'
+                    f'[database]\nurl = "{url}"\n[http]\nlisten = ""\n')
+    return path
+
+
+def json_checks(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, str]]:
+    return {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+
+
+@pytest.mark.postgres
+def test_postgres_store_checks(tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store(pg_url)
+    store.create_schema()
+    store.close()
+    assert main(["--config", str(database_only(tmp_path, pg_url)), "diagnose", "--json"]) == 0
+    checks = json_checks(capsys)
+    assert checks["database.connect"]["status"] == "pass" and "PostgreSQL" in checks["database.connect"]["message"]
+    assert checks["database.write"]["status"] == "pass"
+    assert checks["database.migrations"]["status"] == "pass"
+    assert checks["database.pool"]["status"] == "pass" and "max_connections" not in checks["database.pool"]["hint"]
+
+
+def test_unreachable_postgres_fails_the_connect_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"postgresql://halosync:secret-pw-123@127.0.0.1:{free_port()}/halosync"
+    assert main(["--config", str(database_only(tmp_path, url)), "diagnose", "--json"]) == 1
+    checks = json_checks(capsys)
+    connect = checks["database.connect"]
+    assert connect["status"] == "fail" and "PostgreSQL runs" in connect["hint"]
+    assert "secret-pw-123" not in json.dumps(checks)
