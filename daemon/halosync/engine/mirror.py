@@ -16,6 +16,7 @@ from halosync.contracts import SinkRecord
 from halosync.engine import normalize
 from halosync.engine.index import chunks, scoped_name
 from halosync.engine.ledger import excluded
+from halosync.engine.sql import upsert_rows
 from halosync.store.models import Link, MirrorRecord, MirrorState, SinkRef
 
 _UPSERT = (MirrorRecord.parent_id, MirrorRecord.email_key, MirrorRecord.linkedin_key, MirrorRecord.domain_key,
@@ -46,10 +47,7 @@ def upsert(sink: str, records: Sequence[SinkRecord], now: float | None = None) -
         rows.append({"sink": sink, "kind": rec.kind, "sink_id": str(rec.sink_id), "parent_id": rec.parent_id,
                      "fields": fields, "deleted": rec.deleted, "refreshed_at": now,
                      **keys_of(rec.kind, fields, rec.parent_id)})
-    for part in chunks(rows, 100):
-        MirrorRecord.insert_many(part).on_conflict(
-            conflict_target=[MirrorRecord.sink, MirrorRecord.kind, MirrorRecord.sink_id],
-            update={f: excluded(f) for f in _UPSERT}).execute()
+    upsert_rows(MirrorRecord, rows, ("sink", "kind", "sink_id"), [f.name for f in _UPSERT])
     for rec in records:
         if rec.deleted:  # the record is gone: the next change of its leads creates it again
             SinkRef.delete().where(SinkRef.sink == sink, SinkRef.kind == rec.kind,

@@ -14,6 +14,7 @@ A ``PlanReport`` collects the same plan for a dry run, whose transaction is roll
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +23,10 @@ from typing import Any
 import peewee as pw
 
 from halosync.engine.conflict import ConflictPolicy, fill, present
-from halosync.engine.index import BatchIndex, chunks, scoped_name
+from halosync.engine.index import BatchIndex, chunks, scoped_name, tuples
 from halosync.engine.ledger import Ledger
 from halosync.engine.matching import CompanyIdentity, Decision, LeadKeys, Matcher
-from halosync.engine.sql import insert_one, update_rows
+from halosync.engine.sql import insert_one, insert_rows, update_rows
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.store.models import Company, Link, MirrorRecord, Outbox, Person, SinkRef, StagedLead
@@ -74,6 +75,16 @@ class _Item:
 
 
 @dataclass
+class _LinkIntent:
+    item: _Item
+    sink: str
+    kind: str
+    entity_id: int
+    sink_id: str
+    diff: dict[str, list[Any]]
+
+
+@dataclass
 class _CreateRow:
     id: int
     state: str
@@ -99,6 +110,8 @@ class _BatchPlanner:
         self.index = BatchIndex(list(settings.sinks))
         self.now = time.time()
         self.creates: dict[str, _CreateRow] = {}  # create rows of the batch's identities, by key
+        self.known: dict[tuple[str, str, str], tuple[dict[str, Any], float | None]] = {}  # mirror fields
+        self.links: list[_LinkIntent] = []
         self.processed: list[dict[str, Any]] = []
 
     def run(self, rows: list[StagedLead]) -> None:
@@ -127,6 +140,7 @@ class _BatchPlanner:
             if item.review is None:
                 self._resolve_person(item)
         self._load_creates(items)
+        self._load_known(items)
         for item in items:
             if item.review is not None:
                 self._to_review(item)
@@ -140,6 +154,7 @@ class _BatchPlanner:
                                    "person_id": item.person_id,
                                    "company_id": item.company.entity_id if item.company else None,
                                    "rule": item.decisions["person"].rule})
+        self._flush_links()
         update_rows(StagedLead, "id", self.processed)
 
     # --- matching ----------------------------------------------------------------------------------
@@ -250,31 +265,85 @@ class _BatchPlanner:
         if sink_id is None:
             self._plan_create(item, sink, kind, entity_id, src, parent)
             return
-        mirror = MirrorRecord.get_or_none(MirrorRecord.sink == sink, MirrorRecord.kind == kind,
-                                          MirrorRecord.sink_id == sink_id)
-        known: dict[str, Any] = dict(mirror.fields) if mirror is not None else {}
-        newer = lead.updated_at is not None and mirror is not None and \
-            lead.updated_at.timestamp() > float(known.get("updated_at_epoch") or mirror.refreshed_at)
+        known, refreshed_at = self.known.get((sink, kind, sink_id), ({}, None))
+        newer = lead.updated_at is not None and refreshed_at is not None and \
+            lead.updated_at.timestamp() > float(known.get("updated_at_epoch") or refreshed_at)
         diff = self.s.policy.diff(kind, src, known, source_newer=newer)
-        outbox_id = None
         if diff:
-            outbox_id = Outbox.insert(
-                key=f"{sink}/{kind}/{entity_id}/update/{row.id}.{row.revision}", sink=sink, kind=kind,
-                action="update", entity_id=entity_id, source=lead.source, source_id=lead.source_id,
-                payload={"fields": {k: v[1] for k, v in diff.items()}, "diff": diff, "sink_id": sink_id,
-                         "staged_id": row.id}, created_at=self.now, updated_at=self.now).on_conflict_ignore().execute()
+            insert_rows(Outbox, [{
+                "key": f"{sink}/{kind}/{entity_id}/update/{row.id}.{row.revision}", "sink": sink, "kind": kind,
+                "action": "update", "entity_id": entity_id, "source": lead.source, "source_id": lead.source_id,
+                "payload": {"fields": {k: v[1] for k, v in diff.items()}, "diff": diff, "sink_id": sink_id,
+                            "staged_id": row.id}, "state": "pending", "attempts": 0, "next_attempt_at": 0.0,
+                "reconcile": False, "created_at": self.now, "updated_at": self.now}], ignore_conflicts=True)
+            known.update({k: v[1] for k, v in diff.items()})  # a duplicate later in the batch sees it sent
             if self.report is not None:
                 self.report.add("updates", {"sink": sink, "kind": kind, "sink_id": sink_id, "diff": diff,
                                             "source": lead.source, "source_id": lead.source_id})
-        merged = self._link(item, sink, kind, entity_id, sink_id)
-        action = "merge" if merged else "update" if diff else "none"
-        self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
-                          outbox_id=outbox_id, diff=diff)
-        if kind == "person" and not diff and not merged:
-            self.ledger.count("skipped")
-            self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, sink, "skipped", sink_id)))
-            if self.report is not None:
-                self.report.counts["unchanged"] += 1
+        self.links.append(_LinkIntent(item, sink, kind, entity_id, sink_id, diff))
+
+    def _load_known(self, items: list[_Item]) -> None:
+        """The mirror's copy of every existing sink record the batch may update (what diffs are taken against)."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for item in items:
+            for kind, entity_id in (("company", item.company.entity_id if item.company else None),
+                                    ("person", item.person_id)):
+                for sink, sink_id in self.index.refs[kind].get(entity_id or 0, {}).items():
+                    wanted.setdefault((sink, kind), set()).add(sink_id)
+        for (sink, kind), ids in wanted.items():
+            for part in chunks(sorted(ids)):
+                query = MirrorRecord.select(MirrorRecord.sink_id, MirrorRecord.fields, MirrorRecord.refreshed_at).where(
+                    MirrorRecord.sink == sink, MirrorRecord.kind == kind, MirrorRecord.sink_id.in_(part))
+                for sink_id, fields, refreshed_at in tuples(query):
+                    if isinstance(fields, str):
+                        fields = json.loads(fields)
+                    self.known[(sink, kind, sink_id)] = (dict(fields or {}), refreshed_at)
+
+    def _flush_links(self) -> None:
+        """Link source records to the existing sink records they were planned against. A link is a merge when the
+        sink record existed before this source record: adopted from the mirror, or linked to another one."""
+        intents = self.links
+        if not intents:
+            return
+        linked: set[tuple[str, str, str, str]] = set()
+        taken: set[tuple[str, str, str]] = set()
+        for part in chunks(sorted({i.item.lead.source_id for i in intents})):
+            linked.update(tuples(Link.select(Link.source, Link.source_id, Link.sink, Link.kind).where(
+                Link.source_id.in_(part))))
+        for part in chunks(sorted({i.sink_id for i in intents})):
+            taken.update(tuples(Link.select(Link.sink, Link.kind, Link.sink_id).where(Link.sink_id.in_(part))))
+        rows: list[dict[str, Any]] = []
+        for i in intents:
+            lead = i.item.lead
+            merged = False
+            if (lead.source, lead.source_id, i.sink, i.kind) not in linked:
+                merged = i.kind in i.item.adopted or (i.sink, i.kind, i.sink_id) in taken
+                linked.add((lead.source, lead.source_id, i.sink, i.kind))
+                taken.add((i.sink, i.kind, i.sink_id))
+                rows.append({"source": lead.source, "source_id": lead.source_id, "sink": i.sink, "kind": i.kind,
+                             "sink_id": i.sink_id, "entity_id": i.entity_id, "merged": merged,
+                             "created_at": self.now})
+                self.ledger.trace(lead.source, lead.source_id, "linked", sink=i.sink, kind=i.kind,
+                                  sink_id=i.sink_id, merged=merged)
+            action = "merge" if merged else "update" if i.diff else "none"
+            self.ledger.trace(lead.source, lead.source_id, "planned", sink=i.sink, kind=i.kind, action=action,
+                              diff=i.diff)
+            if i.kind != "person":
+                continue
+            if merged:
+                self.ledger.count("merged")
+                self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, i.sink, "merged",
+                                                               i.sink_id)))
+                if self.report is not None:
+                    self.report.add("merges", {"sink": i.sink, "kind": i.kind, "sink_id": i.sink_id,
+                                               "source": lead.source, "source_id": lead.source_id})
+            elif not i.diff:
+                self.ledger.count("skipped")
+                self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, i.sink, "skipped",
+                                                               i.sink_id)))
+                if self.report is not None:
+                    self.report.counts["unchanged"] += 1
+        insert_rows(Link, rows, ignore_conflicts=True)
 
     def _plan_create(self, item: _Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
                      parent: int | None) -> None:
@@ -315,26 +384,6 @@ class _BatchPlanner:
                      "source_id": lead.source_id}
             self.report.add("creates" if action == "create" else "merges", entry | ({"fields": src} if action ==
                                                                                      "create" else {}))
-
-    def _link(self, item: _Item, sink: str, kind: str, entity_id: int, sink_id: str) -> bool:
-        """Link the lead's source record to an existing sink record; True when that is a merge (the record
-        existed before this source record: adopted from the mirror or linked to another source record)."""
-        lead = item.lead
-        if Link.select().where(Link.source == lead.source, Link.source_id == lead.source_id, Link.sink == sink,
-                               Link.kind == kind).exists():
-            return False
-        merged = kind in item.adopted or Link.select().where(
-            Link.sink == sink, Link.kind == kind, Link.sink_id == sink_id).exists()
-        Link.insert(source=lead.source, source_id=lead.source_id, sink=sink, kind=kind, sink_id=sink_id,
-                    entity_id=entity_id, merged=merged, created_at=self.now).execute()
-        self.ledger.trace(lead.source, lead.source_id, "linked", sink=sink, kind=kind, sink_id=sink_id, merged=merged)
-        if kind == "person" and merged:
-            self.ledger.count("merged")
-            self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, sink, "merged", sink_id)))
-            if self.report is not None:
-                self.report.add("merges", {"sink": sink, "kind": kind, "sink_id": sink_id, "source": lead.source,
-                                           "source_id": lead.source_id})
-        return merged
 
     # --- outcomes other than a plan ----------------------------------------------------------------
 

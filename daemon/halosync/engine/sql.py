@@ -67,3 +67,18 @@ def update_rows(model: type[pw.Model], key: str, rows: Sequence[Mapping[str, Any
     sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "{fields[key].column_name}" = {db.param}'
     params = [[fields[n].db_value(row[n]) for n in names] + [fields[key].db_value(row[key])] for row in rows]
     db.cursor().executemany(sql, params)
+
+
+def upsert_rows(model: type[pw.Model], rows: Sequence[Mapping[str, Any]], conflict: Sequence[str],
+                update: Sequence[str]) -> None:
+    """INSERT many rows; a row whose ``conflict`` columns exist already updates its ``update`` columns."""
+    if not rows:
+        return
+    db = _db(model)
+    fields = model._meta.fields
+    table, columns, params = _prepared(model, rows)
+    marks = ", ".join([db.param] * len(columns))
+    target = _names([fields[n].column_name for n in conflict])
+    sets = ", ".join(f'"{fields[n].column_name}" = excluded."{fields[n].column_name}"' for n in update)
+    sql = f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({marks}) ON CONFLICT ({target}) DO UPDATE SET {sets}'
+    db.cursor().executemany(sql, params)
