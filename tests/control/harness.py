@@ -36,7 +36,8 @@ def short_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def config_text(state: Path, socket: Path, *, extra_daemon: str = "", extra: str = "") -> str:
+def config_text(state: Path, socket: Path, *, extra_daemon: str = "", extra: str = "",
+                database_url: str = "") -> str:
     return f"""
 [daemon]
 state_dir = "{state}"
@@ -47,7 +48,7 @@ shutdown_grace = 2
 {extra_daemon}
 
 [database]
-url = "sqlite:///{state / 'halosync.db'}"
+url = "{database_url or f"sqlite:///{state / 'halosync.db'}"}"
 
 [http]
 listen = ""
@@ -126,14 +127,16 @@ class RawClient:
 
 
 @asynccontextmanager
-async def running_daemon(extra_daemon: str = "", extra: str = "", *, plugins: PluginManager | None = None,
+async def running_daemon(extra_daemon: str = "", extra: str = "", *, database_url: str = "",
+                         plugins: PluginManager | None = None,
                          components: Sequence[Component] | None = None,
                          text: str | None = None) -> AsyncIterator[Running]:
     with short_dir() as base:
         state, socket = base / "state", base / "control.sock"
         state.mkdir()
         path = base / "halosync.toml"
-        path.write_text(text or config_text(state, socket, extra_daemon=extra_daemon, extra=extra))
+        path.write_text(text or config_text(state, socket, extra_daemon=extra_daemon, extra=extra,
+                                            database_url=database_url))
         manager = plugins or PluginManager()
         config = loader.load(path, manager.config_specs())
         daemon = Daemon(config, manager,

@@ -1,4 +1,5 @@
-"""Every `halosyncctl` command against a running daemon (no sync engine in it): JSON shape and exit code."""
+"""Every `halosyncctl` command against a running daemon (no sync engine in it): JSON shape and exit code. The
+commands that read and repair the store run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ Capsys = pytest.CaptureFixture[str]
 __all__ = ["restore_logging"]  # a fixture used by name
 
 
-async def test_status_carries_the_contract_fields(capsys: Capsys) -> None:
-    async with running_daemon() as running:
+async def test_status_carries_the_contract_fields(capsys: Capsys, db_url: str) -> None:
+    async with running_daemon(database_url=db_url) as running:
         await running.daemon.store.run(seed)
         code, status = await running.ctl_json(capsys, "status")
         assert code == 0
@@ -42,8 +43,8 @@ async def test_health_queue_plugins_rate_limits(capsys: Capsys) -> None:
         assert code == 0 and "no rate-limit window" in out
 
 
-async def test_integrity_reports_then_repairs(capsys: Capsys) -> None:
-    async with running_daemon() as running:
+async def test_integrity_reports_then_repairs(capsys: Capsys, db_url: str) -> None:
+    async with running_daemon(database_url=db_url) as running:
         await running.daemon.store.run(seed, True)
         code, report = await running.ctl_json(capsys, "integrity")
         assert code == 1 and report["ok"] is False
@@ -65,8 +66,8 @@ async def test_integrity_reports_then_repairs(capsys: Capsys) -> None:
         assert code == 1 and "problems found" in out and "one_source_record_per_sink_record" in out
 
 
-async def test_dead_letters_list_retry_drop(capsys: Capsys) -> None:
-    async with running_daemon() as running:
+async def test_dead_letters_list_retry_drop(capsys: Capsys, db_url: str) -> None:
+    async with running_daemon(database_url=db_url) as running:
         ids = await running.daemon.store.run(seed)
         code, listed = await running.ctl_json(capsys, "dlq", "list")
         assert code == 1 and listed["total"] == 3
@@ -93,8 +94,8 @@ async def test_dead_letters_list_retry_drop(capsys: Capsys) -> None:
         assert "retried" in stages
 
 
-async def test_trace_by_email_source_id_and_sink_id(capsys: Capsys) -> None:
-    async with running_daemon() as running:
+async def test_trace_by_email_source_id_and_sink_id(capsys: Capsys, db_url: str) -> None:
+    async with running_daemon(database_url=db_url) as running:
         await running.daemon.store.run(seed)
         for query in ("ada@example.com", "apollo:1", "1", "101"):
             code, found = await running.ctl_json(capsys, "trace", query)
