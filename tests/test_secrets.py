@@ -42,3 +42,11 @@ def test_masking_prefers_the_longest_secret_and_spares_short_values() -> None:
     secrets.register("shared-prefix-and-more")
     assert secrets.redact("abc shared-prefix-and-more shared-prefix") == "abc ******** ********"
     assert "shared-prefix" in secrets.known() and "abc" not in secrets.known()
+
+
+def test_a_weak_secret_is_masked_as_a_token_not_inside_words() -> None:
+    secrets.register("zeta")  # the registry is process-wide: a word no other test logs
+    assert secrets.redact("zetasync: postgresql://zeta:zeta@db/x") == "zetasync: postgresql://********:********@db/x"
+    assert secrets.redact('{"token": "zeta"} key=zeta zeta_sync') == '{"token": "********"} key=******** zeta_sync'
+    secrets.register("!p@ss")
+    assert secrets.redact("x!p@ss.") == "x********."  # no word character at its start: no boundary needed there

@@ -8,11 +8,13 @@ and ``redact`` masks it in any text: log sinks and error messages pass through i
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
 MASK = "********"
 _known: set[str] = set()
+_pattern: re.Pattern[str] | None = None  # compiled from _known, rebuilt when a secret is added
 _lock = threading.Lock()
 
 
@@ -50,19 +52,40 @@ def _read(path: Path, what: str) -> str:
 
 def register(value: str) -> str:
     """Remember a secret so that ``redact`` masks it; returns the value."""
+    global _pattern
     if len(value) >= 4:  # masking very short strings would mangle ordinary text
         with _lock:
-            _known.add(value)
+            if value not in _known:
+                _known.add(value)
+                _pattern = None
     return value
 
 
 def redact(text: str) -> str:
+    """``text`` with every known secret replaced by the mask. A secret is masked where it stands as a token of its
+    own (in a URL, a header, a JSON string, after "="), not inside a longer word: a weak secret such as "halo" must
+    not turn "halosync" into "********sync"."""
     if not _known:
         return text
-    for secret in sorted(_known, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    return _compiled().sub(MASK, text)
+
+
+def _compiled() -> re.Pattern[str]:
+    global _pattern
+    with _lock:
+        if _pattern is None:
+            # Longest first, so a secret that contains another is masked whole.
+            parts = [_bounded(secret) for secret in sorted(_known, key=len, reverse=True)]
+            _pattern = re.compile("|".join(parts))
+        return _pattern
+
+
+def _bounded(secret: str) -> str:
+    # The word-boundary condition applies only on a side where the secret itself starts or ends with a word
+    # character; a secret like "!p@ss" is masked wherever it appears.
+    before = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+    return before + re.escape(secret) + after
 
 
 def known() -> frozenset[str]:
