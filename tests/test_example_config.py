@@ -37,7 +37,8 @@ def builtin_specs() -> list[PluginConfigSpec]:
 
 
 def documented_fields(specs: list[PluginConfigSpec]) -> dict[tuple[str, ...], Field]:
-    fields = {(section, key): f for section, table in CORE.items() for key, f in table.items()}
+    fields: dict[tuple[str, ...], Field] = {(section, key): f for section, table in CORE.items()
+                                            for key, f in table.items()}
     for spec in specs:
         fields[("plugins", spec.name, "enabled")] = Field(bool, True)
         fields.update({("plugins", spec.name, key): f for key, f in spec.fields.items()})

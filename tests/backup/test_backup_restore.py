@@ -211,8 +211,8 @@ def test_restore_reports_data_integrity_problems_of_the_backup(tmp_path: Path, s
     fresh_store(sqlite_url, 2)
     store = Store(sqlite_url)
     for source_id in ("0", "1"):
-        store.call(lambda s=source_id: Link.create(source="apollo", source_id=s, sink="halopsa", kind="person",
-                                                   sink_id="77", entity_id=1))
+        store.call(Link.create, source="apollo", source_id=source_id, sink="halopsa", kind="person", sink_id="77",
+                   entity_id=1)
     store.close()
     assert main(["--config", str(config), "backup", str(tmp_path / "copy.db")]) == 0
     assert main(["--config", str(config), "restore", str(tmp_path / "copy.db")]) == 1
