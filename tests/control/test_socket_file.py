@@ -42,8 +42,9 @@ async def test_stale_socket_file_is_replaced() -> None:
 
 async def test_a_live_daemon_keeps_its_socket() -> None:
     async with running_daemon() as running:
-        with pytest.raises(ControlError, match="another halosync daemon answers"):
+        with pytest.raises(ControlError, match="another halosync daemon answers") as refused:
             await bind_socket(running.socket)
+        assert refused.value.exit_code == 75  # the second daemon exits "try again later"
         client = await running.raw()
         assert "result" in await client.request("system.version")
         await client.aclose()
@@ -52,8 +53,9 @@ async def test_a_live_daemon_keeps_its_socket() -> None:
 async def test_refuses_a_path_that_is_not_a_socket_or_too_long(tmp_path: Path) -> None:
     regular = tmp_path / "control.sock"
     regular.write_text("not a socket")
-    with pytest.raises(ControlError, match="is not a socket"):
+    with pytest.raises(ControlError, match="is not a socket") as refused:
         await bind_socket(regular)
+    assert refused.value.exit_code == 78
     assert regular.read_text() == "not a socket"
     with pytest.raises(ControlError, match="longer than 107 bytes"):
         await bind_socket(tmp_path / ("x" * 120) / "control.sock")

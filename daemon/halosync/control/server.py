@@ -39,6 +39,22 @@ MAX_UNIX_PATH = 107  # sun_path is 108 bytes including the terminating NUL
 STALE_PROBE_TIMEOUT = 2.0
 
 
+EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 75, 77, 78
+
+
+class SocketUnusable(ControlError):
+    """The control socket cannot be set up; the daemon exits with ``exit_code`` (77 permissions, 78 configuration,
+    75 another daemon holds it: try again later)."""
+
+    def __init__(self, exit_code: int, message: str) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
+def _code(exc: OSError) -> int:
+    return EX_NOPERM if isinstance(exc, PermissionError) else EX_CONFIG
+
+
 class ControlComponent:
     name = "control"
 
@@ -89,13 +105,13 @@ def _policy(config: Config) -> PeerPolicy:
 async def bind_socket(path: Path, *, group: str = "") -> trio.socket.SocketType:
     """A listening Unix socket at ``path`` with mode 0660 and group ``group``; see the module docstring."""
     if len(os.fsencode(path)) > MAX_UNIX_PATH:
-        raise ControlError(f"daemon.control_socket {str(path)!r} is longer than {MAX_UNIX_PATH} bytes, the limit "
-                           "of a Unix socket path; choose a shorter path")
+        raise SocketUnusable(EX_CONFIG, f"daemon.control_socket {str(path)!r} is longer than {MAX_UNIX_PATH} "
+                             "bytes, the limit of a Unix socket path; choose a shorter path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ControlError(f"cannot create the directory of the control socket {str(path)!r}: {exc.strerror}; "
-                           "create it or set daemon.control_socket") from None
+        raise SocketUnusable(_code(exc), f"cannot create the directory of the control socket {str(path)!r}: "
+                             f"{exc.strerror}; create it or set daemon.control_socket") from None
     await _clear_stale(path)
     sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     # umask is process-wide; bind is a single syscall and nothing else in the daemon creates files meanwhile
@@ -105,8 +121,8 @@ async def bind_socket(path: Path, *, group: str = "") -> trio.socket.SocketType:
         await sock.bind(str(path))
     except OSError as exc:
         sock.close()
-        raise ControlError(f"cannot create the control socket {str(path)!r}: {exc.strerror}; check the directory's "
-                           "permissions or set daemon.control_socket") from None
+        raise SocketUnusable(_code(exc), f"cannot create the control socket {str(path)!r}: {exc.strerror}; check "
+                             "the directory's permissions or set daemon.control_socket") from None
     finally:
         os.umask(old_mask)
     try:
@@ -132,17 +148,19 @@ async def _clear_stale(path: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(mode):
-        raise ControlError(f"{str(path)!r} exists and is not a socket; remove it or set daemon.control_socket")
+        raise SocketUnusable(EX_CONFIG, f"{str(path)!r} exists and is not a socket; remove it or set "
+                             "daemon.control_socket")
     probe = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         with trio.move_on_after(STALE_PROBE_TIMEOUT):
             await probe.connect(str(path))
         # Connected, or still waiting in a full backlog: either way a live process owns this socket.
-        raise ControlError(f"another halosync daemon answers on {str(path)!r}; stop it first (`halosyncctl "
-                           "status` shows it), or give this one another daemon.control_socket")
+        raise SocketUnusable(EX_TEMPFAIL, f"another halosync daemon answers on {str(path)!r}; stop it first "
+                             "(`halosyncctl status` shows it), or give this one another daemon.control_socket")
     except OSError as exc:
         if exc.errno not in (errno.ECONNREFUSED, errno.ENOENT):
-            raise ControlError(f"cannot check the existing control socket {str(path)!r}: {exc.strerror}") from None
+            raise SocketUnusable(_code(exc), f"cannot check the existing control socket {str(path)!r}: "
+                                 f"{exc.strerror}") from None
     finally:
         probe.close()
     logger.info("removing the stale control socket {} (no daemon answers on it)", path)
