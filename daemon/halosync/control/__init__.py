@@ -5,7 +5,9 @@
     registry.py   ``ControlMethod``: a name, a handler, and whether it changes anything (audited) or streams
     audit.py      one line per mutating call: who, what, with which parameters (secrets masked)
     methods_*.py  the built-in methods (status, queue, pause, sync, ...)
-    server.py     ``ControlComponent``: the listening socket, one task per connection
+    snapshot.py   the store figures behind ``status``, kept fresh enough without queueing behind the writer
+    server.py     ``ControlComponent``: the socket file (mode, group, stale file), the accept loop
+    connection.py one connection: peer check, line reading with a size cap and deadlines, one answer per request
     client.py     the blocking client ``halosyncctl`` uses
 
 Other components add methods by putting a ``ControlMethod`` in ``daemon.control_methods`` before the control
