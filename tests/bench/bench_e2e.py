@@ -49,20 +49,24 @@ def measure(leads: int, directory: Path) -> dict[str, Any]:
     halo, halo_url = _fake(["halosync_halopsa.fake", "--port", "0", "--rate", "100000000/300"])
     try:
         config = write_config(directory, apollo_url, halo_url, sync={"batch_size": 100, "concurrency": 2},
-                              halopsa={"requests_per_window": 100_000_000}, log_level="warning")
+                              halopsa={"requests_per_window": 100_000_000}, log_level=os.environ.get("BENCH_LOG", "warning"))
         started = time.perf_counter()
         daemon = subprocess.Popen([sys.executable, "-m", "halosync.cli.main", "--config", str(config), "run",
-                                   "--once"], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   "--once"], env=_env(), stdout=subprocess.DEVNULL, stderr=open(directory / "daemon.log", "w"))
         process = psutil.Process(daemon.pid)
         samples: list[tuple[float, int]] = []
+        cpu = 0.0
         while daemon.poll() is None:
             try:
                 samples.append((time.perf_counter() - started, process.memory_info().rss))
+                times = process.cpu_times()
+                cpu = times.user + times.system
             except psutil.NoSuchProcess:
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        _, stderr = daemon.communicate()
+        daemon.wait()
+        stderr = (directory / "daemon.log").read_text()
         if daemon.returncode != 0:
             raise RuntimeError(f"halosync run --once exited {daemon.returncode}: {stderr[-2000:]}")
         stats = _get(f"{halo_url}/_fake/stats")
@@ -71,10 +75,10 @@ def measure(leads: int, directory: Path) -> dict[str, Any]:
             proc.terminate()
             proc.wait(timeout=30)
     api = sum(n for route, n in stats["by_route"].items() if " /api/" in route)
-    rss = [r for _, r in samples] or [0]
+    rss = [r for _, r in samples if r] or [0]
     quarters = [rss[min(len(rss) - 1, len(rss) * q // 4)] for q in (1, 2, 3)] + [rss[-1]]
     return {"leads": leads, "seconds": elapsed, "peak_rss": max(rss), "quarters": quarters, "api_requests": api,
-            "users": stats["records"]["users"]}
+            "users": stats["records"]["users"], "daemon_cpu_seconds": cpu}
 
 
 def run(quick: bool) -> list[Row]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 Emit = Callable[[dict[str, Any]], None]
 T = TypeVar("T")
+PREFETCH = 2  # pages fetched ahead of staging
 
 
 @dataclass
@@ -68,14 +69,25 @@ def record_outcome(source: str, ok: bool, error: str | None) -> None:
 async def pull_source(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
     """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
     totals, pages = StageResult(), 0
-    async with closing(source.pull(cursor, full=full)) as pages_:
-        async for page in pages_:
-            await _stage_one(engine, source, page, totals)
-            pages += 1
-            emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
-                  "unchanged": totals.unchanged, "rejected": totals.rejected})
-            if engine.draining:
-                break
+    # The next page is fetched while this one is staged (a buffer of PREFETCH pages bounds the memory).
+    send, receive = trio.open_memory_channel[SourcePage](PREFETCH)
+
+    async def fetch() -> None:
+        async with send, closing(source.pull(cursor, full=full)) as fetched:
+            async for page in fetched:
+                await send.send(page)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(fetch)
+        async with receive:
+            async for page in receive:
+                await _stage_one(engine, source, page, totals)
+                pages += 1
+                emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
+                      "unchanged": totals.unchanged, "rejected": totals.rejected})
+                if engine.draining:
+                    nursery.cancel_scope.cancel()
+                    break
     return totals
 
 
