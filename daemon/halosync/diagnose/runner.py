@@ -9,6 +9,7 @@ checks a few times that, so a run ends in bounded time even against a silent pro
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import trio
 
@@ -53,9 +54,9 @@ async def _plugins(config: Config, plugins: PluginManager, within: float) -> lis
     by_plugin: dict[str, list[Callable[[], Awaitable[list[CheckResult]]]]] = {}
     unreachable: set[str] = set()
     for ep in network.endpoints(config):
-        by_plugin.setdefault(ep.plugin, []).append(lambda ep=ep: _reach(ep, within, unreachable))  # type: ignore[misc]
+        by_plugin.setdefault(ep.plugin, []).append(partial(_reach, ep, within, unreachable))
     for obj in objects:
-        by_plugin.setdefault(obj.name, []).append(lambda obj=obj: _own(obj, within, unreachable))  # type: ignore[misc]
+        by_plugin.setdefault(obj.name, []).append(partial(_own, obj, within, unreachable))
     answers: dict[str, list[CheckResult]] = {}
 
     async def one_plugin(plugin: str) -> None:
