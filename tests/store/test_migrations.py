@@ -120,3 +120,18 @@ def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--config", str(config), "migrate", "down", "--to", "5"]) == 1
     assert "no migration number 5" in capsys.readouterr().err
     assert main(["--config", str(config), "migrate", "status", "--to", "1"]) == 2
+
+
+@pytest.mark.postgres
+async def test_daemons_starting_together_migrate_once(pg_url: str) -> None:
+    import trio
+
+    stores = [Store(pg_url, pool_size=1) for _ in range(4)]
+    try:
+        async with trio.open_nursery() as nursery:
+            for store in stores:
+                nursery.start_soon(store.run, store.create_schema)
+        assert stores[0].call(Migrations(stores[0]).current) == 1
+    finally:
+        for store in stores:
+            store.close()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from playhouse.migrations import MigrationError as PeeweeMigrationError
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 DIRECTORY = Path(__file__).with_name("migrations")
 HISTORY_TABLE = "halosync_schema_migration"
+ADVISORY_LOCK = 0x68616C6F  # "halo": the PostgreSQL advisory lock key that serialises migrations
 
 
 @dataclass(frozen=True)
@@ -56,32 +59,46 @@ class Migrations:
     def up(self, to: int | None = None) -> list[str]:
         """Apply pending migrations (up to and including number ``to``); returns the names applied."""
         target = self._name(to) if to is not None else None
-        pending = [m for m in self.status() if not m.applied_at and (to is None or m.number <= to)]
-        if not pending:
-            return []
-        self.backup_before_change()
-        try:
-            return list(self.runner.up(target))
-        except PeeweeMigrationError as exc:
-            raise MigrationError(str(exc)) from exc
+        with self._exclusive():
+            pending = [m for m in self.status() if not m.applied_at and (to is None or m.number <= to)]
+            if not pending:
+                return []
+            self.backup_before_change()
+            try:
+                return list(self.runner.up(target))
+            except PeeweeMigrationError as exc:
+                raise MigrationError(str(exc)) from exc
 
     def down(self, to: int | None = None) -> list[str]:
         """Revert the latest migration, or with ``to`` every migration above number ``to``."""
         if to is not None and to != 0:
             self._name(to)  # an unknown number is an error, not "nothing to do"
-        applied = [m for m in self.status() if m.applied_at]
-        if not applied:
-            return []
-        target_rows = [m for m in applied if to is None or m.number > to]
-        if not target_rows:
-            return []
-        self.backup_before_change()
+        with self._exclusive():
+            applied = [m for m in self.status() if m.applied_at]
+            target_rows = [m for m in applied if to is None or m.number > to]
+            if not target_rows:
+                return []
+            self.backup_before_change()
+            try:
+                if to is None:
+                    return list(self.runner.down())
+                return list(self.runner.down(min(target_rows, key=lambda m: m.number).name))
+            except PeeweeMigrationError as exc:
+                raise MigrationError(str(exc)) from exc
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """On PostgreSQL several daemons may start at once against one store: one migrates, the others wait for it
+        and then find nothing pending (a session advisory lock on this connection). SQLite has one writer anyway."""
+        if self.store.sqlite:
+            yield
+            return
+        db: Any = self.store.db  # peewee's execute_sql is untyped
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK,))
         try:
-            if to is None:
-                return list(self.runner.down())
-            return list(self.runner.down(min(target_rows, key=lambda m: m.number).name))
-        except PeeweeMigrationError as exc:
-            raise MigrationError(str(exc)) from exc
+            yield
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK,))
 
     def backup_before_change(self) -> Path | None:
         """Copy an existing SQLite database aside (SQLite's online backup API, consistent under WAL) before its
