@@ -6,7 +6,7 @@ PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot too) and ``pg_res
 connection's password reaches them through ``PGPASSWORD``, never on a command line.
 
 A restore never starts from a file that fails its own checks, keeps a copy of the store it replaces, and is
-verified afterwards (``halosync.store.verify``).
+verified afterwards (``halosync.diagnose.store_checks``); the order lives in ``halosync.cli.commands.backup``.
 """
 
 from __future__ import annotations
