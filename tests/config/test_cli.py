@@ -149,3 +149,13 @@ def test_no_file_at_all(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     monkeypatch.setattr("halosync.config.loader.SEARCH_PATH", ())  # this machine may have /etc/halosync
     assert main(["check-config"]) == 0
     assert capsys.readouterr().out.startswith("no configuration file found (--config, $HALOSYNC_CONFIG, ")
+
+
+def test_config_show_writes_values_as_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "halosync.toml"
+    path.write_text('[daemon]\ncontrol_allowed_uids = [1000, 1001]\n')
+    code, _, out = run(capsys, path, "config", "show")
+    lines = {line.split(" = ")[0]: line for line in out.splitlines()[1:]}
+    assert code == 0
+    assert lines["daemon.control_allowed_uids"].startswith("daemon.control_allowed_uids = [1000, 1001]  ")
+    assert lines["sync.dry_run"].startswith("sync.dry_run = false  ")

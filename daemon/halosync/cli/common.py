@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +74,11 @@ def guarded(handler: Handler) -> Handler:
             return EX_CONFIG
         except HalosyncError as exc:
             return fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`halosync config show | head`): not an error worth a traceback. Point stdout
+            # at /dev/null so the interpreter's final flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EX_PROBLEMS
 
     return run
 

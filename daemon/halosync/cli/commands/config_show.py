@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from halosync.cli.common import EX_OK, guarded, load_all, print_json
@@ -39,5 +40,13 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _toml(value: Any) -> str:
-    """Values as they would be written in halosync.toml (JSON's strings, numbers, lists and booleans match)."""
+    """A value as it would be written in halosync.toml (JSON's strings, numbers and booleans are TOML's too)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml(v)}" for k, v in value.items()) + " }" if value else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
