@@ -169,3 +169,16 @@ def test_an_unwritable_log_dir_is_a_config_problem(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.key) == (str(tmp_path / "halosync.toml"), 2, "daemon.log_dir")
     assert problem.message.startswith(f"cannot write log files in '{blocked}/logs': ")
+
+
+def test_level_before_the_configuration_is_read(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HALOSYNC_LOG_LEVEL", "debug")
+    log.setup()
+    logger.debug("early detail")
+    monkeypatch.setenv("HALOSYNC_LOG_LEVEL", "loud")  # not a level: info, rather than no logging at all
+    log.setup()
+    logger.debug("hidden")
+    logger.info("shown")
+    err = capsys.readouterr().err
+    assert "early detail" in err and "hidden" not in err and "shown" in err

@@ -97,7 +97,11 @@ def under_journald(stream: TextIO, environ: Mapping[str, str] | None = None) -> 
 def setup(config: Config | None = None, *, level: str | None = None, stream: TextIO | None = None,
           environ: Mapping[str, str] | None = None) -> None:
     """(Re)configure every sink. Safe to call again on reload."""
-    level = (level or (config.get("daemon.log_level") if config else None) or "info").upper()
+    if config is not None:
+        level = level or config.get("daemon.log_level")
+    else:  # before the configuration is read (or without one), the short override still applies
+        level = level or os.environ.get("HALOSYNC_LOG_LEVEL", "")
+    level = level.upper() if level and level.upper() in _PRIORITY else "INFO"
     fmt = config.get("daemon.log_format") if config else "text"
     out = stream or sys.stderr
     logger.remove()
