@@ -205,13 +205,12 @@ class Engine:
         return taken
 
     async def _schedule(self, name: str) -> None:
-        state = self._sources.setdefault(name, pull.SourceState())
+        self._sources.setdefault(name, pull.SourceState())
         while not self.draining:
             if not self._paused:
                 await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
             with trio.move_on_after(self.settings.interval):
                 await self._stopped.wait()
-            del state
 
     async def _one_cycle(self) -> None:
         """`run --once`: every source to its end, then the outbox drained (waiting on retries and rate limits)."""
@@ -237,7 +236,10 @@ class Engine:
                 cursor = None if full else (await self.store.run(pull.read_cursor, name))[0]
                 if dry_run:
                     await self.mirror_ready.wait()
-                    summary.update(plan=await pull.dry_run(self, source, cursor, full=full, emit=emit))
+                    plan = await pull.dry_run(self, source, cursor, full=full, emit=emit)
+                    summary.update(plan=plan)
+                    logger.info("{}: dry run, nothing written; the plan: {}", name,
+                                ", ".join(f"{n} {what}" for what, n in plan["counts"].items()))
                 else:
                     totals = await pull.pull_source(self, source, cursor, full=full, emit=emit)
                     summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)

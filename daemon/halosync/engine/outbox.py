@@ -177,9 +177,10 @@ def _created(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledg
         leads += tuples(StagedLead.select(StagedLead.source, StagedLead.source_id, owner).where(
             owner.in_(part)).order_by(StagedLead.id))
     linked: set[tuple[str, str]] = set()
-    for part in chunks([lead[1] for lead in leads]):
-        linked.update(tuples(Link.select(Link.source, Link.source_id).where(
-            Link.sink == batch.sink, Link.kind == batch.kind, Link.source_id.in_(part))))
+    for source in {lead[0] for lead in leads}:  # (source, source_id, ...) leads the index: queries use it
+        for part in chunks([lead[1] for lead in leads if lead[0] == source]):
+            linked.update(tuples(Link.select(Link.source, Link.source_id).where(
+                Link.source == source, Link.source_id.in_(part), Link.sink == batch.sink, Link.kind == batch.kind)))
     first: set[int] = set()
     rows = []
     for source, source_id, entity_id in leads:

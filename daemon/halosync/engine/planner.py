@@ -307,11 +307,15 @@ class _BatchPlanner:
             return
         linked: set[tuple[str, str, str, str]] = set()
         taken: set[tuple[str, str, str]] = set()
-        for part in chunks(sorted({i.item.lead.source_id for i in intents})):
-            linked.update(tuples(Link.select(Link.source, Link.source_id, Link.sink, Link.kind).where(
-                Link.source_id.in_(part))))
-        for part in chunks(sorted({i.sink_id for i in intents})):
-            taken.update(tuples(Link.select(Link.sink, Link.kind, Link.sink_id).where(Link.sink_id.in_(part))))
+        # Every lookup names the leading columns of an index: (source, source_id, ...) and (sink, kind, sink_id).
+        for source in {i.item.lead.source for i in intents}:
+            for part in chunks(sorted({i.item.lead.source_id for i in intents if i.item.lead.source == source})):
+                linked.update(tuples(Link.select(Link.source, Link.source_id, Link.sink, Link.kind).where(
+                    Link.source == source, Link.source_id.in_(part))))
+        for sink, kind in {(i.sink, i.kind) for i in intents}:
+            for part in chunks(sorted({i.sink_id for i in intents if (i.sink, i.kind) == (sink, kind)})):
+                taken.update(tuples(Link.select(Link.sink, Link.kind, Link.sink_id).where(
+                    Link.sink == sink, Link.kind == kind, Link.sink_id.in_(part))))
         rows: list[dict[str, Any]] = []
         for i in intents:
             lead = i.item.lead

@@ -148,7 +148,9 @@ class Outbox(BaseModel):
     updated_at = pw.FloatField(default=time.time)
 
     class Meta:
-        indexes = ((("state", "sink", "kind", "next_attempt_at"), False), (("entity_id", "kind"), False))
+        # Workers claim by (state, sink, kind, action) in id order: this index walks them without sorting.
+        indexes = ((("state", "sink", "kind", "action", "id"), False), (("entity_id", "kind"), False),
+                   (("sink", "parent_entity_id"), False))
 
 
 class DeadLetter(BaseModel):
@@ -191,18 +193,21 @@ class WebhookInbox(BaseModel):
 
 
 class LineageEvent(BaseModel):
-    """What happened to one source record, in order (``halosyncctl trace``). Stages and their ``detail``:
+    """What happened to one source record, in order (``halosyncctl trace``). ``stage`` and its ``detail``:
 
-    staged     {"revision": int, "content_hash": str, "via": "pull"|"push"}
-    unchanged  {"content_hash": str}  (pulled again with the same content; not re-processed)
-    matched    {"person": {"entity_id", "outcome": "new"|"existing"|"mirror"|"review", "rule", "inputs",
-               "candidates"}, "company": {...the same...}}
-    review     {"reason": str, "candidates": [...]}  (ambiguous: nothing is written until a person decides)
-    planned    {"sink", "kind", "action": "create"|"update"|"merge"|"none", "outbox_id"|None, "diff"|"fields"}
-    write      {"sink", "kind", "action", "outbox_id", "attempt", "outcome": "ok"|"retry"|"rejected"|"found",
-               "sink_id"|None, "error"|None}
+    staged     {"revision": int, "content_hash": str, "via": "pull"|"push"}  (a lead pulled again with the same
+               content is not staged again and gets no event)
+    matched    {"company": D, "person": D} where D = {"outcome": "new"|"match", "rule": "email"|"linkedin"|
+               "name_company"|"domain"|"name"|"new", "inputs": {normalised keys...}, "entity_id": int,
+               "candidate": {"origin": "local"|"mirror", "entity_id", "sink", "sink_id"} (when matched)}
+    review     {"reason": str, "decision": D with "candidates": [...]}  (ambiguous: nothing is written)
+    planned    {"sink", "kind", "action": "create"|"join"|"update"|"merge"|"none", then "outbox_id" and
+               "fields" for create/join (join: a duplicate joining a pending create), "diff" {field: [old, new]}
+               for the others}
+    write      {"sink", "kind", "action", "outbox_id", "attempt", "outcome": "ok"|"found"|"retry"|"rejected",
+               "sink_id" (ok, found) | "error" (retry, rejected)}  (found: reconciled after a crash/timeout)
     linked     {"sink", "kind", "sink_id", "merged": bool}
-    dead       {"stage", "reason"}
+    dead       {"stage": "intake"|"match"|"write", "reason": str}
     """
 
     id = pw.AutoField()
