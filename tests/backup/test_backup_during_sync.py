@@ -18,7 +18,7 @@ from tests.e2e.rig import Rig
 @pytest.fixture
 async def rig(tmp_path: Path, db_url: str) -> AsyncIterator[Rig]:
     fakes = DemoFakes.create(200, seed=5, halo_rate=100_000)
-    fakes.halo.settings.latency = 0.01  # so the sync lasts long enough to be caught in the middle
+    fakes.halo.settings.latency = 0.03  # so the sync lasts long enough to be caught in the middle
     async with trio.open_nursery() as nursery:
         await fakes.serve(nursery)
         yield Rig(fakes, tmp_path / "run", db_url)
@@ -48,25 +48,27 @@ async def test_backup_during_a_running_sync_restores_intact(rig: Rig, monkeypatc
     async with trio.open_nursery() as nursery:
         await nursery.start(sync)  # returns once the daemon runs (its schema exists)
         while not done.is_set() and len(taken) < 12 and not any(c[1] > 0 for c in taken):
-            await trio.sleep(0.05)  # pacing real work against real sockets, not a timing assertion
             # Through the daemon's own store: a second Store in this process would re-point the models.
             before = await daemon.store.run(counts)
             name = backups / f"b{len(taken)}{'.db' if rig.db_url.startswith('sqlite') else '.dump'}"
             assert await trio.to_thread.run_sync(main, ["--config", str(config), "backup", str(name)]) == 0
             taken.append(before)
+            await trio.sleep(0.05)  # pacing real work against real sockets, not a timing assertion
     final = rig.query(counts)
-    # In the middle: leads staged, and not every write done yet (writes land in batches, so a backup may fall
-    # between them); the ones with some writes done first.
-    mid_sync = sorted((i for i, c in enumerate(taken) if c[0] > 0 and c[1:] != final[1:]),
-                      key=lambda i: taken[i][1] == 0)
-    assert mid_sync, f"no backup caught the sync in the middle: {taken} (final {final})"
     capsys.readouterr()
-    for i in mid_sync[:2]:
-        name = next(backups.glob(f"b{i}.*"))
-        code = await trio.to_thread.run_sync(main, ["--config", str(config), "restore", str(name)])
+    # What a backup holds is what its restore brings back: restore them, latest first, until one was taken in the
+    # middle (leads staged, not every write done; writes land in batches, so a backup may fall between them).
+    restored: list[tuple[int, int, int]] = []
+    for i in reversed(range(len(taken))):
+        backup = str(next(backups.glob(f"b{i}.*")))
+        code = await trio.to_thread.run_sync(main, ["--config", str(config), "restore", backup])
         out = capsys.readouterr().out
         assert code == 0, out
         assert not [line for line in out.splitlines() if line.startswith("fail")], out
         assert "pass  store.integrity.cursor_not_ahead_of_committed_work" in out
-        restored = rig.query(counts)
-        assert restored[2] <= final[2] and restored[0] <= final[0]
+        restored.append(rig.query(counts))
+        if restored[-1][0] > 0 and restored[-1][1:] != final[1:]:
+            break
+    assert restored[-1][0] > 0 and restored[-1][1:] != final[1:], \
+        f"no backup caught the sync in the middle: restored {restored}, counted before each backup {taken}, " \
+        f"final {final}"
