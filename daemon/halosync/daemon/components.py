@@ -23,31 +23,15 @@ class Component(Protocol):
 
 
 def default_components(daemon: Daemon) -> list[Component]:
-    """Built lazily so that a front end that is switched off costs nothing at import time."""
-    out: list[Component] = []
-    try:
-        from halosync.engine.component import EngineComponent
-    except ImportError:  # the engine module lands with the sync engine issue
-        pass
-    else:
-        out.append(EngineComponent())
-    try:
-        from halosync.control.server import ControlComponent
-    except ImportError:
-        pass
-    else:
-        out.append(ControlComponent())
+    """Imported here, not at module level, so that a front end that is switched off costs nothing at start-up."""
+    from halosync.alerts.component import AlertsComponent
+    from halosync.control.server import ControlComponent
+    from halosync.engine.component import EngineComponent
+
+    out: list[Component] = [EngineComponent(), ControlComponent()]
     if daemon.config.get("http.listen"):
-        try:
-            from halosync.http.server import HTTPComponent
-        except ImportError:
-            pass
-        else:
-            out.append(HTTPComponent())
-    try:
-        from halosync.alerts.component import AlertsComponent
-    except ImportError:
-        pass
-    else:
-        out.append(AlertsComponent())
+        from halosync.http.server import HTTPComponent
+
+        out.append(HTTPComponent())
+    out.append(AlertsComponent())
     return out
