@@ -59,10 +59,13 @@ class Batch:
         return [op for op in self.ops if op.key in keys]
 
 
-def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_locked: bool) -> Batch | None:
-    """Take up to ``limit`` ready rows of the first group that has any; they become in_flight."""
+def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_locked: bool,
+          people_first: bool = False) -> Batch | None:
+    """Take up to ``limit`` ready rows of the first group that has any; they become in_flight. Companies come
+    first, except for ``people_first`` workers: while a large pull keeps bringing new companies in small batches,
+    people whose company is already written must not starve."""
     now = time.time()
-    for kind, action in GROUPS:
+    for kind, action in (GROUPS[2:] + GROUPS[:2]) if people_first else GROUPS:
         if kind not in kinds:
             continue
         query = Outbox.select().where(Outbox.state == "pending", Outbox.sink == sink, Outbox.kind == kind,

@@ -36,9 +36,9 @@ class StageResult:
         self.rejected += other.rejected
 
 
-def content_hash(lead: Lead) -> str:
-    """What matters for syncing: everything but ``raw`` (which carries provider bookkeeping)."""
-    body = lead.to_dict()
+def content_hash(lead: Lead | dict[str, Any]) -> str:
+    """What matters for syncing: everything but ``raw`` (provider bookkeeping) and ``updated_at``."""
+    body = dict(lead.to_dict() if isinstance(lead, Lead) else lead)
     body.pop("raw", None)
     body.pop("updated_at", None)
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
@@ -50,7 +50,8 @@ def stage_page(source: str, leads: Sequence[Lead], rejected: Sequence[Rejected],
     """Stage ``leads`` and record ``rejected`` for ``source``; set its cursor unless ``cursor`` is KEEP_CURSOR."""
     result = StageResult()
     latest: dict[str, Lead] = {lead.source_id: lead for lead in leads}  # a record twice in a page: the last wins
-    hashes = {sid: content_hash(lead) for sid, lead in latest.items()}
+    bodies = {sid: lead.to_dict() for sid, lead in latest.items()}
+    hashes = {sid: content_hash(body) for sid, body in bodies.items()}
     existing: dict[str, tuple[int, str, int]] = {}
     for part in chunks(list(latest)):
         query = StagedLead.select(StagedLead.id, StagedLead.source_id, StagedLead.content_hash,
@@ -60,19 +61,19 @@ def stage_page(source: str, leads: Sequence[Lead], rejected: Sequence[Rejected],
             existing[row[1]] = (row[0], row[2], row[3])
     now = time.time()
     fresh: list[dict[str, Any]] = []
-    for sid, lead in latest.items():
+    for sid in latest:
         digest = hashes[sid]
         known = existing.get(sid)
         if known is not None and known[1] == digest:
             result.unchanged += 1
             continue
         if known is None:
-            fresh.append({"source": source, "source_id": sid, "payload": lead.to_dict(), "content_hash": digest,
+            fresh.append({"source": source, "source_id": sid, "payload": bodies[sid], "content_hash": digest,
                           "revision": 1, "state": "pending", "staged_at": now})
             revision = 1
         else:
             revision = known[2] + 1
-            StagedLead.update(payload=lead.to_dict(), content_hash=digest, revision=revision, state="pending",
+            StagedLead.update(payload=bodies[sid], content_hash=digest, revision=revision, state="pending",
                               staged_at=now, processed_at=None).where(StagedLead.id == known[0]).execute()
         ledger.trace(source, sid, "staged", revision=revision, content_hash=digest, via=via)
         result.staged += 1

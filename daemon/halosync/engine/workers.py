@@ -68,7 +68,8 @@ class SinkWorkers:
                     continue
                 batch = await engine.store.transaction(outbox.claim, sink.name, sink.kinds,
                                                        max(1, min(sink.batch_size, engine.settings.batch_size)),
-                                                       engine.worker_id, skip_locked=not engine.store.sqlite)
+                                                       engine.worker_id, skip_locked=not engine.store.sqlite,
+                                                       people_first=index % 2 == 1)
                 if batch is None:
                     await engine.wakeup.wait(event, IDLE_POLL)
                     continue
