@@ -7,52 +7,37 @@ daemon in a third, as in production; on a 2-core machine they share the cores.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from halosync.cli.commands.demo import write_config
+from tests.e2e.processes import daemon_env, get_json, start_fake, stop
 
 TITLE = "end to end (SQLite)"
 Row = tuple[str, float | int | str, str, str]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("HALOSYNC_DISABLE_PLUGIN_AUTOLOAD", None)
-    return env
-
-
-def _fake(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True, env=_env())
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip()
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=60) as answer:
-        return json.load(answer)
-
-
 def measure(leads: int, directory: Path) -> dict[str, Any]:
     """One `run --once` of ``leads`` generated contacts into an empty fake HaloPSA."""
-    apollo, apollo_url = _fake(["halosync_apollo.fake", "--port", "0", "--contacts", str(leads), "--seed", "42",
-                                "--unthrottled", "--api-key", "demo-key"])
-    halo, halo_url = _fake(["halosync_halopsa.fake", "--port", "0", "--rate", "100000000/300"])
+    apollo, apollo_url = start_fake(["halosync_apollo.fake", "--port", "0", "--contacts", str(leads),
+                                     "--seed", "42", "--unthrottled", "--api-key", "demo-key"])
+    halo, halo_url = start_fake(["halosync_halopsa.fake", "--port", "0", "--rate", "100000000/300"])
+    log = directory / "daemon.log"  # BENCH_LOG=debug shows each page, plan and write with its duration
     try:
         config = write_config(directory, apollo_url, halo_url, sync={"batch_size": 100, "concurrency": 2},
-                              halopsa={"requests_per_window": 100_000_000}, log_level=os.environ.get("BENCH_LOG", "warning"))
+                              halopsa={"requests_per_window": 100_000_000},
+                              log_level=os.environ.get("BENCH_LOG", "warning"))
         started = time.perf_counter()
-        daemon = subprocess.Popen([sys.executable, "-m", "halosync.cli.main", "--config", str(config), "run",
-                                   "--once"], env=_env(), stdout=subprocess.DEVNULL, stderr=open(directory / "daemon.log", "w"))
+        with log.open("w") as stderr:
+            daemon = subprocess.Popen([sys.executable, "-m", "halosync.cli.main", "--config", str(config), "run",
+                                       "--once"], env=daemon_env(), stdout=subprocess.DEVNULL, stderr=stderr)
         process = psutil.Process(daemon.pid)
         samples: list[tuple[float, int]] = []
         cpu = 0.0
@@ -66,14 +51,12 @@ def measure(leads: int, directory: Path) -> dict[str, Any]:
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
         daemon.wait()
-        stderr = (directory / "daemon.log").read_text()
         if daemon.returncode != 0:
-            raise RuntimeError(f"halosync run --once exited {daemon.returncode}: {stderr[-2000:]}")
-        stats = _get(f"{halo_url}/_fake/stats")
+            raise RuntimeError(f"halosync run --once exited {daemon.returncode}: {log.read_text()[-2000:]}")
+        stats = get_json(f"{halo_url}/_fake/stats")
     finally:
         for proc in (apollo, halo):
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop(proc)
     api = sum(n for route, n in stats["by_route"].items() if " /api/" in route)
     rss = [r for _, r in samples if r] or [0]
     quarters = [rss[min(len(rss) - 1, len(rss) * q // 4)] for q in (1, 2, 3)] + [rss[-1]]

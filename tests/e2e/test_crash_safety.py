@@ -7,47 +7,24 @@ written twice (a write that reached HaloPSA just before a kill is found again, n
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from halosync.cli.commands.demo import write_config
 from halosync.store.gateway import Store
 from halosync.store.models import Link
+from tests.e2e.processes import daemon_env, get_json, start_fake, stop
 
 KILLS = 15
 CONTACTS = 1000
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("HALOSYNC_DISABLE_PLUGIN_AUTOLOAD", None)  # the daemon loads its plugins through entry points
-    env["PYTHONWARNINGS"] = "ignore"
-    return env
-
-
-def _start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True, env=_env())
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    assert url.startswith("http://"), f"{args[0]} did not print its URL"
-    return proc, url
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        return json.load(answer)
 
 
 def _wait_running(log: Path, times: int) -> None:
@@ -60,17 +37,14 @@ def _wait_running(log: Path, times: int) -> None:
 
 @pytest.fixture
 def fakes() -> Iterator[tuple[str, str]]:
-    apollo, apollo_url = _start(["halosync_apollo.fake", "--port", "0", "--contacts", str(CONTACTS), "--seed", "3",
+    apollo, apollo_url = start_fake(["halosync_apollo.fake", "--port", "0", "--contacts", str(CONTACTS), "--seed", "3",
                                  "--unthrottled", "--api-key", "demo-key"])
-    halo, halo_url = _start(["halosync_halopsa.fake", "--port", "0", "--rate", "100000/300", "--latency", "0.03"])
+    halo, halo_url = start_fake(["halosync_halopsa.fake", "--port", "0", "--rate", "100000/300", "--latency", "0.03"])
     try:
         yield apollo_url, halo_url
     finally:
         for proc in (apollo, halo):
-            proc.terminate()
-            proc.wait(timeout=10)
-            if proc.stdout:
-                proc.stdout.close()
+            stop(proc)
 
 
 @pytest.mark.slow
@@ -83,18 +57,18 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path, f
     log = tmp_path / "daemon.log"
     for started in range(1, KILLS + 1):
         with log.open("a") as stderr:
-            daemon = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=stderr)
+            daemon = subprocess.Popen(command, env=daemon_env(), stdout=subprocess.DEVNULL, stderr=stderr)
             _wait_running(log, started)
             time.sleep(rng.uniform(0.05, 1.2))  # a real process killed at a random moment: wall-clock time matters
             daemon.send_signal(signal.SIGKILL)
             daemon.wait(timeout=10)
-    progress = _get(f"{halo_url}/_fake/stats")["records"]["users"]
+    progress = get_json(f"{halo_url}/_fake/stats")["records"]["users"]
     assert progress > 0, "no user was written while the daemon was being killed:\n" + log.read_text()[-3000:]
-    final = subprocess.run([*command, "--once"], env=_env(), capture_output=True, text=True, timeout=120)
+    final = subprocess.run([*command, "--once"], env=daemon_env(), capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr[-2000:]
 
-    truth: dict[str, str] = _get(f"{apollo_url}/__admin/truth")
-    records = _get(f"{halo_url}/_fake/stats")["records"]
+    truth: dict[str, str] = get_json(f"{apollo_url}/__admin/truth")
+    records = get_json(f"{halo_url}/_fake/stats")["records"]
     people = set(truth.values())
     assert records["users"] == len(people)  # none lost, none twice
     store = Store(f"sqlite:///{tmp_path / 'halosync.db'}")
