@@ -71,16 +71,25 @@ class BatchIndex:
 
     # --- loading -----------------------------------------------------------------------------------
 
-    def load_companies(self, domains: set[str], names: set[str]) -> None:
+    def load_companies(self, domains: set[str], names: set[str], names_without_domain: set[str]) -> None:
+        """Companies by domain; by name only those that could match by name: any of a name whose lead has no
+        domain, else only those without a domain (a company with another domain is another company). Many
+        companies share a name ("Acme"), so loading them all would grow with the store."""
         rows: dict[int, Company] = {}
-        for field, keys in ((Company.domain_key, domains), (Company.name_key, names)):
+        undomained = Company.domain_key.is_null()
+        lookups = ((Company.domain_key.in_, domains, None), (Company.name_key.in_, names_without_domain, None),
+                   (Company.name_key.in_, names - names_without_domain, undomained))
+        for in_, keys, extra in lookups:
             for part in chunks(sorted(keys)):
-                for row in Company.select(Company.id, Company.domain_key, Company.name_key).where(field.in_(part)):
+                query = Company.select(Company.id, Company.domain_key, Company.name_key).where(in_(part))
+                for row in query.where(extra) if extra is not None else query:
                     rows[row.id] = row
         for row in rows.values():
             self.add_company(row.id, row.domain_key, row.name_key)
         self._load_refs("company", list(rows))
-        for rec in self._mirror("company", (MirrorRecord.domain_key, domains), (MirrorRecord.name_key, names)):
+        mirror_lookups = ((MirrorRecord.domain_key, domains, None), (MirrorRecord.name_key, names_without_domain, None),
+                          (MirrorRecord.name_key, names - names_without_domain, MirrorRecord.domain_key.is_null()))
+        for rec in self._mirror("company", *mirror_lookups):
             cand = Candidate("mirror", self._bound("company", rec), rec.sink, rec.sink_id, domain=rec.domain_key)
             if rec.domain_key:
                 self._companies["domain"][rec.domain_key].append(cand)
@@ -98,24 +107,24 @@ class BatchIndex:
         for row in rows.values():
             self.add_person(row.id, row.email_key, row.linkedin_key, row.name_key)
         self._load_refs("person", list(rows))
-        for rec in self._mirror("person", (MirrorRecord.email_key, emails), (MirrorRecord.linkedin_key, linkedins),
-                                (MirrorRecord.name_key, names)):
+        for rec in self._mirror("person", (MirrorRecord.email_key, emails, None),
+                                (MirrorRecord.linkedin_key, linkedins, None), (MirrorRecord.name_key, names, None)):
             cand = Candidate("mirror", self._bound("person", rec), rec.sink, rec.sink_id, email=rec.email_key,
                              linkedin=rec.linkedin_key)
             for rule, key in (("email", rec.email_key), ("linkedin", rec.linkedin_key), ("name", rec.name_key)):
                 if key:
                     self._people[rule][key].append(cand)
 
-    def _mirror(self, kind: str, *lookups: tuple[pw.Field, set[str]]) -> list[MirrorRecord]:
+    def _mirror(self, kind: str, *lookups: tuple[pw.Field, set[str], Any]) -> list[MirrorRecord]:
         if not self.sinks:
             return []
         found: dict[int, MirrorRecord] = {}
-        for field, keys in lookups:
+        for field, keys, extra in lookups:
             for part in chunks(sorted(keys)):
                 query = MirrorRecord.select().where(
                     MirrorRecord.sink.in_(self.sinks), MirrorRecord.kind == kind, MirrorRecord.deleted == False,  # noqa: E712
                     field.in_(part))
-                for rec in query:
+                for rec in query.where(extra) if extra is not None else query:
                     found[rec.id] = rec
         self._bind_mirror(kind, list(found.values()))
         return list(found.values())

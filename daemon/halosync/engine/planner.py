@@ -129,7 +129,8 @@ class _BatchPlanner:
                 continue
             items.append(_Item(row, lead, keys))
         self.index.load_companies({i.keys.domain for i in items if i.keys.domain},
-                                  {i.keys.company_name for i in items if i.keys.company_name})
+                                  {i.keys.company_name for i in items if i.keys.company_name},
+                                  {i.keys.company_name for i in items if i.keys.company_name and not i.keys.domain})
         for item in items:
             if item.keys.has_company:
                 self._resolve_company(item)
