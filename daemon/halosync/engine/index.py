@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Literal, TypeVar
-
-import peewee as pw
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from halosync.engine.matching import Candidate, CompanyIdentity
+from halosync.engine.sql import select_in
 from halosync.store.models import Company, MirrorRecord, Person, SinkRef
 
 CHUNK = 500
@@ -35,6 +34,18 @@ def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 def tuples(query: Any) -> Iterator[tuple[Any, ...]]:
     """Rows of a peewee select as plain tuples (cheaper than model instances, and typed as such)."""
     return iter(query.tuples())
+
+
+class MirrorKeys(NamedTuple):
+    """What matching reads of a mirror record."""
+
+    id: int
+    sink: str
+    sink_id: str
+    domain_key: str | None
+    name_key: str | None
+    email_key: str | None
+    linkedin_key: str | None
 
 
 def scoped_name(name: str, scope: int | str) -> str:
@@ -75,21 +86,17 @@ class BatchIndex:
         """Companies by domain; by name only those that could match by name: any of a name whose lead has no
         domain, else only those without a domain (a company with another domain is another company). Many
         companies share a name ("Acme"), so loading them all would grow with the store."""
-        rows: dict[int, Company] = {}
-        undomained = Company.domain_key.is_null()
-        lookups = ((Company.domain_key.in_, domains, None), (Company.name_key.in_, names_without_domain, None),
-                   (Company.name_key.in_, names - names_without_domain, undomained))
-        for in_, keys, extra in lookups:
-            for part in chunks(sorted(keys)):
-                query = Company.select(Company.id, Company.domain_key, Company.name_key).where(in_(part))
-                for row in query.where(extra) if extra is not None else query:
-                    rows[row.id] = row
-        for row in rows.values():
-            self.add_company(row.id, row.domain_key, row.name_key)
+        rows: dict[int, tuple[Any, ...]] = {}
+        columns = ("id", "domain_key", "name_key")
+        lookups = (("domain_key", domains, ()), ("name_key", names_without_domain, ()),
+                   ("name_key", names - names_without_domain, ("domain_key",)))
+        for key, values, null in lookups:
+            for row in select_in(Company, columns, key, sorted(values), null=null):
+                rows[row[0]] = row
+        for entity_id, domain_key, name_key in rows.values():
+            self.add_company(entity_id, domain_key, name_key)
         self._load_refs("company", list(rows))
-        mirror_lookups = ((MirrorRecord.domain_key, domains, None), (MirrorRecord.name_key, names_without_domain, None),
-                          (MirrorRecord.name_key, names - names_without_domain, MirrorRecord.domain_key.is_null()))
-        for rec in self._mirror("company", *mirror_lookups):
+        for rec in self._mirror("company", *lookups):
             cand = Candidate("mirror", self._bound("company", rec), rec.sink, rec.sink_id, domain=rec.domain_key)
             if rec.domain_key:
                 self._companies["domain"][rec.domain_key].append(cand)
@@ -98,56 +105,49 @@ class BatchIndex:
 
     def load_people(self, emails: set[str], linkedins: set[str], names: set[str]) -> None:
         """``names`` are scoped names (``scoped_name``), for local ids and sink record ids alike."""
-        rows: dict[int, Person] = {}
-        for field, keys in ((Person.email_key, emails), (Person.linkedin_key, linkedins), (Person.name_key, names)):
-            for part in chunks(sorted(keys)):
-                query = Person.select(Person.id, Person.email_key, Person.linkedin_key, Person.name_key)
-                for row in query.where(field.in_(part)):
-                    rows[row.id] = row
-        for row in rows.values():
-            self.add_person(row.id, row.email_key, row.linkedin_key, row.name_key)
+        rows: dict[int, tuple[Any, ...]] = {}
+        lookups: tuple[tuple[str, set[str], tuple[str, ...]], ...] = (
+            ("email_key", emails, ()), ("linkedin_key", linkedins, ()), ("name_key", names, ()))
+        for key, values, _ in lookups:
+            for row in select_in(Person, ("id", "email_key", "linkedin_key", "name_key"), key, sorted(values)):
+                rows[row[0]] = row
+        for entity_id, email_key, linkedin_key, name_key in rows.values():
+            self.add_person(entity_id, email_key, linkedin_key, name_key)
         self._load_refs("person", list(rows))
-        for rec in self._mirror("person", (MirrorRecord.email_key, emails, None),
-                                (MirrorRecord.linkedin_key, linkedins, None), (MirrorRecord.name_key, names, None)):
+        for rec in self._mirror("person", *lookups):
             cand = Candidate("mirror", self._bound("person", rec), rec.sink, rec.sink_id, email=rec.email_key,
                              linkedin=rec.linkedin_key)
-            for rule, key in (("email", rec.email_key), ("linkedin", rec.linkedin_key), ("name", rec.name_key)):
-                if key:
-                    self._people[rule][key].append(cand)
+            for rule, value in (("email", rec.email_key), ("linkedin", rec.linkedin_key), ("name", rec.name_key)):
+                if value:
+                    self._people[rule][value].append(cand)
 
-    def _mirror(self, kind: str, *lookups: tuple[pw.Field, set[str], Any]) -> list[MirrorRecord]:
-        if not self.sinks:
-            return []
-        found: dict[int, MirrorRecord] = {}
-        for field, keys, extra in lookups:
-            for part in chunks(sorted(keys)):
-                query = MirrorRecord.select().where(
-                    MirrorRecord.sink.in_(self.sinks), MirrorRecord.kind == kind, MirrorRecord.deleted == False,  # noqa: E712
-                    field.in_(part))
-                for rec in query.where(extra) if extra is not None else query:
-                    found[rec.id] = rec
+    def _mirror(self, kind: str, *lookups: tuple[str, set[str], tuple[str, ...]]) -> list[MirrorKeys]:
+        """The live mirror records whose ``key`` column is one of the values (and ``null`` columns NULL); their
+        keys only: matching never needs their fields."""
+        found: dict[int, MirrorKeys] = {}
+        for sink in self.sinks:
+            for key, values, null in lookups:
+                for row in select_in(MirrorRecord, MirrorKeys._fields, key, sorted(values),
+                                     {"sink": sink, "kind": kind, "deleted": False}, null=null):
+                    found[row[0]] = MirrorKeys(*row)
         self._bind_mirror(kind, list(found.values()))
         return list(found.values())
 
-    def _bind_mirror(self, kind: str, records: list[MirrorRecord]) -> None:
+    def _bind_mirror(self, kind: str, records: list[MirrorKeys]) -> None:
         for sink in self.sinks:
             ids = [r.sink_id for r in records if r.sink == sink]
-            for part in chunks(ids):
-                query = SinkRef.select(SinkRef.entity_id, SinkRef.sink_id).where(
-                    SinkRef.sink == sink, SinkRef.kind == kind, SinkRef.sink_id.in_(part))
-                for ref in query:
-                    self._mirror_bound[(sink, kind, ref.sink_id)] = ref.entity_id
+            for entity_id, sink_id in select_in(SinkRef, ("entity_id", "sink_id"), "sink_id", ids,
+                                                {"sink": sink, "kind": kind}):
+                self._mirror_bound[(sink, kind, sink_id)] = entity_id
 
-    def _bound(self, kind: str, rec: MirrorRecord) -> int | None:
+    def _bound(self, kind: str, rec: MirrorKeys) -> int | None:
         return self._mirror_bound.get((rec.sink, kind, rec.sink_id))
 
     def _load_refs(self, kind: str, entity_ids: list[int]) -> None:
         refs = self.refs[kind]
-        for part in chunks(entity_ids):
-            query = SinkRef.select(SinkRef.entity_id, SinkRef.sink, SinkRef.sink_id).where(
-                SinkRef.kind == kind, SinkRef.entity_id.in_(part))
-            for ref in query:
-                refs.setdefault(ref.entity_id, {})[ref.sink] = ref.sink_id
+        for entity_id, sink, sink_id in select_in(SinkRef, ("entity_id", "sink", "sink_id"), "entity_id", entity_ids,
+                                                  {"kind": kind}):
+            refs.setdefault(entity_id, {})[sink] = sink_id
 
     # --- identities decided during the batch --------------------------------------------------------
 

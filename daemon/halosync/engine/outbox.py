@@ -23,6 +23,7 @@ from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
 from halosync.engine import mirror
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
+from halosync.engine.sql import insert_rows
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.provider.backoff import exponential
@@ -167,9 +168,8 @@ def _created(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledg
     """New sink records: their sink_refs, the mirror's copy, and a link from every source record behind them
     (the first is the record's origin; the others are duplicates merged into it)."""
     company = batch.kind == "company"
-    for group in chunks(done, 100):
-        SinkRef.insert_many([{"sink": batch.sink, "kind": batch.kind, "entity_id": row.entity_id, "sink_id": sid,
-                              "created_at": now} for row, _, sid in group]).on_conflict_ignore().execute()
+    insert_rows(SinkRef, [{"sink": batch.sink, "kind": batch.kind, "entity_id": row.entity_id, "sink_id": sid,
+                           "created_at": now} for row, _, sid in done], ignore_conflicts=True)
     mirror.upsert(batch.sink, [SinkRecord(cast(EntityKind, batch.kind), sid, dict(op.fields), op.parent_id)
                                for _, op, sid in done], now)
     ledger.count("companies_created" if company else "created", len(done))
@@ -199,8 +199,7 @@ def _created(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledg
                 ledger.count("merged")
             ledger.events.append(("synced", LeadEvent(source, source_id, batch.sink,
                                                       "merged" if merged else "created", sink_id)))
-    for link_rows in chunks(rows, 100):
-        Link.insert_many(link_rows).on_conflict_ignore().execute()
+    insert_rows(Link, rows, ignore_conflicts=True)
 
 
 def kill(row: Outbox, reason: str, ledger: Ledger, now: float) -> None:

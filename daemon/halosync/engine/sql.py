@@ -82,3 +82,26 @@ def upsert_rows(model: type[pw.Model], rows: Sequence[Mapping[str, Any]], confli
     sets = ", ".join(f'"{fields[n].column_name}" = excluded."{fields[n].column_name}"' for n in update)
     sql = f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({marks}) ON CONFLICT ({target}) DO UPDATE SET {sets}'
     db.cursor().executemany(sql, params)
+
+
+def select_in(model: type[pw.Model], columns: Sequence[str], key: str, values: Sequence[Any],
+              equal: Mapping[str, Any] | None = None, *, null: Sequence[str] = (),
+              size: int = 500) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows whose ``key`` is one of ``values`` (queried ``size`` at a time), the ``equal``
+    columns equal to their values and the ``null`` columns NULL; values converted by the model's fields."""
+    db = _db(model)
+    fields = model._meta.fields
+    equal = equal or {}
+    conditions = [f'"{fields[n].column_name}" = {db.param}' for n in equal]
+    conditions += [f'"{fields[n].column_name}" IS NULL' for n in null]
+    fixed = [fields[n].db_value(v) for n, v in equal.items()]
+    convert = [fields[c].python_value for c in columns]
+    head = f'SELECT {_names([fields[c].column_name for c in columns])} FROM "{model._meta.table_name}" WHERE '
+    out: list[tuple[Any, ...]] = []
+    to_db = fields[key].db_value
+    for start in range(0, len(values), size):
+        part = [to_db(v) for v in values[start:start + size]]
+        where = " AND ".join([*conditions, f'"{fields[key].column_name}" IN ({", ".join([db.param] * len(part))})'])
+        for row in db.execute_sql(head + where, fixed + part).fetchall():
+            out.append(tuple(f(v) for f, v in zip(convert, row, strict=True)))
+    return out
