@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import peewee as pw
 
@@ -62,9 +62,19 @@ class PlanReport:
                 "merges": self.merges, "reviews": self.reviews}
 
 
+class _Staged(NamedTuple):
+    """What planning reads of a staged lead (plain tuples: a model instance per row costs more than its SQL)."""
+
+    id: int
+    source: str
+    source_id: str
+    revision: int
+    payload: dict[str, Any]
+
+
 @dataclass
 class _Item:
-    row: StagedLead
+    row: _Staged
     lead: Lead
     keys: LeadKeys
     company: CompanyIdentity | None = None
@@ -96,7 +106,9 @@ def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: 
     """Match and plan up to ``limit`` pending staged leads; returns how many were taken."""
     if lock:  # PostgreSQL with several daemons: one matcher at a time, or two could create the same identity
         StagedLead._meta.database.execute_sql("SELECT pg_advisory_xact_lock(7142001)")
-    rows = list(StagedLead.select().where(StagedLead.state == "pending").order_by(StagedLead.id).limit(limit))
+    rows = [_Staged(*row) for row in tuples(StagedLead.select(
+        StagedLead.id, StagedLead.source, StagedLead.source_id, StagedLead.revision, StagedLead.payload).where(
+        StagedLead.state == "pending").order_by(StagedLead.id).limit(limit))]
     if rows:
         _BatchPlanner(settings, ledger, report).run(rows)
     return len(rows)
@@ -114,7 +126,7 @@ class _BatchPlanner:
         self.links: list[_LinkIntent] = []
         self.processed: list[dict[str, Any]] = []
 
-    def run(self, rows: list[StagedLead]) -> None:
+    def run(self, rows: list[_Staged]) -> None:
         items: list[_Item] = []
         for row in rows:
             try:
@@ -405,7 +417,7 @@ class _BatchPlanner:
             self.report.add("reviews", {"source": lead.source, "source_id": lead.source_id,
                                         "reason": decision.reason, "rule": decision.rule})
 
-    def _dead(self, row: StagedLead, reason: str) -> None:
+    def _dead(self, row: _Staged, reason: str) -> None:
         StagedLead.update(state="dead", processed_at=self.now).where(StagedLead.id == row.id).execute()
         self.ledger.dead_letter("match", reason, source=row.source, source_id=row.source_id,
                                 payload={"staged_id": row.id})

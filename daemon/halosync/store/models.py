@@ -28,9 +28,13 @@ import peewee as pw
 database_proxy = pw.DatabaseProxy()
 
 
+# Built once: json.dumps with options builds a new encoder per call, which costs as much as encoding a small detail.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str)
+
+
 class JSONField(pw.TextField):
     def db_value(self, value: Any) -> str | None:
-        return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+        return None if value is None else _ENCODER.encode(value)
 
     def python_value(self, value: str | None) -> Any:
         return None if value is None else json.loads(value)
