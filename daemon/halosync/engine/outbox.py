@@ -23,7 +23,7 @@ from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
 from halosync.engine import mirror
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
-from halosync.engine.sql import insert_rows
+from halosync.engine.sql import insert_rows, select_in
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.provider.backoff import exponential
@@ -94,16 +94,11 @@ def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_lock
 def _ops(batch: Batch) -> list[WriteOp]:
     staged_ids = [r.payload.get("staged_id") for r in batch.rows if r.payload.get("staged_id")]
     leads: dict[int, Lead] = {}
-    for part in chunks(staged_ids):
-        for sid, payload in tuples(StagedLead.select(StagedLead.id, StagedLead.payload).where(
-                StagedLead.id.in_(part))):
-            leads[sid] = Lead.from_dict(payload)
-    parents: dict[int, str] = {}
+    for sid, payload in select_in(StagedLead, ("id", "payload"), "id", staged_ids):
+        leads[sid] = Lead.from_dict(payload)
     parent_ids = [r.parent_entity_id for r in batch.rows if r.parent_entity_id]
-    for part in chunks(parent_ids):
-        for entity_id, sink_id in tuples(SinkRef.select(SinkRef.entity_id, SinkRef.sink_id).where(
-                SinkRef.sink == batch.sink, SinkRef.kind == "company", SinkRef.entity_id.in_(part))):
-            parents[entity_id] = sink_id
+    parents: dict[int, str] = dict(select_in(SinkRef, ("entity_id", "sink_id"), "entity_id", parent_ids,
+                                             {"sink": batch.sink, "kind": "company"}))
     return [WriteOp(key=r.key, kind=cast(EntityKind, r.kind), action=cast(Action, r.action),
                     fields=r.payload.get("fields", {}),
                     sink_id=r.payload.get("sink_id"), parent_id=parents.get(r.parent_entity_id or 0),

@@ -26,7 +26,7 @@ from halosync.engine.conflict import ConflictPolicy, fill, present
 from halosync.engine.index import BatchIndex, chunks, scoped_name, tuples
 from halosync.engine.ledger import Ledger
 from halosync.engine.matching import CompanyIdentity, Decision, LeadKeys, Matcher
-from halosync.engine.sql import insert_one, insert_rows, update_rows
+from halosync.engine.sql import insert_one, insert_rows, select_in, update_rows
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.store.models import Company, Link, MirrorRecord, Outbox, Person, SinkRef, StagedLead
@@ -322,13 +322,11 @@ class _BatchPlanner:
         taken: set[tuple[str, str, str]] = set()
         # Every lookup names the leading columns of an index: (source, source_id, ...) and (sink, kind, sink_id).
         for source in {i.item.lead.source for i in intents}:
-            for part in chunks(sorted({i.item.lead.source_id for i in intents if i.item.lead.source == source})):
-                linked.update(tuples(Link.select(Link.source, Link.source_id, Link.sink, Link.kind).where(
-                    Link.source == source, Link.source_id.in_(part))))
+            linked.update(select_in(Link, ("source", "source_id", "sink", "kind"), "source_id", sorted(
+                {i.item.lead.source_id for i in intents if i.item.lead.source == source}), {"source": source}))
         for sink, kind in {(i.sink, i.kind) for i in intents}:
-            for part in chunks(sorted({i.sink_id for i in intents if (i.sink, i.kind) == (sink, kind)})):
-                taken.update(tuples(Link.select(Link.sink, Link.kind, Link.sink_id).where(
-                    Link.sink == sink, Link.kind == kind, Link.sink_id.in_(part))))
+            taken.update(select_in(Link, ("sink", "kind", "sink_id"), "sink_id", sorted(
+                {i.sink_id for i in intents if (i.sink, i.kind) == (sink, kind)}), {"sink": sink, "kind": kind}))
         rows: list[dict[str, Any]] = []
         for i in intents:
             lead = i.item.lead

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from halosync.contracts import Rejected
-from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger, excluded
-from halosync.engine.sql import insert_rows
+from halosync.engine.sql import insert_rows, select_in
 from halosync.model import Lead
 from halosync.store.models import SourceCursor, StagedLead
 
@@ -53,12 +52,9 @@ def stage_page(source: str, leads: Sequence[Lead], rejected: Sequence[Rejected],
     bodies = {sid: lead.to_dict() for sid, lead in latest.items()}
     hashes = {sid: content_hash(body) for sid, body in bodies.items()}
     existing: dict[str, tuple[int, str, int]] = {}
-    for part in chunks(list(latest)):
-        query = StagedLead.select(StagedLead.id, StagedLead.source_id, StagedLead.content_hash,
-                                  StagedLead.revision).where(StagedLead.source == source,
-                                                             StagedLead.source_id.in_(part))
-        for row in tuples(query):
-            existing[row[1]] = (row[0], row[2], row[3])
+    for row_id, sid, digest, revision in select_in(StagedLead, ("id", "source_id", "content_hash", "revision"),
+                                                   "source_id", list(latest), {"source": source}):
+        existing[sid] = (row_id, digest, revision)
     now = time.time()
     fresh: list[dict[str, Any]] = []
     for sid in latest:
