@@ -14,9 +14,9 @@ from typing import Any
 
 from halosync.contracts import SinkRecord
 from halosync.engine import normalize
-from halosync.engine.index import chunks, scoped_name
+from halosync.engine.index import scoped_name
 from halosync.engine.ledger import excluded
-from halosync.engine.sql import upsert_rows
+from halosync.engine.sql import select_in, upsert_rows
 from halosync.store.models import Link, MirrorRecord, MirrorState, SinkRef
 
 _UPSERT = (MirrorRecord.parent_id, MirrorRecord.email_key, MirrorRecord.linkedin_key, MirrorRecord.domain_key,
@@ -60,11 +60,9 @@ def _known_fields(sink: str, records: Sequence[SinkRecord]) -> dict[tuple[str, s
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for kind in {r.kind for r in records}:
         ids = [str(r.sink_id) for r in records if r.kind == kind]
-        for part in chunks(ids):
-            query = MirrorRecord.select(MirrorRecord.sink_id, MirrorRecord.fields).where(
-                MirrorRecord.sink == sink, MirrorRecord.kind == kind, MirrorRecord.sink_id.in_(part))
-            for row in query:
-                out[(kind, row.sink_id)] = dict(row.fields or {})
+        for sink_id, fields in select_in(MirrorRecord, ("sink_id", "fields"), "sink_id", ids,
+                                         {"sink": sink, "kind": kind}):
+            out[(kind, sink_id)] = dict(fields or {})
     return out
 
 
