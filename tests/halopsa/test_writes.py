@@ -269,3 +269,21 @@ async def test_after_a_crash_people_are_found_per_company_not_one_search_each(fa
     assert all(f.fields["email"] == op.fields["email"] for f, op in zip(found, pops, strict=False) if f)
     assert len(fake.log) - before <= 2 + 1 + 20  # token, newest page, one listing per company
     await restarted.aclose()
+
+
+async def test_after_a_crash_find_does_not_hand_one_person_another_s_shared_mailbox(
+    fake: FakeHalo, sink: HaloSink, halo_url: str
+) -> None:
+    # Two people at one client share info@: only the second one's create reached HaloPSA before the crash.
+    lead = sample_leads(1, 1)[0]
+    company = (await sink.write(company_ops([lead])))[0]
+    people = [Person(first_name="Ron", last_name="Ader", email="info@acme.example"),
+              Person(first_name="Rita", last_name="Cole", email="info@acme.example")]
+    ops = [WriteOp(f"p:{n}", "person", "create", p.values(), parent_id=company.sink_id,
+                   lead=dataclasses.replace(lead, person=p)) for n, p in enumerate(people)]
+    written = (await sink.write(ops[1:]))[0]
+    restarted = HaloSink(halo_settings(halo_url))
+    found = await restarted.find(ops)
+    assert found[0] is None  # Ron was never written: retrying his create must not reuse Rita's user
+    assert found[1] is not None and found[1].sink_id == written.sink_id
+    await restarted.aclose()
