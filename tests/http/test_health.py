@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import trio
+
 from halosync.http.health import health_document, ping_database
 from tests.http import sink_plugin
 from tests.http.harness import config_text, running_daemon
@@ -53,6 +55,12 @@ async def test_health_never_calls_a_provider(tmp_path: Path) -> None:
 
 async def test_control_socket_and_http_share_one_document(tmp_path: Path) -> None:
     async with running_daemon(tmp_path) as run:
+        # The inbox figures join the cached state from a background task: compare once they are there, so that
+        # both reads see the same cache.
+        for _ in range(250):  # at most 5 s
+            if "webhook_inbox" in (await health_document(run.daemon))["checks"]:
+                break
+            await trio.sleep(0.02)
         over_http = (await run.client.get("/health")).json()
         direct = await health_document(run.daemon)
         for doc in (over_http, direct):
