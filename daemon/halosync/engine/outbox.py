@@ -23,7 +23,7 @@ from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
 from halosync.engine import mirror
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
-from halosync.engine.sql import insert_rows, select_in
+from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, select_in
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.provider.backoff import exponential
@@ -32,7 +32,6 @@ from halosync.store.models import DeadLetter, Link, Outbox, SinkRef, StagedLead
 Action = Literal["create", "update"]
 LIVE_WORKERS: set[str] = set()  # worker ids of the engines running in this process
 GROUPS = (("company", "create"), ("company", "update"), ("person", "create"), ("person", "update"))
-LOCK_ID = 7142001  # the planner's advisory lock: settling a create and planning a duplicate never interleave
 
 
 @dataclass
@@ -110,7 +109,7 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
     """Record each row's result: ``results[key] = (result, how)`` with how in ok | found | failed | postponed
     (a rate limit: the row waits until ``postpone_until`` and the attempt does not count)."""
     if lock:
-        Outbox._meta.database.execute_sql(f"SELECT pg_advisory_xact_lock({LOCK_ID})")
+        Outbox._meta.database.execute_sql(PLANNER_LOCK_SQL)
     now = time.time()
     done: list[tuple[Outbox, WriteOp, str]] = []
     postponed: list[int] = []

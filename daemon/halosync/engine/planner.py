@@ -26,7 +26,7 @@ from halosync.engine.conflict import ConflictPolicy, fill, present
 from halosync.engine.index import BatchIndex, chunks, scoped_name, tuples
 from halosync.engine.ledger import Ledger
 from halosync.engine.matching import CompanyIdentity, Decision, LeadKeys, Matcher
-from halosync.engine.sql import insert_one, insert_rows, select_in, update_rows
+from halosync.engine.sql import PLANNER_LOCK_SQL, insert_one, insert_rows, select_in, update_rows
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.store.models import Company, Link, MirrorRecord, Outbox, Person, SinkRef, StagedLead
@@ -105,7 +105,7 @@ def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: 
                     *, lock: bool = False) -> int:
     """Match and plan up to ``limit`` pending staged leads; returns how many were taken."""
     if lock:  # PostgreSQL with several daemons: one matcher at a time, or two could create the same identity
-        StagedLead._meta.database.execute_sql("SELECT pg_advisory_xact_lock(7142001)")
+        StagedLead._meta.database.execute_sql(PLANNER_LOCK_SQL)
     rows = [_Staged(*row) for row in tuples(StagedLead.select(
         StagedLead.id, StagedLead.source, StagedLead.source_id, StagedLead.revision, StagedLead.payload).where(
         StagedLead.state == "pending").order_by(StagedLead.id).limit(limit))]

@@ -12,6 +12,10 @@ from typing import Any
 
 import peewee as pw
 
+# The planner's advisory lock (PostgreSQL): settling a create and planning a duplicate of it never interleave.
+# Keyed by the store's schema too, so daemons of one store serialise while stores sharing a database do not.
+PLANNER_LOCK_SQL = "SELECT pg_advisory_xact_lock(7142001, hashtext(current_schema()))"
+
 
 def _db(model: type[pw.Model]) -> Any:
     return model._meta.database

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 DIRECTORY = Path(__file__).with_name("migrations")
 HISTORY_TABLE = "halosync_schema_migration"
-ADVISORY_LOCK = 0x68616C6F  # "halo": the PostgreSQL advisory lock key that serialises migrations
+ADVISORY_LOCK = 0x68616C6F  # "halo": with the schema, the advisory lock key that serialises migrations of a store
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,11 @@ class Migrations:
             yield
             return
         db: Any = self.store.db  # peewee's execute_sql is untyped
-        db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK,))
+        db.execute_sql("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (ADVISORY_LOCK,))
         try:
             yield
         finally:
-            db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK,))
+            db.execute_sql("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (ADVISORY_LOCK,))
 
     def backup_before_change(self) -> Path | None:
         """Copy an existing SQLite database aside (SQLite's online backup API, consistent under WAL) before its
