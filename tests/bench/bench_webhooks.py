@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import psutil
 import trio
 
 from halosync.webhooks.standard import signed_headers
+from tests.e2e.processes import start_fake
 
 TITLE = "webhook intake"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -151,15 +151,9 @@ listen = "127.0.0.1:0"
 [plugins.webhook]
 secrets = ["{SECRET}"]
 """)
-    env = {**os.environ, "HALOSYNC_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "tests.bench.webhook_daemon", str(config)], env=env,
-                              stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    url = server.stdout.readline().strip()
-    if not url.startswith("http://"):
-        server.kill()
-        raise RuntimeError(f"the benchmark daemon did not start (said {url!r})")
-    return server, url
+    # The benchmark's daemon registers the plugins it needs itself: no entry-point autoload.
+    return start_fake(["tests.bench.webhook_daemon", str(config)],
+                      env={**os.environ, "HALOSYNC_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
 
 def _stored(db: Path) -> int:

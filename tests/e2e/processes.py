@@ -18,9 +18,10 @@ def daemon_env() -> dict[str, str]:
     return env
 
 
-def start_fake(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    """``python -m <fake> ...``, and the base URL it prints on its first line."""
-    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True, env=daemon_env())
+def start_fake(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """``python -m <module> ...`` (a fake, or a benchmark's server), and the base URL it prints on its first line."""
+    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True,
+                            env=daemon_env() if env is None else env)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     if not url.startswith("http://"):
