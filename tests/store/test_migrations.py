@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def directory(tmp_path: Path) -> Path:
     target.mkdir()
     for source in DIRECTORY.glob("[0-9]*.py"):
         (target / source.name).write_text(source.read_text())
-    (target / "0002_staged_note.py").write_text(MIGRATION_2)
+    (target / "0900_staged_note.py").write_text(MIGRATION_2)
     return target
 
 
@@ -52,15 +53,16 @@ def test_up_and_down_on_both_databases(db_url: str, directory: Path) -> None:
         assert store.call(migrations.up, 1) == ["0001_initial"]
         assert {m._meta.table_name for m in MODELS} <= set(store.tables())
         assert "note" not in columns(store, "staged_lead")
-        assert store.call(migrations.up) == ["0002_staged_note"]
+        assert store.call(migrations.up) == ["0002_double_precision_times", "0900_staged_note"]
         assert "note" in columns(store, "staged_lead")
         assert store.call(migrations.up) == []  # nothing pending: nothing done
-        assert [(m.number, m.applied_at is not None) for m in store.call(migrations.status)] == [(1, True), (2, True)]
+        assert [(m.number, m.applied_at is not None) for m in store.call(migrations.status)] == [
+            (1, True), (2, True), (900, True)]
 
-        assert store.call(migrations.down) == ["0002_staged_note"]
-        assert "note" not in columns(store, "staged_lead") and store.call(migrations.current) == 1
+        assert store.call(migrations.down) == ["0900_staged_note"]
+        assert "note" not in columns(store, "staged_lead") and store.call(migrations.current) == 2
         store.call(migrations.up)
-        assert store.call(migrations.down, 0) == ["0002_staged_note", "0001_initial"]
+        assert store.call(migrations.down, 0) == ["0900_staged_note", "0002_double_precision_times", "0001_initial"]
         assert set(store.tables()) <= {HISTORY_TABLE}
         assert store.call(migrations.current) == 0
         with pytest.raises(MigrationError, match="no migration number 7"):
@@ -113,9 +115,10 @@ def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                                                                   "applied_at": None}
     assert main(["--config", str(config), "migrate", "up"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("applied: 0001_initial\n") and f"database sqlite:///{tmp_path}/halosync.db" in out
+    assert out.startswith("applied: 0001_initial, 0002_double_precision_times\n")
+    assert f"database sqlite:///{tmp_path}/halosync.db" in out
     assert main(["--config", str(config), "migrate", "down", "--to", "0"]) == 0
-    assert capsys.readouterr().out.startswith("reverted: 0001_initial\n")
+    assert capsys.readouterr().out.startswith("reverted: 0002_double_precision_times, 0001_initial\n")
     assert list(tmp_path.glob("halosync.db.pre-migrate-*.bak"))
     assert main(["--config", str(config), "migrate", "down", "--to", "5"]) == 1
     assert "no migration number 5" in capsys.readouterr().err
@@ -131,7 +134,27 @@ async def test_daemons_starting_together_migrate_once(pg_url: str) -> None:
         async with trio.open_nursery() as nursery:
             for store in stores:
                 nursery.start_soon(store.run, store.create_schema)
-        assert stores[0].call(Migrations(stores[0]).current) == 1
+        assert stores[0].call(Migrations(stores[0]).current) == 2
     finally:
         for store in stores:
             store.close()
+
+
+@pytest.mark.postgres
+def test_timestamps_of_an_older_postgresql_store_become_double_precision(pg_url: str) -> None:
+    """Stores made before 0002 kept times as ``real`` (rounded to 128 s): a retry due in a second waited minutes."""
+    store = Store(pg_url)
+    migrations = Migrations(store)
+    try:
+        store.call(migrations.up, 1)
+        store.call(lambda: store.db.execute_sql('ALTER TABLE "outbox" ALTER COLUMN "next_attempt_at" TYPE real'))
+        store.call(migrations.up)
+        kinds = dict(store.call(lambda: store.db.execute_sql(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'outbox'").fetchall()))
+        assert kinds["next_attempt_at"] == kinds["created_at"] == "double precision"
+        due = time.time() + 0.25
+        store.call(lambda: StagedLead.create(source="s", source_id="1", payload={}, content_hash="h", staged_at=due))
+        assert abs(store.call(lambda: StagedLead.get().staged_at) - due) < 1e-3
+    finally:
+        store.close()

@@ -49,8 +49,8 @@ class BaseModel(pw.Model):
 class SourceCursor(BaseModel):
     source = pw.CharField(primary_key=True)
     cursor = pw.TextField(null=True)
-    updated_at = pw.FloatField(default=time.time)
-    last_success_at = pw.FloatField(null=True)
+    updated_at = pw.DoubleField(default=time.time)
+    last_success_at = pw.DoubleField(null=True)
     last_error = pw.TextField(null=True)
 
 
@@ -66,8 +66,8 @@ class StagedLead(BaseModel):
     content_hash = pw.CharField()
     revision = pw.IntegerField(default=1)
     state = pw.CharField(default="pending", index=True)  # pending | processed | review | dead
-    staged_at = pw.FloatField(default=time.time)
-    processed_at = pw.FloatField(null=True)
+    staged_at = pw.DoubleField(default=time.time)
+    processed_at = pw.DoubleField(null=True)
     person_id = pw.IntegerField(null=True, index=True)
     company_id = pw.IntegerField(null=True, index=True)
     rule = pw.CharField(null=True)
@@ -82,7 +82,7 @@ class Company(BaseModel):
     domain_key = pw.CharField(null=True, index=True)
     name_key = pw.CharField(null=True, index=True)
     fields = JSONField(default=dict)
-    created_at = pw.FloatField(default=time.time)
+    created_at = pw.DoubleField(default=time.time)
 
 
 class Person(BaseModel):
@@ -92,7 +92,7 @@ class Person(BaseModel):
     linkedin_key = pw.CharField(null=True, index=True)
     name_key = pw.CharField(null=True, index=True)
     fields = JSONField(default=dict)
-    created_at = pw.FloatField(default=time.time)
+    created_at = pw.DoubleField(default=time.time)
 
 
 class SinkRef(BaseModel):
@@ -101,7 +101,7 @@ class SinkRef(BaseModel):
     kind = pw.CharField()  # company | person | opportunity
     entity_id = pw.IntegerField()
     sink_id = pw.CharField()
-    created_at = pw.FloatField(default=time.time)
+    created_at = pw.DoubleField(default=time.time)
 
     class Meta:
         indexes = ((("sink", "kind", "entity_id"), True), (("sink", "kind", "sink_id"), False))
@@ -116,7 +116,7 @@ class Link(BaseModel):
     sink_id = pw.CharField()
     entity_id = pw.IntegerField()
     merged = pw.BooleanField(default=False)  # several source records on one sink record, on purpose
-    created_at = pw.FloatField(default=time.time)
+    created_at = pw.DoubleField(default=time.time)
 
     class Meta:
         indexes = ((("source", "source_id", "sink", "kind"), True), (("sink", "kind", "sink_id"), False))
@@ -140,16 +140,16 @@ class Outbox(BaseModel):
     payload = JSONField()  # the WriteOp's fields, parent, lead reference
     state = pw.CharField(default="pending")  # pending | in_flight | done | dead | cancelled
     attempts = pw.IntegerField(default=0)
-    next_attempt_at = pw.FloatField(default=0.0)
+    next_attempt_at = pw.DoubleField(default=0.0)
     last_error = pw.TextField(null=True)
     claimed_by = pw.CharField(null=True)
-    claimed_at = pw.FloatField(null=True)
+    claimed_at = pw.DoubleField(null=True)
     source = pw.CharField(null=True)
     source_id = pw.CharField(null=True)
     parent_entity_id = pw.IntegerField(null=True)
     reconcile = pw.BooleanField(default=False)
-    created_at = pw.FloatField(default=time.time)
-    updated_at = pw.FloatField(default=time.time)
+    created_at = pw.DoubleField(default=time.time)
+    updated_at = pw.DoubleField(default=time.time)
 
     class Meta:
         # Workers claim by (state, sink, kind, action) in id order: this index walks them without sorting.
@@ -178,7 +178,7 @@ class DeadLetter(BaseModel):
     reason = pw.TextField()
     payload = JSONField(null=True)
     attempts = pw.IntegerField(default=0)
-    created_at = pw.FloatField(default=time.time)
+    created_at = pw.DoubleField(default=time.time)
 
 
 class WebhookInbox(BaseModel):
@@ -188,8 +188,8 @@ class WebhookInbox(BaseModel):
     headers = JSONField(default=dict)
     body = pw.TextField()
     state = pw.CharField(default="pending", index=True)  # pending | processed | failed
-    received_at = pw.FloatField(default=time.time)
-    processed_at = pw.FloatField(null=True)
+    received_at = pw.DoubleField(default=time.time)
+    processed_at = pw.DoubleField(null=True)
     error = pw.TextField(null=True)
 
     class Meta:
@@ -217,7 +217,7 @@ class LineageEvent(BaseModel):
     id = pw.AutoField()
     source = pw.CharField()
     source_id = pw.CharField()
-    at = pw.FloatField(default=time.time)
+    at = pw.DoubleField(default=time.time)
     stage = pw.CharField()  # staged | matched | planned | write | linked | dead | ...
     detail = JSONField(default=dict)
 
@@ -237,7 +237,7 @@ class MirrorRecord(BaseModel):
     name_key = pw.CharField(null=True)
     fields = JSONField(default=dict)
     deleted = pw.BooleanField(default=False)
-    refreshed_at = pw.FloatField(default=time.time)
+    refreshed_at = pw.DoubleField(default=time.time)
 
     class Meta:
         indexes = (
@@ -253,7 +253,7 @@ class MirrorState(BaseModel):
     sink = pw.CharField()
     kind = pw.CharField()
     watermark = pw.TextField(null=True)
-    refreshed_at = pw.FloatField(null=True)
+    refreshed_at = pw.DoubleField(null=True)
 
     class Meta:
         primary_key = pw.CompositeKey("sink", "kind")
@@ -270,7 +270,7 @@ class Total(BaseModel):
 class KV(BaseModel):
     key = pw.CharField(primary_key=True)
     value = JSONField(null=True)
-    updated_at = pw.FloatField(default=time.time)
+    updated_at = pw.DoubleField(default=time.time)
 
 
 MODELS: tuple[type[BaseModel], ...] = (
