@@ -15,8 +15,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 from loguru import logger
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from halosync.daemon.app import Daemon
 
 PLANNER_POLL = 2.0
+T = TypeVar("T")
 KINDS: tuple[EntityKind, ...] = ("company", "person")
 
 
@@ -53,6 +54,7 @@ class Engine:
         self.draining = False
         self._stopped = trio.Event()  # set when draining begins
         self.failed_this_run = 0
+        self._committing = 0  # units between their transaction and their after_commit (see `commit`)
         self._paused = False
         self._matchers: list[Matcher] = []
         self._sources: dict[str, pull.SourceState] = {}
@@ -127,6 +129,21 @@ class Engine:
             if workers.running:
                 await workers.idle.wait()
 
+    async def commit(self, ledger: Ledger, unit: Callable[[], T]) -> T:
+        """Run ``unit`` in one transaction, then ``after_commit``. While a unit is between the two, ``settled``
+        is false, so `run --once` never reads the outbox as empty before the tally of what failed is in."""
+        self._committing += 1
+        try:
+            result = await self.store.transaction(unit)
+            self.after_commit(ledger)
+            return result
+        finally:
+            self._committing -= 1
+
+    @property
+    def settled(self) -> bool:
+        return self._committing == 0
+
     def after_commit(self, ledger: Ledger) -> None:
         """Once a unit of work is committed: metrics, and the plugins' notifications."""
         ledger.publish_metrics()
@@ -198,8 +215,7 @@ class Engine:
             return taken
 
         started = time.perf_counter()
-        taken = await self.store.transaction(unit)
-        self.after_commit(ledger)
+        taken = await self.commit(ledger, unit)
         if taken:
             logger.debug("planned {} staged lead(s) in {:.3f} s", taken, time.perf_counter() - started)
         return taken
@@ -219,7 +235,7 @@ class Engine:
         while not self.draining:
             event = self.wakeup.event
             left = await self.store.run(outbox.unfinished)
-            if left == 0 or self.settings.dry_run:
+            if (left == 0 and self.settled) or self.settings.dry_run:
                 break
             await self.wakeup.wait(event, 1.0)
         self.daemon.request_stop(0 if self.failed_this_run == 0 else 1)
@@ -342,8 +358,7 @@ class Engine:
             ledger.flush()
             return result.staged
 
-        staged = await self.store.transaction(unit)
-        self.after_commit(ledger)
+        staged = await self.commit(ledger, unit)
         self.wakeup.wake()
         return staged
 

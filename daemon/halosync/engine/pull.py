@@ -101,9 +101,8 @@ async def _stage_one(engine: Engine, source: Source, page: SourcePage, totals: S
         return result
 
     started = time.perf_counter()
-    totals.add(await engine.store.transaction(unit))
+    totals.add(await engine.commit(ledger, unit))
     logger.debug("{}: staged a page of {} in {:.3f} s", source.name, len(page.leads), time.perf_counter() - started)
-    engine.after_commit(ledger)
     engine.wakeup.wake()
     engine.daemon.beat()
 

@@ -125,8 +125,7 @@ class SinkWorkers:
                           postpone_until=postpone_until)
             ledger.flush()
 
-        await engine.store.transaction(unit)
-        engine.after_commit(ledger)
+        await engine.commit(ledger, unit)
         engine.wakeup.wake()  # a company just written frees the people waiting on it; `--once` checks if done
 
     async def _reconcile(self, sink: Sink, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:
