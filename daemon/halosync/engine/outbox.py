@@ -90,6 +90,14 @@ def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_lock
     return None
 
 
+def next_due(sink: str, kinds: Sequence[str]) -> float | None:
+    """When the earliest pending row of ``sink`` that waits on its own clock (a retry, a rate limit) falls due."""
+    due = Outbox.select(pw.fn.MIN(Outbox.next_attempt_at)).where(
+        Outbox.state == "pending", Outbox.sink == sink, Outbox.kind.in_(list(kinds)),
+        Outbox.next_attempt_at > time.time()).scalar()
+    return float(due) if due is not None else None
+
+
 def _ops(batch: Batch) -> list[WriteOp]:
     staged_ids = [r.payload.get("staged_id") for r in batch.rows if r.payload.get("staged_id")]
     leads: dict[int, Lead] = {}
