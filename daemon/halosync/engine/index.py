@@ -144,10 +144,13 @@ class BatchIndex:
         return self._mirror_bound.get((rec.sink, kind, rec.sink_id))
 
     def _load_refs(self, kind: str, entity_ids: list[int]) -> None:
+        """Sink ids of the entities, sink by sink: (sink, kind, entity_id) leads the index; without the sink, each
+        batch read the whole table, and planning slowed as the store grew."""
         refs = self.refs[kind]
-        for entity_id, sink, sink_id in select_in(SinkRef, ("entity_id", "sink", "sink_id"), "entity_id", entity_ids,
-                                                  {"kind": kind}):
-            refs.setdefault(entity_id, {})[sink] = sink_id
+        for sink in self.sinks:
+            for entity_id, sink_id in select_in(SinkRef, ("entity_id", "sink_id"), "entity_id", entity_ids,
+                                                {"sink": sink, "kind": kind}):
+                refs.setdefault(entity_id, {})[sink] = sink_id
 
     # --- identities decided during the batch --------------------------------------------------------
 
