@@ -23,6 +23,7 @@ import json
 import time
 from typing import Any
 
+import orjson
 import peewee as pw
 
 database_proxy = pw.DatabaseProxy()
@@ -30,14 +31,33 @@ database_proxy = pw.DatabaseProxy()
 
 # Built once: json.dumps with options builds a new encoder per call, which costs as much as encoding a small detail.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str)
+# orjson writes the same JSON (sorted keys; what it would serialise its own way, datetimes, dataclasses and str
+# subclasses, goes through ``str`` as with json) three to four times faster: every staged lead, outbox row and
+# lineage event passes through here, in the one database thread the whole pipeline waits on.
+_ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # what orjson refuses (an integer beyond 64 bits, a lone surrogate): json takes it
+        return _ENCODER.encode(value)
+
+
+def loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what orjson refuses to read (an escaped lone surrogate): json reads it
+        return json.loads(text)
 
 
 class JSONField(pw.TextField):
     def db_value(self, value: Any) -> str | None:
-        return None if value is None else _ENCODER.encode(value)
+        return None if value is None else dumps(value)
 
     def python_value(self, value: str | None) -> Any:
-        return None if value is None else json.loads(value)
+        return None if value is None else loads(value)
 
 
 class BaseModel(pw.Model):
