@@ -60,7 +60,7 @@ class Daemon:
         self.state: DaemonState = "starting"
         self.started_at = time.time()
         self.store = Store(config.database_url, timeout=config.get("database.timeout"),
-                           pool_size=config.get("database.pool_size"))
+                           pool_size=config.get("database.pool_size"), background_checkpoint=True)
         self.sources: dict[str, Source] = {}
         self.sinks: dict[str, Sink] = {}
         self.plugin_health: dict[str, PluginHealth] = {}
@@ -110,6 +110,8 @@ class Daemon:
         """Open the store, instantiate plugins, start each component; READY=1 once the last one is up."""
         self.notifier.status("starting: opening the state store")
         await self.store.run(self.store.create_schema)
+        if self.store.checkpointer is not None:
+            nursery.start_soon(self.store.checkpointer.run)
         self._instantiate_plugins()
         components = self._components if self._components is not None else default_components(self)
         for component in components:

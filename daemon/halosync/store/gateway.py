@@ -15,6 +15,7 @@ import peewee as pw
 import trio
 
 from halosync.errors import StoreError
+from halosync.store.checkpoint import SAFETY_PAGES, WalCheckpointer
 from halosync.store.database import is_sqlite, open_database, redacted_url
 from halosync.store.models import MODELS, database_proxy
 
@@ -23,11 +24,18 @@ T = TypeVar("T")
 
 
 class Store:
-    def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 4) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 4,
+                 background_checkpoint: bool = False) -> None:
+        """``background_checkpoint`` (the daemon's store): on an SQLite file, ``checkpointer`` is set, and its
+        ``run()`` task must run for as long as the store is used (see halosync.store.checkpoint)."""
         self.url = url
         self.timeout = timeout
-        self.db = open_database(url, timeout=timeout, pool_size=pool_size)
+        self.db = open_database(url, timeout=timeout, pool_size=pool_size,
+                                wal_autocheckpoint=SAFETY_PAGES if background_checkpoint else None)
         self.sqlite = is_sqlite(self.db)
+        path = str(self.db.database) if self.sqlite else ""
+        self.checkpointer = WalCheckpointer(path, timeout) if background_checkpoint and path not in (
+            "", ":memory:") else None
         self.limiter = trio.CapacityLimiter(1 if self.sqlite else pool_size)
         database_proxy.initialize(self.db)
 
