@@ -50,7 +50,9 @@ class Engine:
         self.concurrency = self.settings.concurrency
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.wakeup = Wakeup()
-        self.mirror_ready = trio.Event()
+        self.mirror_ready = trio.Event()  # every sink's mirror loaded: matching may start (replaced by a reload)
+        self._mirror_kick = trio.Event()  # refresh the mirrors now
+        self._mirrored: set[str] = set()  # sinks whose mirror has been loaded at least once
         self.draining = False
         self._stopped = trio.Event()  # set when draining begins
         self.failed_this_run = 0
@@ -114,7 +116,12 @@ class Engine:
     async def reload(self) -> None:
         self.settings = EngineSettings.from_config(self.daemon.config)
         self._matchers = self._load_matchers()
-        self.set_concurrency(self.settings.concurrency)
+        if set(self.daemon.sinks) - self._mirrored:
+            # A new sink: nothing is matched or written until its mirror is loaded, or leads would be created
+            # there again for records it already holds.
+            self.mirror_ready = trio.Event()
+            self._mirror_kick.set()
+        self.set_concurrency(self.settings.concurrency)  # starts the new sinks' workers
         if self._nursery is not None and not self.daemon.once:
             for name in self.daemon.sources:
                 if name not in self._sources:
@@ -158,12 +165,15 @@ class Engine:
 
     async def _mirror_loop(self) -> None:
         while not self.draining:
+            self._mirror_kick = trio.Event()  # a kick from here on (a reload adding a sink) asks for another round
             ok = await self._refresh_mirrors()
-            if ok:
+            if ok and set(self.daemon.sinks) <= self._mirrored:
                 logger.debug("sink mirror refreshed")
                 self.mirror_ready.set()
                 self.wakeup.wake()
-            await trio.sleep(self.settings.mirror_refresh if ok else min(30.0, self.settings.retry.base * 2 + 1))
+            with trio.move_on_after(self.settings.mirror_refresh if ok else
+                                    min(30.0, self.settings.retry.base * 2 + 1)):
+                await self._mirror_kick.wait()
 
     async def _refresh_mirrors(self) -> bool:
         ok = True
@@ -181,6 +191,7 @@ class Engine:
                             mark = page.watermark or mark
                             self.daemon.beat()
                     await self.store.transaction(mirror.save_watermark, name, kind, mark)
+                self._mirrored.add(name)
                 self.daemon.record_success(name)
             except ProviderError as exc:
                 ok = False

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -25,7 +25,7 @@ import peewee as pw
 from halosync.engine.conflict import ConflictPolicy, fill, present
 from halosync.engine.index import BatchIndex, chunks, scoped_name, tuples
 from halosync.engine.ledger import Ledger
-from halosync.engine.matching import CompanyIdentity, Decision, LeadKeys, Matcher
+from halosync.engine.matching import Candidate, CompanyIdentity, Decision, LeadKeys, Matcher
 from halosync.engine.sql import PLANNER_LOCK_SQL, insert_one, insert_rows, select_in, update_rows
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
@@ -204,6 +204,7 @@ class _BatchPlanner:
             if cand is not None and cand.sink and cand.sink_id:  # an existing sink record: adopt it
                 self._adopt("company", entity_id, cand.sink, cand.sink_id)
                 item.adopted.add("company")
+        self._adopt_in_other_sinks(item, "company", entity_id)
         item.company = CompanyIdentity(entity_id, self.index.refs["company"].get(entity_id, {}))
 
     def _scoped_names(self, item: _Item) -> list[str]:
@@ -229,6 +230,7 @@ class _BatchPlanner:
                 cand.email, cand.linkedin = cand.email or keys.email, cand.linkedin or keys.linkedin
                 self.index.add_person(cand.entity_id, keys.email if cand.email == keys.email else None,
                                       keys.linkedin if cand.linkedin == keys.linkedin else None, None)
+            self._adopt_in_other_sinks(item, "person", cand.entity_id)
             return
         item.person_id = insert_one(Person, {"company": item.company.entity_id if item.company else None,
                                              "email_key": keys.email, "linkedin_key": keys.linkedin,
@@ -238,6 +240,39 @@ class _BatchPlanner:
         if cand is not None and cand.sink and cand.sink_id:
             self._adopt("person", item.person_id, cand.sink, cand.sink_id)
             item.adopted.add("person")
+        self._adopt_in_other_sinks(item, "person", item.person_id)
+
+    def _adopt_in_other_sinks(self, item: _Item, kind: str, entity_id: int) -> None:
+        """The decision named one candidate; a sink in which the identity has no record yet (another sink, or one
+        added since) may hold one under the same strong key: adopt it there rather than create it again. Only a
+        single unbound record of that sink is taken; anything less certain is created as before."""
+        refs = self.index.refs[kind].get(entity_id, {})
+        for sink in self.s.sinks:
+            if sink in refs:
+                continue
+            for found in self._strong_candidates(item, kind):
+                ids = {c.sink_id for c in found
+                       if c.origin == "mirror" and c.sink == sink and c.sink_id and c.entity_id is None}
+                if ids:
+                    if len(ids) == 1:
+                        self._adopt(kind, entity_id, sink, ids.pop())
+                        item.adopted.add(kind)
+                    break
+
+    def _strong_candidates(self, item: _Item, kind: str) -> Iterator[list[Candidate]]:
+        keys = item.keys
+        if kind == "company":
+            if keys.domain:
+                yield self.index.companies_by("domain", keys.domain)
+            elif keys.company_name:  # no domain on either side: the name is all there is
+                yield [c for c in self.index.companies_by("name", keys.company_name) if c.domain is None]
+            return
+        if keys.email:
+            yield self.index.people_by("email", keys.email)
+        if keys.linkedin:
+            yield self.index.people_by("linkedin", keys.linkedin)
+        if keys.name and item.company is not None:
+            yield self.index.people_by("name", keys.name, item.company)
 
     def _adopt(self, kind: str, entity_id: int, sink: str, sink_id: str) -> None:
         SinkRef.insert(sink=sink, kind=kind, entity_id=entity_id, sink_id=sink_id,

@@ -1,0 +1,63 @@
+"""A sink added by a configuration reload: its mirror is loaded before anything is matched for it, then its own
+workers write to it, with no restart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from halosync import hookimpl
+from halosync.contracts import SinkRecord
+from halosync.plugin.host import PluginHost
+from tests.engine.memory import MemoryPlugin, MemorySink, MemorySource, lead, make_daemon
+
+
+async def until(done: Callable[[], bool]) -> None:
+    while True:
+        if done():
+            return
+        await trio.sleep(0.01)
+
+
+class GrowingPlugin(MemoryPlugin):
+    """Offers the sinks in ``sinks``; a test appends one, then reloads."""
+
+    def __init__(self, source: MemorySource, sink: MemorySink) -> None:
+        super().__init__(source, sink)
+        self.sinks = [sink]
+
+    @hookimpl
+    def halosync_sinks(self, host: PluginHost) -> list[Any]:
+        return list(self.sinks)
+
+
+async def test_a_sink_added_by_reload_is_matched_against_what_it_holds(tmp_path: Path, db_url: str) -> None:
+    first = MemorySink()
+    second = MemorySink(name="second")
+    # The new sink already holds person 1 and the company: they must be adopted there, not created again.
+    second.records["900"] = SinkRecord("company", "900", {"name": "Acme Inc", "domain": "acme.com"})
+    second.records["901"] = SinkRecord("person", "901", {"first_name": "Person1", "last_name": "Test",
+                                                         "email": "p1@acme.com"}, "900")
+    plugin = GrowingPlugin(MemorySource(), first)
+    daemon = make_daemon(tmp_path, db_url, plugin, once=False, mirror_refresh=3600)
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(daemon.serve)
+            engine = daemon.engine
+            assert engine is not None
+            await engine.stage("mem", [lead(0)])
+            await until(lambda: first.count("person") == 1)
+
+            plugin.sinks.append(second)
+            assert await daemon.reload()
+            await engine.stage("mem", [lead(1), lead(2)])
+            await until(lambda: first.count("person") == 3 and second.count("person") == 2)
+            daemon.request_stop()
+    assert (first.count("company"), first.count("person")) == (1, 3)
+    # person 1 and the company were found in the new sink's mirror; only person 2 is new there
+    assert (second.count("company"), second.count("person")) == (1, 2)
+    assert sorted(r.fields.get("email") for r in second.records.values() if r.kind == "person") == [
+        "p1@acme.com", "p2@acme.com"]
