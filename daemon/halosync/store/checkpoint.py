@@ -11,6 +11,7 @@ reader still needs stays in the WAL for the next round.
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import trio
 from loguru import logger
@@ -24,25 +25,35 @@ class WalCheckpointer:
     def __init__(self, path: str, timeout: float) -> None:
         self.path = path
         self.timeout = timeout
-        self.limiter = trio.CapacityLimiter(1)  # not the store's: a checkpoint must not hold up its work
         self.rounds = 0
         self.pages = 0  # pages copied into the database so far
         self._db: sqlite3.Connection | None = None
 
     async def run(self) -> None:
-        """Checkpoint every ``EVERY`` seconds until cancelled. A failed round is logged and tried again: the
-        safety bound keeps the WAL from growing without end meanwhile."""
+        """Checkpoint every ``EVERY`` seconds until cancelled, from a thread of its own. Not one of trio's
+        worker threads: the store's next unit of work could land on that thread and open a second store
+        connection there, with a second page cache that each connection's commits invalidate for the other."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self._loop, args=(stop,), name="halosync-wal-checkpoint", daemon=True)
+        thread.start()
         try:
-            while True:
-                await trio.sleep(EVERY)
+            await trio.sleep_forever()
+        finally:
+            stop.set()
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(thread.join)
+
+    def _loop(self, stop: threading.Event) -> None:
+        """A failed round is logged and tried again: the safety bound keeps the WAL from growing without end."""
+        try:
+            while not stop.wait(EVERY):
                 try:
-                    await trio.to_thread.run_sync(self.checkpoint, limiter=self.limiter)
+                    self.checkpoint()
                 except sqlite3.Error as exc:
                     logger.warning("checkpointing the SQLite write-ahead log failed (retried in {} s): {}",
                                    EVERY, exc)
         finally:
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(self.close, limiter=self.limiter)
+            self.close()
 
     def checkpoint(self) -> tuple[int, int]:
         """One PASSIVE checkpoint; returns (frames in the WAL, frames copied)."""
