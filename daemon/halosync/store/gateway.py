@@ -1,9 +1,11 @@
 """The one way async code reaches the database.
 
-peewee is synchronous, so every unit of work runs in a worker thread through ``trio.to_thread.run_sync``, behind a
-``CapacityLimiter``: one at a time on SQLite (one writer; WAL lets readers elsewhere carry on), ``pool_size`` on
-PostgreSQL. ``Store.transaction(fn)`` runs ``fn`` inside one transaction: everything it does commits together or not
-at all, which is how a page of staged leads and its cursor, or an outbox result and its link, stay consistent.
+peewee is synchronous, so every unit of work runs in a thread behind a ``CapacityLimiter``: on SQLite one at a
+time (one writer; WAL lets readers elsewhere carry on), on the store's own thread so that it keeps one connection
+and one page cache (``halosync.store.dbthread``); on PostgreSQL ``pool_size`` at a time in trio's worker threads,
+each unit taking a pooled connection and giving it back. ``Store.transaction(fn)`` runs ``fn`` inside one
+transaction: everything it does commits together or not at all, which is how a page of staged leads and its cursor,
+or an outbox result and its link, stay consistent.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import trio
 from halosync.errors import StoreError
 from halosync.store.checkpoint import SAFETY_PAGES, WalCheckpointer
 from halosync.store.database import is_sqlite, open_database, redacted_url
+from halosync.store.dbthread import DatabaseThread
 from halosync.store.models import MODELS, database_proxy
 
 P = ParamSpec("P")
@@ -37,6 +40,7 @@ class Store:
         self.checkpointer = WalCheckpointer(path, timeout) if background_checkpoint and path not in (
             "", ":memory:") else None
         self.limiter = trio.CapacityLimiter(1 if self.sqlite else pool_size)
+        self._thread = DatabaseThread("halosync-store", self._close_connection) if self.sqlite else None
         database_proxy.initialize(self.db)
 
     @property
@@ -47,7 +51,7 @@ class Store:
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(*args)`` in a database thread (no transaction of its own: autocommit per statement)."""
-        return await trio.to_thread.run_sync(lambda: self._call(fn, *args, **kwargs), limiter=self.limiter)
+        return await self._in_thread(lambda: self._call(fn, *args, **kwargs))
 
     async def transaction(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(*args)`` in a database thread inside one transaction."""
@@ -56,7 +60,13 @@ class Store:
             with self.db.atomic():
                 return fn(*args, **kwargs)
 
-        return await trio.to_thread.run_sync(lambda: self._call(atomic), limiter=self.limiter)
+        return await self._in_thread(lambda: self._call(atomic))
+
+    async def _in_thread(self, unit: Callable[[], T]) -> T:
+        if self._thread is None:
+            return await trio.to_thread.run_sync(unit, limiter=self.limiter)
+        async with self.limiter:  # also serialises with whoever else takes it (a dry run's own thread)
+            return await self._thread.run(unit)
 
     # --- sync API (for offline commands and for code already in a database thread) ---------------
 
@@ -80,10 +90,16 @@ class Store:
         self.call(lambda: Migrations(self).up())
 
     def close(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()  # closes the store thread's connection
         if not self.db.is_closed():
             self.db.close()
         if hasattr(self.db, "close_all"):
             self.db.close_all()
+
+    def _close_connection(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
 
     def tables(self) -> list[str]:
         return self.call(self.db.get_tables)
