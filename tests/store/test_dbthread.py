@@ -63,12 +63,17 @@ async def test_errors_reach_the_caller_and_an_idle_thread_leaves(store: Store,
     def fail() -> None:
         raise ValueError("no such thing")
 
+    thread = store._thread
+    assert thread is not None
+
     try:
         with pytest.raises(ValueError, match="no such thing"):
             await store.run(fail)
+        assert thread.alive
         await trio.sleep(0.3)
-        assert not [t for t in threading.enumerate() if t.name == "halosync-store"]  # idle: gone, connection closed
-        assert await store.run(lambda: KV.select().count()) == 0  # the next unit starts it again
+        assert not thread.alive  # idle: it left, closing its connection
+        assert await store.run(lambda: KV.select().count()) == 0  # the next unit brings it back
+        assert thread.alive
     finally:
         store.close()
-    assert not [t for t in threading.enumerate() if t.name == "halosync-store"]
+    assert not thread.alive

@@ -32,6 +32,11 @@ class DatabaseThread:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    @property
+    def alive(self) -> bool:
+        """Whether the thread is there (it leaves when idle, and comes back with the next unit)."""
+        return self._thread is not None
+
     async def run(self, fn: Callable[[], T]) -> T:
         """``fn()`` on the thread. Like ``trio.to_thread.run_sync``, a unit of work that has started is waited for
         even if the caller is cancelled: a transaction is never abandoned halfway."""
