@@ -11,6 +11,7 @@ The store is the queue; ``wakeup`` only tells idle tasks to look again.
 
 from __future__ import annotations
 
+import heapq
 import os
 import socket
 import time
@@ -57,6 +58,7 @@ class Engine:
         self._stopped = trio.Event()  # set when draining begins
         self.failed_this_run = 0
         self._committing = 0  # units between their transaction and their after_commit (see `commit`)
+        self._due: list[float] = []  # heap: when rows put back by this process's units fall due again
         self._paused = False
         self._matchers: list[Matcher] = []
         self._sources: dict[str, pull.SourceState] = {}
@@ -151,9 +153,19 @@ class Engine:
     def settled(self) -> bool:
         return self._committing == 0
 
+    def next_due_in(self) -> float | None:
+        """Seconds until the next row this process put back (a retry, a rate limit) falls due, if any; rows put
+        back by an earlier process or another daemon are found by the workers' idle poll."""
+        now = time.time()
+        while self._due and self._due[0] <= now:  # due already: the claim that follows this wait takes it
+            heapq.heappop(self._due)
+        return self._due[0] - now if self._due else None
+
     def after_commit(self, ledger: Ledger) -> None:
-        """Once a unit of work is committed: metrics, and the plugins' notifications."""
+        """Once a unit of work is committed: metrics, the retry clock, and the plugins' notifications."""
         ledger.publish_metrics()
+        if ledger.retry_at is not None:
+            heapq.heappush(self._due, ledger.retry_at)
         self.failed_this_run += ledger.dead
         for kind, event in ledger.events:
             if kind == "failed":

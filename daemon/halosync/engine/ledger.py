@@ -31,10 +31,14 @@ class Ledger:
     totals: Counter[str] = field(default_factory=Counter)
     events: list[tuple[str, LeadEvent]] = field(default_factory=list)  # ("synced"|"failed", event)
     dead: int = 0
+    retry_at: float | None = None  # the earliest time a row this unit put back falls due (a retry, a rate limit)
 
     def trace(self, source: str, source_id: str, event: str, **detail: Any) -> None:
         self.lineage.append({"source": source, "source_id": source_id, "at": time.time(), "stage": event,
                              "detail": detail})
+
+    def due_again(self, at: float) -> None:
+        self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
 
     def count(self, name: str, n: int = 1) -> None:
         self.totals[name] += n

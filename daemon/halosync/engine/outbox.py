@@ -90,14 +90,6 @@ def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_lock
     return None
 
 
-def next_due(sink: str, kinds: Sequence[str]) -> float | None:
-    """When the earliest pending row of ``sink`` that waits on its own clock (a retry, a rate limit) falls due."""
-    due = Outbox.select(pw.fn.MIN(Outbox.next_attempt_at)).where(
-        Outbox.state == "pending", Outbox.sink == sink, Outbox.kind.in_(list(kinds)),
-        Outbox.next_attempt_at > time.time()).scalar()
-    return float(due) if due is not None else None
-
-
 def _ops(batch: Batch) -> list[WriteOp]:
     staged_ids = [r.payload.get("staged_id") for r in batch.rows if r.payload.get("staged_id")]
     leads: dict[int, Lead] = {}
@@ -139,9 +131,13 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
             kill(row, f"gave up after {row.attempts} attempts: {result.error}", ledger, now)
         else:
             ledger.trace(source, source_id, "write", outcome="retry", error=result.error, **trace)
-            Outbox.update(state="pending", next_attempt_at=now + policy.delay(row.attempts),
+            due = now + policy.delay(row.attempts)
+            ledger.due_again(due)
+            Outbox.update(state="pending", next_attempt_at=due,
                           last_error=result.error, reconcile=row.reconcile or row.action == "create",
                           claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
+    if postponed:
+        ledger.due_again(postpone_until)
     for part in chunks(postponed):
         error = results[batch.rows[0].key][0].error
         Outbox.update(state="pending", attempts=Outbox.attempts - 1, next_attempt_at=postpone_until,

@@ -71,7 +71,8 @@ class SinkWorkers:
                                                        engine.worker_id, skip_locked=not engine.store.sqlite,
                                                        people_first=index % 2 == 1)
                 if batch is None:
-                    await engine.wakeup.wait(event, await self._idle_for(sink))
+                    due = engine.next_due_in()
+                    await engine.wakeup.wait(event, IDLE_POLL if due is None else min(IDLE_POLL, due + 0.005))
                     continue
                 self.busy += 1
                 try:
@@ -83,11 +84,6 @@ class SinkWorkers:
             self.running -= 1
             if self.running == 0:
                 self.idle.set()
-
-    async def _idle_for(self, sink: Sink) -> float:
-        """Nothing to claim: sleep until a wake, the next retry falling due, or IDLE_POLL, whichever comes first."""
-        due = await self.engine.store.run(outbox.next_due, sink.name, sink.kinds)
-        return IDLE_POLL if due is None else min(IDLE_POLL, max(0.0, due - time.time()) + 0.005)
 
     async def _write(self, sink: Sink, batch: outbox.Batch) -> None:
         engine = self.engine
