@@ -8,12 +8,15 @@ so the ticket's history tells the whole story. The map from alert to ticket is k
 an entry not touched for two days (its alert resolved while the daemon was down) is forgotten.
 
 It talks to HaloPSA through the HaloPSA plugin's client (token flow, rolling-window budget, retries, breaker),
-with the receiver's own credentials or, by default, those of ``[plugins.halopsa]``. A create whose answer is lost
-may be retried by the dispatcher: a rare duplicate ticket is the price of never losing an alert.
+with the receiver's own credentials or, by default, those of ``[plugins.halopsa]``. HaloPSA has no idempotency
+keys, so every ticket's summary ends with a reference to its alerts' firing episode (``[halosync 1a2b3c4d5e]``:
+their identities and start times). Before opening a ticket the receiver searches for that reference: a create
+whose answer was lost, and that the dispatcher retries, finds the ticket it made instead of opening a second one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -127,7 +130,14 @@ class HaloTicketAlerter:
             self.tickets.save()
 
     async def _open(self, alerts: Sequence[Alert]) -> int:
-        ticket: dict[str, Any] = {"summary": render.title(alerts)[:SUMMARY_LIMIT], "details": render.text(alerts),
+        ref = reference(alerts)
+        found = await self._find(ref)
+        if found is not None:  # an earlier attempt opened it, and its answer was lost
+            logger.info("{}: ticket {} for {} already exists (an earlier attempt's answer was lost); adding to it",
+                        self.name, found, ref)
+            return found
+        title = render.title(alerts)[:SUMMARY_LIMIT - len(ref) - 1].rstrip()
+        ticket: dict[str, Any] = {"summary": f"{title} {ref}", "details": render.text(alerts),
                                   "tickettype_id": self.tickettype_id}
         if self.ticket_client_id:
             ticket["client_id"] = self.ticket_client_id
@@ -138,6 +148,18 @@ class HaloTicketAlerter:
         if not isinstance(created, dict) or not isinstance(created.get("id"), int):
             raise ProviderError(self.name, f"HaloPSA created a ticket but answered no id ({str(answer)[:100]!r})")
         return int(created["id"])
+
+    async def _find(self, ref: str) -> int | None:
+        """The ticket whose summary carries ``ref``, if one exists (one search request)."""
+        params: dict[str, Any] = {"search": ref, "tickettype_id": self.tickettype_id, "count": 5}
+        if self.ticket_client_id:
+            params["client_id"] = self.ticket_client_id
+        answer = await self.client.get("/api/Tickets", "/api/Tickets", params)
+        rows = answer.get("tickets") if isinstance(answer, dict) else answer
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and ref in str(row.get("summary") or "") and isinstance(row.get("id"), int):
+                return int(row["id"])
+        return None
 
     async def _note(self, ticket_id: int, alerts: Sequence[Alert]) -> None:
         resolved = all(a.state == "resolved" for a in alerts)
@@ -151,3 +173,10 @@ class HaloTicketAlerter:
 
 def _key(alert: Alert) -> str:
     return fingerprint(alert.rule, dict(alert.labels))
+
+
+def reference(alerts: Sequence[Alert]) -> str:
+    """``[halosync 1a2b3c4d5e]``: the same for a retry of the same notification, new for a later episode of the
+    same alerts (their start times differ), so a closed ticket is never reopened by its search."""
+    episode = "|".join(sorted(f"{_key(a)}@{a.started_at or 0:.3f}" for a in alerts))
+    return f"[halosync {hashlib.sha256(episode.encode()).hexdigest()[:10]}]"

@@ -130,3 +130,30 @@ async def test_after_a_restart_a_still_firing_alert_adds_to_its_open_ticket(
     [ticket] = fake.tables["tickets"].rows.values()
     notes = [a["outcome"] for a in fake.tables["actions"].rows.values() if a["ticket_id"] == ticket["id"]]
     assert notes == ["Alert still firing", "Alert resolved"]
+
+
+async def test_a_ticket_whose_answer_was_lost_is_found_again_not_opened_twice(
+        tmp_path: Path, halo: tuple[FakeHalo, str]) -> None:
+    """HaloPSA has no idempotency keys: the receiver searches for its reference before opening a ticket."""
+    from halosync_builtin.alert_halopsa import reference
+
+    fake, url = halo
+    fake.inject("lost", method="POST", route="/api/tickets")  # HaloPSA opens the ticket; the answer never comes
+    toml = halo_toml(url) + "timeout = 0.5\n"  # the receiver's own request timeout
+    receiver = tickets_receiver(tmp_path, toml)
+    later = Alert("error_rate", "critical", "firing", "error_rate provider=apollo: 31 %, above 5 %", 31.0,
+                  {"provider": "apollo"}, started_at=1_790_090_000.0)
+    try:
+        with pytest.raises(ProviderError):
+            await receiver.send([FIRING])  # the dispatcher sees a failure and retries the notification
+        await receiver.send([FIRING])
+        await receiver.send([RESOLVED])
+        await receiver.send([later])  # the same alert's next episode: a ticket of its own
+    finally:
+        await receiver.aclose()  # type: ignore[attr-defined]
+    first, second = fake.tables["tickets"].rows.values()
+    assert first["summary"].endswith(reference([FIRING])) and second["summary"].endswith(reference([later]))
+    assert reference([FIRING]) != reference([later])
+    notes = [a["outcome"] for a in fake.tables["actions"].rows.values() if a["ticket_id"] == first["id"]]
+    assert notes == ["Alert resolved"]
+    assert fake.count("POST", "/api/tickets") == 2  # the lost create, then the next episode's
