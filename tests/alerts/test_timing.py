@@ -142,3 +142,24 @@ async def test_a_resolution_is_sent_even_when_it_overtakes_a_waiting_repeat(
         run.engine.queue_figures["pending"] = 0  # clear from 630, resolved at 690, before the repeat went out
         await run.at(900)
         assert recorder.states() == [("queue_backlog", "firing", "critical"), ("queue_backlog", "resolved", "critical")]
+
+
+async def test_a_restart_neither_repeats_a_firing_alert_nor_loses_its_resolution(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock, recorder: Recorder) -> None:
+    async with alerts_running(tmp_path, ROUTE, ReceiversPlugin(recorder)) as run:
+        await run.at(1)
+        run.engine.queue_figures["pending"] = 150
+        await run.at(140)
+        assert recorder.states() == [("queue_backlog", "firing", "warning")]
+
+    # The daemon restarts with the backlog still there: the alert is still firing, and nobody hears it twice.
+    async with alerts_running(tmp_path, ROUTE, ReceiversPlugin(recorder)) as run:
+        await run.at(1)
+        run.engine.queue_figures["pending"] = 150
+        await run.at(400)  # long past the rule's 120 s: a forgotten alert would have fired again by now
+        assert recorder.states() == [("queue_backlog", "firing", "warning")]
+        assert [a["state"] for a in run.service.evaluator.describe()] == ["firing"]
+        run.engine.queue_figures["pending"] = 0
+        await run.at(500)
+        assert recorder.states() == [("queue_backlog", "firing", "warning"), ("queue_backlog", "resolved", "warning")]
+        assert recorder.alerts[-1].started_at == recorder.alerts[0].started_at  # the same incident, resolved

@@ -19,6 +19,8 @@ from halosync.alerts.control import register, register_switched_off
 from halosync.alerts.dispatch import DeliverySettings, Dispatcher, health_key
 from halosync.alerts.evaluator import Evaluator
 from halosync.alerts.log_alerter import LogAlerter
+from halosync.alerts.memory import FILE_NAME as MEMORY_FILE
+from halosync.alerts.memory import AlertMemory
 from halosync.alerts.readings import History, take_snapshot
 from halosync.alerts.rules import Rule, load_rules
 from halosync.alerts.silences import FILE_NAME, Silences
@@ -87,6 +89,8 @@ class AlertService:
         self.delivery_scope: trio.CancelScope | None = None
         self.configure(daemon.config)
         self._track_health(alerters)
+        self.memory = AlertMemory(daemon.config.state_dir / MEMORY_FILE)
+        self.memory.restore(self.evaluator, self.dispatcher)
 
     def _track_health(self, alerters: dict[str, Alerter]) -> None:
         for name, alerter in alerters.items():
@@ -169,6 +173,7 @@ class AlertService:
                 next_evaluation = trio.current_time() + self.interval
             else:
                 self.dispatcher.flush(self.clock.now())
+            self.memory.save(self.evaluator, self.dispatcher)  # writes only when something changed
             flush_at = self.dispatcher.next_flush_at() - self.clock.offset
             await trio.sleep_until(min(next_evaluation, flush_at))
 

@@ -19,9 +19,9 @@ receivers carry on.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import trio
 from loguru import logger
@@ -116,6 +116,18 @@ class Dispatcher:
                     self._told[(receiver, key)] = _Told("firing", alert.severity, now, sent=bool(told and told.sent))
                     self._unqueue(receiver, key)
                     self._queue(receiver, key, alert, now)
+
+    def saved(self) -> list[dict[str, Any]]:
+        """Which receivers were told of which firing alerts, as ``AlertMemory`` keeps it."""
+        return [{"receiver": receiver, "key": key, "severity": told.severity, "at": told.at, "sent": told.sent}
+                for (receiver, key), told in self._told.items() if told.state == "firing"]
+
+    def restore(self, entries: Iterable[dict[str, Any]], firing: set[str]) -> None:
+        """What receivers were told before a restart, for alerts restored as firing and receivers that still exist."""
+        for entry in entries:
+            if entry["key"] in firing and entry["receiver"] in self.alerters:
+                self._told[(entry["receiver"], entry["key"])] = _Told("firing", entry["severity"],
+                                                                     float(entry["at"]), bool(entry["sent"]))
 
     def _resolve(self, alert: Alert, now: float) -> None:
         key = fingerprint(alert.rule, dict(alert.labels))

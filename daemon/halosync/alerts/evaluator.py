@@ -87,6 +87,27 @@ class Evaluator:
             elif inst.severity is None:
                 del self.instances[key]
 
+    def saved(self) -> list[dict[str, Any]]:
+        """The firing instances, as ``AlertMemory`` keeps them."""
+        return [{"key": i.key, "rule": i.rule.name, "labels": [list(pair) for pair in i.labels], "severity": i.severity,
+                 "value": i.value, "started_at": i.started_at} for i in self.instances.values() if i.severity]
+
+    def restore(self, entries: Iterable[dict[str, Any]]) -> int:
+        """Firing instances from before a restart (of rules that still exist). They keep firing, without a new
+        notification, while their condition holds, and resolve as usual once it clears."""
+        rules = {r.name: r for r in self.rules}
+        restored = 0
+        for entry in entries:
+            rule = rules.get(entry["rule"])
+            if rule is None or entry.get("severity") not in SEVERITIES:
+                continue
+            labels: Labels = tuple((str(k), str(v)) for k, v in entry["labels"])
+            inst = Instance(rule, labels, severity=entry["severity"], value=entry.get("value"),
+                            started_at=entry.get("started_at"))
+            self.instances[inst.key] = inst
+            restored += 1
+        return restored
+
     def evaluate(self, history: History, now: float) -> list[Alert]:
         changes: list[Alert] = []
         seen: set[str] = set()
