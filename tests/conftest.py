@@ -8,20 +8,15 @@ unless ``HALOSYNC_SKIP_POSTGRES=1`` says on purpose that this machine has none (
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.pgschema import Unreachable, fresh_schema
 
 # Plugins are registered by each test that needs them; the installed entry points must not leak in.
 os.environ.setdefault("HALOSYNC_DISABLE_PLUGIN_AUTOLOAD", "1")
-
-
-def postgres_url() -> str:
-    return os.environ.get("HALOSYNC_TEST_POSTGRES_URL", PG_DEFAULT)
 
 
 @pytest.fixture
@@ -29,25 +24,11 @@ def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL schema for one test (dropped afterwards), as a database URL."""
     if os.environ.get("HALOSYNC_SKIP_POSTGRES") == "1":
         pytest.skip("PostgreSQL tests skipped on purpose: HALOSYNC_SKIP_POSTGRES=1")
-    import psycopg2
-
-    base = postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
-        conn = psycopg2.connect(base)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {base} is unreachable ({exc}); start it, or set HALOSYNC_SKIP_POSTGRES=1 "
-                    "to skip the PostgreSQL tests on purpose")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
+        with fresh_schema() as url:
+            yield url
+    except Unreachable as exc:
+        pytest.fail(f"{exc}; start it, or set HALOSYNC_SKIP_POSTGRES=1 to skip the PostgreSQL tests on purpose")
 
 
 @pytest.fixture

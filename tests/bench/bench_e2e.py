@@ -24,14 +24,16 @@ TITLE = "end to end (SQLite)"
 Row = tuple[str, float | int | str, str, str]
 
 
-def measure(leads: int, directory: Path) -> dict[str, Any]:
-    """One `run --once` of ``leads`` generated contacts into an empty fake HaloPSA."""
+def measure(leads: int, directory: Path, database_url: str = "") -> dict[str, Any]:
+    """One `run --once` of ``leads`` generated contacts into an empty fake HaloPSA (and an empty store: SQLite in
+    ``directory`` unless ``database_url`` names another)."""
     apollo, apollo_url = start_fake(["halosync_apollo.fake", "--port", "0", "--contacts", str(leads),
                                      "--seed", "42", "--unthrottled", "--api-key", "demo-key"])
     halo, halo_url = start_fake(["halosync_halopsa.fake", "--port", "0", "--rate", "100000000/300"])
     log = directory / "daemon.log"  # BENCH_LOG=debug shows each page, plan and write with its duration
     try:
         config = write_config(directory, apollo_url, halo_url, sync={"batch_size": 100, "concurrency": 2},
+                              database_url=database_url,
                               halopsa={"requests_per_window": 100_000_000},
                               log_level=os.environ.get("BENCH_LOG", "warning"))
         started = time.perf_counter()

@@ -9,8 +9,8 @@ import pytest
 import trio
 
 from halosync.engine.sql import PLANNER_LOCK_SQL
-from tests.conftest import postgres_url
 from tests.engine.memory import MemoryPlugin, MemorySink, MemorySource, lead, make_daemon
+from tests.pgschema import postgres_url
 
 
 @pytest.mark.postgres
