@@ -12,6 +12,8 @@ from typing import Any
 
 import peewee as pw
 
+BATCH = 250  # PostgreSQL: statements sent in one round trip by ``_many``
+
 # The planner's advisory lock (PostgreSQL): settling a create and planning a duplicate of it never interleave.
 # Keyed by the store's schema too, so daemons of one store serialise while stores sharing a database do not.
 PLANNER_LOCK_SQL = "SELECT pg_advisory_xact_lock(7142001, hashtext(current_schema()))"
@@ -43,8 +45,7 @@ def insert_rows(model: type[pw.Model], rows: Sequence[Mapping[str, Any]], *, ign
     sql = f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({marks})'
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    cursor = db.cursor()
-    cursor.executemany(sql, params)
+    _many(db, sql, params)
 
 
 def insert_one(model: type[pw.Model], row: Mapping[str, Any]) -> int:
@@ -70,7 +71,7 @@ def update_rows(model: type[pw.Model], key: str, rows: Sequence[Mapping[str, Any
     sets = ", ".join(f'"{fields[n].column_name}" = {db.param}' for n in names)
     sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "{fields[key].column_name}" = {db.param}'
     params = [[fields[n].db_value(row[n]) for n in names] + [fields[key].db_value(row[key])] for row in rows]
-    db.cursor().executemany(sql, params)
+    _many(db, sql, params)
 
 
 def upsert_rows(model: type[pw.Model], rows: Sequence[Mapping[str, Any]], conflict: Sequence[str],
@@ -85,7 +86,19 @@ def upsert_rows(model: type[pw.Model], rows: Sequence[Mapping[str, Any]], confli
     target = _names([fields[n].column_name for n in conflict])
     sets = ", ".join(f'"{fields[n].column_name}" = excluded."{fields[n].column_name}"' for n in update)
     sql = f'INSERT INTO "{table}" ({_names(columns)}) VALUES ({marks}) ON CONFLICT ({target}) DO UPDATE SET {sets}'
-    db.cursor().executemany(sql, params)
+    _many(db, sql, params)
+
+
+def _many(db: Any, sql: str, params: list[list[Any]]) -> None:
+    """One statement for each row of ``params``. SQLite's ``executemany`` runs them in-process; psycopg2's sends
+    each in its own round trip to the server, so PostgreSQL gets them ``BATCH`` at a time in one message."""
+    cursor = db.cursor()
+    if db.param == "%s":
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, params, page_size=BATCH)
+    else:
+        cursor.executemany(sql, params)
 
 
 def select_in(model: type[pw.Model], columns: Sequence[str], key: str, values: Sequence[Any],
