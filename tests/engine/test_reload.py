@@ -1,5 +1,5 @@
-"""A sink added by a configuration reload: its mirror is loaded before anything is matched for it, then its own
-workers write to it, with no restart."""
+"""A sink added by a configuration reload: its mirror is loaded before anything is matched for it, the leads staged
+before it was added reach it too, and its own workers write to it, with no restart."""
 
 from __future__ import annotations
 
@@ -54,10 +54,41 @@ async def test_a_sink_added_by_reload_is_matched_against_what_it_holds(tmp_path:
             plugin.sinks.append(second)
             assert await daemon.reload()
             await engine.stage("mem", [lead(1), lead(2)])
-            await until(lambda: first.count("person") == 3 and second.count("person") == 2)
+            await until(lambda: first.count("person") == 3 and second.count("person") == 3)
             daemon.request_stop()
     assert (first.count("company"), first.count("person")) == (1, 3)
-    # person 1 and the company were found in the new sink's mirror; only person 2 is new there
-    assert (second.count("company"), second.count("person")) == (1, 2)
+    # person 1 and the company were found in the new sink's mirror; person 0 (staged before the sink was added)
+    # and person 2 are new there
+    assert (second.count("company"), second.count("person")) == (1, 3)
     assert sorted(r.fields.get("email") for r in second.records.values() if r.kind == "person") == [
-        "p1@acme.com", "p2@acme.com"]
+        "p0@acme.com", "p1@acme.com", "p2@acme.com"]
+    # nothing was written again to the first sink: planning lead 0 again found its records there
+    assert [w for w in first.writes if w[1] == "update"] == []
+
+
+def test_only_a_sink_new_to_the_store_sends_processed_leads_back_to_planning(db_url: str) -> None:
+    from halosync.engine.backfill import note_sinks
+    from halosync.store.gateway import Store
+    from halosync.store.models import StagedLead
+
+    store = Store(db_url)
+    try:
+        store.create_schema()
+        for n in range(3):
+            store.call(lambda n=n: StagedLead.create(source="mem", source_id=f"c{n}", payload={}, content_hash="h",
+                                                     revision=1, state="processed"))
+
+        def states() -> list[str]:
+            return sorted(r.state for r in StagedLead.select())
+
+        # A store without the record (new, or from an earlier version) starts it: nothing is planned again.
+        assert store.call(note_sinks, ["halopsa"]) == ([], 0)
+        assert store.call(note_sinks, ["halopsa"]) == ([], 0)  # a restart with the same sinks
+        assert store.call(states) == ["processed"] * 3
+        assert store.call(note_sinks, ["halopsa", "crm"]) == (["crm"], 3)
+        assert store.call(states) == ["pending"] * 3
+        store.call(lambda: StagedLead.update(state="processed").execute())
+        assert store.call(note_sinks, ["crm"]) == ([], 0)  # a sink removed...
+        assert store.call(note_sinks, ["crm", "halopsa"]) == (["halopsa"], 3)  # ...and back: it gets what it missed
+    finally:
+        store.close()

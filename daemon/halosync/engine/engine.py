@@ -24,7 +24,7 @@ from loguru import logger
 
 from halosync import metrics
 from halosync.contracts import EntityKind, Rejected, SinkRecord, Source
-from halosync.engine import mirror, outbox, pull
+from halosync.engine import backfill, mirror, outbox, pull
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
 from halosync.engine.planner import PlanSettings, process_pending
@@ -77,6 +77,17 @@ class Engine:
         row = await self.store.run(lambda: KV.get_or_none(KV.key == "paused"))
         self._paused = bool(row and row.value)
         self._matchers = self._load_matchers()
+        await self._backfill_new_sinks()
+
+    async def _backfill_new_sinks(self) -> None:
+        """Leads processed before a sink was configured are planned again, so that they reach it too."""
+        if self.settings.dry_run:
+            return
+        new, replanned = await self.store.transaction(backfill.note_sinks, list(self.daemon.sinks))
+        if new:
+            logger.info("new sink(s) {}: {} lead(s) already processed are planned again so that they reach "
+                        "{} too", ", ".join(new), replanned, "them" if len(new) > 1 else "it")
+            self.wakeup.wake()
 
     async def release_stale(self) -> int:
         stale_before = None if self.store.sqlite else time.time() - 3 * self.settings.request_timeout - 60
@@ -123,6 +134,7 @@ class Engine:
             # there again for records it already holds.
             self.mirror_ready = trio.Event()
             self._mirror_kick.set()
+        await self._backfill_new_sinks()
         self.set_concurrency(self.settings.concurrency)  # starts the new sinks' workers
         if self._nursery is not None and not self.daemon.once:
             for name in self.daemon.sources:
