@@ -58,6 +58,7 @@ class Engine:
         self._stopped = trio.Event()  # set when draining begins
         self.failed_this_run = 0
         self._committing = 0  # units between their transaction and their after_commit (see `commit`)
+        self._settled = trio.Event()  # set (and replaced) each time the last such unit is through
         self._due: list[float] = []  # heap: when rows put back by this process's units fall due again
         self._paused = False
         self._matchers: list[Matcher] = []
@@ -160,10 +161,18 @@ class Engine:
             return result
         finally:
             self._committing -= 1
+            if self._committing == 0:
+                self._settled.set()
+                self._settled = trio.Event()
 
     @property
     def settled(self) -> bool:
         return self._committing == 0
+
+    async def until_settled(self) -> None:
+        event = self._settled  # taken before looking: a unit finishing in between has set it
+        if not self.settled:
+            await event.wait()
 
     def next_due_in(self) -> float | None:
         """Seconds until the next row this process put back (a retry, a rate limit) falls due, if any; rows put
@@ -270,7 +279,10 @@ class Engine:
         while not self.draining:
             event = self.wakeup.event
             left = await self.store.run(outbox.unfinished)
-            if (left == 0 and self.settled) or self.settings.dry_run:
+            if left == 0 and not self.settled:  # a unit between its commit and its tally: wait for the tally
+                await self.until_settled()
+                continue
+            if left == 0 or self.settings.dry_run:
                 break
             await self.wakeup.wait(event, 1.0)
         self.daemon.request_stop(0 if self.failed_this_run == 0 else 1)
