@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from halosync.alerts import render
 from halosync.alerts.evaluator import fingerprint
 from halosync.contracts import Alert
 from halosync.errors import ProviderError
+from halosync.statefile import replace_text
 from halosync_halopsa.client import HaloClient
 from halosync_halopsa.settings import HaloSettings
 
@@ -69,9 +69,7 @@ class TicketBook:
         if self.path is None:
             return
         try:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._entries), encoding="utf-8")
-            os.replace(tmp, self.path)
+            replace_text(self.path, json.dumps(self._entries))
         except OSError as exc:
             logger.error("alert tickets map {} cannot be saved ({}); a restart opens new tickets", self.path, exc)
 

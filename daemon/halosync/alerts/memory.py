@@ -11,11 +11,12 @@ not fired yet starts its ``for`` again.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loguru import logger
+
+from halosync.statefile import replace_text
 
 if TYPE_CHECKING:
     from halosync.alerts.dispatch import Dispatcher
@@ -34,8 +35,9 @@ class AlertMemory:
         """Put the saved state back; returns how many firing alerts were restored."""
         try:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
-            firing = evaluator.restore(doc.get("firing") or [])
-            dispatcher.restore(doc.get("told") or [], {entry["key"] for entry in doc.get("firing") or []})
+            saved = doc.get("firing") or []
+            firing = evaluator.restore(saved)
+            dispatcher.restore(doc.get("told") or [], {entry["key"] for entry in saved})
         except FileNotFoundError:
             return 0
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -51,9 +53,7 @@ class AlertMemory:
         if text == self._saved:
             return
         try:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.path)
+            replace_text(self.path, text)
             self._saved, self._failing = text, False
         except OSError as exc:
             if not self._failing:

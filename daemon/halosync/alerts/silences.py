@@ -10,7 +10,6 @@ expires or is removed while the alert still fires, the next evaluation delivers 
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from loguru import logger
 
 from halosync.contracts import Alert
 from halosync.errors import HalosyncError
+from halosync.statefile import replace_text
 
 FILE_NAME = "alert-silences.json"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -130,12 +130,9 @@ class Silences:
     def _save(self) -> None:
         if self.path is None:
             return
-        tmp = self.path.with_suffix(".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"version": 1, "silences": [s.to_dict() for s in self._items.values()]},
-                                      indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)  # atomic: a crash leaves the old file or the new one, never half of one
+            replace_text(self.path, json.dumps({"version": 1, "silences": [s.to_dict() for s in self._items.values()]},
+                                               indent=1))
         except OSError as exc:
             logger.error("alert silences could not be saved to {} ({}); they hold until the daemon restarts",
                          self.path, exc)

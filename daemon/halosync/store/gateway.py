@@ -92,8 +92,7 @@ class Store:
     def close(self) -> None:
         if self._thread is not None:
             self._thread.stop()  # closes the store thread's connection
-        if not self.db.is_closed():
-            self.db.close()
+        self._close_connection()  # and the calling thread's own, if it used one
         if hasattr(self.db, "close_all"):
             self.db.close_all()
 
