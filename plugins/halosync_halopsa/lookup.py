@@ -1,8 +1,11 @@
 """Reading HaloPSA records back: after a POST that did not say what it created, after a crash, and for links.
 
 The cheap way to find records just written is the newest page of the collection (``order=id&orderdesc=true``):
-one request covers a whole batch. Only what that page does not explain is searched for one by one.
-It also remembers each client's main site, which a new user needs (``site_id``).
+one request covers a whole batch. Only what that page does not explain is searched for one by one. Users are
+recognised by every key they can hold (``userkeys``: e-mail in any of three fields, name at the client, the
+identifying custom fields), so what the newest page leaves is found by listing each client's users, inactive ones
+and custom fields included: HaloPSA has no filter on custom fields, and its ``search`` reaches neither ``email2``
+nor ``email3``. It also remembers each client's main site, which a new user needs (``site_id``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Any
 from halosync.contracts import EntityKind
 from halosync_halopsa.answers import NotFound
 from halosync_halopsa.client import HaloClient
+from halosync_halopsa.customfields import CustomFields
 from halosync_halopsa.records import ENDPOINTS, identity
+from halosync_halopsa.userkeys import UserKeys, identifying_fields
 
 Record = dict[str, Any]
 MAX_PAGES = 100_000  # a bound on any loop over pages; far beyond any real instance
@@ -23,9 +28,10 @@ SEARCHES_BEFORE_LISTING = 10  # more unexplained clients than this: list them al
 
 
 class Lookup:
-    def __init__(self, client: HaloClient, page_size: int) -> None:
+    def __init__(self, client: HaloClient, page_size: int, custom: CustomFields | None = None) -> None:
         self.client = client
         self.page_size = page_size
+        self.custom = custom
         self.main_sites: dict[int, int] = {}  # client id -> its main site id
 
     def remember(self, kind: EntityKind, records: Iterable[Mapping[str, Any]]) -> None:
@@ -60,12 +66,13 @@ class Lookup:
             if len(seen) >= total:
                 return
 
-    async def newest(self, kind: EntityKind, count: int, *, min_id: int = 0, max_pages: int = 5) -> list[Record]:
+    async def newest(self, kind: EntityKind, count: int, *, min_id: int = 0, max_pages: int = 5,
+                     **params: Any) -> list[Record]:
         """The newest records (at least ``count`` of them, or all with ``id >= min_id``), oldest first."""
         found: list[Record] = []
         size = max(50, min(self.page_size, count + 20))
         for page_no in range(1, max_pages + 1):
-            records, total = await self.page(kind, page_no, size, order="id", orderdesc="true")
+            records, total = await self.page(kind, page_no, size, order="id", orderdesc="true", **params)
             found += records
             lowest = min((int(r["id"]) for r in records), default=0)
             if not records or len(found) >= total or (min_id and lowest <= min_id) or (not min_id and
@@ -78,6 +85,8 @@ class Lookup:
         """The record each body became (or already was): first from the newest page; then, for users and
         opportunities, the records of each client that several bodies belong to, and for many clients a listing
         of them all (one pass instead of a search each); then one search each for what is left."""
+        if kind == "person":
+            return await self._match_users(bodies, min_id)
         wanted = [identity(kind, b) for b in bodies]
         used: set[int] = set()
         out: list[Record | None] = [None] * len(bodies)
@@ -100,6 +109,33 @@ class Lookup:
                     pending = [i for i in pending if i not in indexes]
         for i in pending:
             out[i] = await self.search(kind, bodies[i], exclude=used)
+        return out
+
+    async def _match_users(self, bodies: Sequence[Mapping[str, Any]], min_id: int) -> list[Record | None]:
+        """Users by every key: the newest page first, then each remaining client's users listed whole (with the
+        identifying custom fields); a body without a client is searched by its e-mail, then by its name."""
+        fields = identifying_fields(self.custom) if self.custom else []
+        extra: dict[str, Any] = {"include_custom_fields": ",".join(map(str, fields))} if fields else {}
+        wanted = [UserKeys.of(b, fields) for b in bodies]
+        out: list[Record | None] = [None] * len(bodies)
+        used: set[int] = set()
+        newest = await self.newest("person", len(bodies), min_id=min_id, **extra)
+        _pick_users(newest, wanted, range(len(bodies)), out, used, fields)
+        by_client: dict[int, list[int]] = defaultdict(list)
+        for i in (i for i in range(len(bodies)) if out[i] is None):
+            client_id = wanted[i].client_id
+            if client_id:
+                by_client[client_id].append(i)
+            else:
+                for term in (*sorted(wanted[i].emails), wanted[i].name):
+                    if term and out[i] is None:
+                        found, _ = await self.page("person", 1, 100, order="id", orderdesc="true", search=term,
+                                                   **extra)
+                        _pick_users(found, wanted, [i], out, used, fields)
+        for client, indexes in by_client.items():
+            theirs = [r async for page in self.pages("person", self.page_size, client_id=client, **extra)
+                      for r in page]
+            _pick_users(theirs, wanted, indexes, out, used, fields)
         return out
 
     @staticmethod
@@ -154,3 +190,19 @@ class Lookup:
             for client_id in unknown:
                 await self.get("company", client_id)
         return {c: self.main_sites[c] for c in client_ids if c in self.main_sites}
+
+
+def _pick_users(candidates: Sequence[Record], wanted: Sequence[UserKeys], indexes: Iterable[int],
+                out: list[Record | None], used: set[int], fields: Sequence[int]) -> None:
+    """Give each wanted user the surest unused candidate (oldest first among equals: objects of one POST are
+    created in order)."""
+    keyed = [(UserKeys.of(r, fields), r) for r in sorted(candidates, key=lambda r: int(r["id"]))]
+    for i in indexes:
+        if out[i] is not None:
+            continue
+        ranked = [(rank, int(r["id"]), r) for keys, r in keyed if int(r["id"]) not in used
+                  and (rank := wanted[i].rank(keys)) is not None]
+        if ranked:
+            _, record_id, hit = min(ranked, key=lambda t: (t[0], t[1]))
+            used.add(record_id)
+            out[i] = hit

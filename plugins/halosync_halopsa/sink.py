@@ -36,7 +36,7 @@ class HaloSink:
         self.client = HaloClient(settings, transport=transport)
         objects: tuple[HaloObject, ...] = ("client", "user", "opportunity")
         self.custom = CustomFields({obj: settings.custom_templates(obj) for obj in objects})
-        self.lookup = Lookup(self.client, settings.page_size)
+        self.lookup = Lookup(self.client, settings.page_size, self.custom)
         self.writer = Writer(self.client, settings, self.custom, self.lookup)
         self._started = False
         self._starting = trio.Lock()
@@ -64,13 +64,20 @@ class HaloSink:
     async def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
         if not ops:
             return []
+        await self._ensure_started()
+        return await self.writer.write(ops)
+
+    async def _ensure_started(self) -> None:
         if not self._started:
             async with self._starting:
                 if not self._started:  # another worker may have started it meanwhile
                     await self._start()
-        return await self.writer.write(ops)
 
     async def find(self, ops: Sequence[WriteOp]) -> list[SinkRecord | None]:
+        """The record each op made, by every key it can hold (``userkeys``): custom field ids must be resolved
+        first, or a LinkedIn-only user would be looked for by name alone."""
+        if ops:
+            await self._ensure_started()
         found: list[SinkRecord | None] = [None] * len(ops)
         creates: list[tuple[int, dict[str, Any]]] = []
         for index, op in enumerate(ops):
@@ -80,9 +87,12 @@ class HaloSink:
                 found[index] = to_sink_record(op.kind, record) if record else None
                 continue
             try:
-                creates.append((index, payload(op, self.settings, self.custom)))
+                body = payload(op, self.settings, self.custom)
             except Unwritable:
                 continue  # it could not have been written either
+            if op.kind == "person" and not body.get("client_id") and self.settings.default_site_id:
+                body["site_id"] = self.settings.default_site_id  # where the writer put it: its name's scope
+            creates.append((index, body))
         by_kind: dict[EntityKind, list[tuple[int, dict[str, Any]]]] = {}
         for index, body in creates:
             by_kind.setdefault(ops[index].kind, []).append((index, body))

@@ -287,3 +287,19 @@ async def test_after_a_crash_find_does_not_hand_one_person_another_s_shared_mail
     assert found[0] is None  # Ron was never written: retrying his create must not reuse Rita's user
     assert found[1] is not None and found[1].sink_id == written.sink_id
     await restarted.aclose()
+
+
+async def test_a_slow_answer_after_the_work_leaves_a_write_in_flight_that_the_stats_show(
+    fake: FakeHalo, sink: HaloSink
+) -> None:
+    """The fault kill tests aim at: HaloPSA applied the POST and holds its answer back for a while."""
+    fake.settings.slow_seconds = 0.5
+    fake.inject("slow", method="POST", route="/api/client")
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(sink.write, company_ops(sample_leads(1, 1)))
+        with trio.fail_after(5):
+            for _ in iter(lambda: fake.stats()["writes_in_flight"], 1):
+                await trio.sleep(0.01)  # bounded by fail_after: the fake answers in 0.5 s
+        assert len(fake.records("client")) == 1  # done before the answer left
+    assert fake.stats()["writes_in_flight"] == 0 and fake.stats()["writes_held"] == 1
+    assert len(fake.records("client")) == 1

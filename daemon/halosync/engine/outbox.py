@@ -18,16 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import peewee as pw
+from loguru import logger
 
 from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
-from halosync.engine import mirror
+from halosync.engine import existing, mirror
+from halosync.engine.conflict import ConflictPolicy
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
+from halosync.engine.links import link_leads
 from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, select_in
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.provider.backoff import exponential
-from halosync.store.models import DeadLetter, Link, Outbox, SinkRef, StagedLead
+from halosync.store.models import DeadLetter, Outbox, SinkRef, StagedLead
 
 Action = Literal["create", "update"]
 LIVE_WORKERS: set[str] = set()  # worker ids of the engines running in this process
@@ -60,14 +63,30 @@ class Batch:
 
 
 def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_locked: bool,
-          people_first: bool = False) -> Batch | None:
+          people_first: bool = False, policy: ConflictPolicy | None = None,
+          ledger: Ledger | None = None) -> Batch | None:
     """Take up to ``limit`` ready rows of the first group that has any; they become in_flight. Companies come
     first, except for ``people_first`` workers: while a large pull keeps bringing new companies in small batches,
-    people whose company is already written must not starve."""
+    people whose company is already written must not starve. A create whose identity has meanwhile got a record
+    in the sink is not claimed: it becomes an update of that record (``existing``), in this transaction, recorded
+    in ``ledger`` (flushed here when the caller passes none)."""
     now = time.time()
+    own = ledger is None
+    ledger = ledger or Ledger()
+    batch = None
     for kind, action in (GROUPS[2:] + GROUPS[:2]) if people_first else GROUPS:
-        if kind not in kinds:
-            continue
+        if kind in kinds:
+            batch = _claim_group(sink, kind, action, kinds, limit, worker, skip_locked, policy, ledger, now)
+            if batch is not None:
+                break
+    if own:
+        ledger.flush()
+    return batch
+
+
+def _claim_group(sink: str, kind: str, action: str, kinds: Sequence[str], limit: int, worker: str,
+                 skip_locked: bool, policy: ConflictPolicy | None, ledger: Ledger, now: float) -> Batch | None:
+    while True:  # until a batch, or no ready row: rows diverted to updates leave room for others
         query = Outbox.select().where(Outbox.state == "pending", Outbox.sink == sink, Outbox.kind == kind,
                                       Outbox.action == action, Outbox.next_attempt_at <= now)
         if kind == "person" and action == "create" and "company" in kinds:
@@ -79,7 +98,15 @@ def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_lock
             query = query.for_update(skip_locked=True)
         rows = list(query)
         if not rows:
-            continue
+            return None
+        if action == "create":
+            records = existing.records_of(sink, kind, [r.entity_id for r in rows])
+            if records:
+                existing.divert([r for r in rows if r.entity_id in records], records, policy or ConflictPolicy(),
+                                ledger, now)
+                rows = [r for r in rows if r.entity_id not in records]
+                if not rows:
+                    continue
         Outbox.update(state="in_flight", attempts=Outbox.attempts + 1, claimed_by=worker, claimed_at=now,
                       updated_at=now).where(Outbox.id.in_([r.id for r in rows])).execute()
         for r in rows:
@@ -87,7 +114,6 @@ def claim(sink: str, kinds: Sequence[str], limit: int, worker: str, *, skip_lock
         batch = Batch(sink, kind, action, rows)
         batch.ops = _ops(batch)
         return batch
-    return None
 
 
 def _ops(batch: Batch) -> list[WriteOp]:
@@ -105,20 +131,24 @@ def _ops(batch: Batch) -> list[WriteOp]:
 
 
 def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: RetryPolicy, ledger: Ledger,
-           *, lock: bool = False, postpone_until: float = 0.0) -> None:
+           *, lock: bool = False, postpone_until: float = 0.0, conflicts: ConflictPolicy | None = None) -> None:
     """Record each row's result: ``results[key] = (result, how)`` with how in ok | found | failed | postponed
-    (a rate limit: the row waits until ``postpone_until`` and the attempt does not count)."""
+    (a rate limit: the row waits until ``postpone_until`` and the attempt does not count) | exists (a create
+    not sent: its identity got a record meanwhile, whose id the result carries; it becomes an update)."""
     if lock:
         Outbox._meta.database.execute_sql(PLANNER_LOCK_SQL)
     now = time.time()
     done: list[tuple[Outbox, WriteOp, str]] = []
     postponed: list[int] = []
+    diverted: dict[int, str] = {}
     for row, op in zip(batch.rows, batch.ops, strict=True):
         result, how = results[row.key]
         trace = {"sink": batch.sink, "kind": batch.kind, "action": batch.action, "outbox_id": row.id,
                  "attempt": row.attempts}
         source, source_id = row.source or "", row.source_id or ""
-        if how == "postponed":
+        if how == "exists":
+            diverted[row.entity_id] = str(result.sink_id)
+        elif how == "postponed":
             postponed.append(row.id)
         elif result.ok:
             done.append((row, op, str(result.sink_id)))
@@ -136,6 +166,10 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
             Outbox.update(state="pending", next_attempt_at=due,
                           last_error=result.error, reconcile=row.reconcile or row.action == "create",
                           claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
+    if diverted:  # the record the check before the write saw, or the one the identity has by now
+        records = {**diverted, **existing.records_of(batch.sink, batch.kind, list(diverted))}
+        existing.divert([r for r in batch.rows if r.entity_id in diverted], records, conflicts or ConflictPolicy(),
+                        ledger, now)
     if postponed:
         ledger.due_again(postpone_until)
     for part in chunks(postponed):
@@ -171,33 +205,18 @@ def _created(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledg
     mirror.upsert(batch.sink, [SinkRecord(cast(EntityKind, batch.kind), sid, dict(op.fields), op.parent_id)
                                for _, op, sid in done], now)
     ledger.count("companies_created" if company else "created", len(done))
-    sink_of = {row.entity_id: sid for row, _, sid in done}
-    owner = StagedLead.company_id if company else StagedLead.person_id
-    leads: list[tuple[Any, ...]] = []
-    for part in chunks(list(sink_of)):
-        leads += tuples(StagedLead.select(StagedLead.source, StagedLead.source_id, owner).where(
-            owner.in_(part)).order_by(StagedLead.id))
-    linked: set[tuple[str, str]] = set()
-    for source in {lead[0] for lead in leads}:  # (source, source_id, ...) leads the index: queries use it
-        for part in chunks([lead[1] for lead in leads if lead[0] == source]):
-            linked.update(tuples(Link.select(Link.source, Link.source_id).where(
-                Link.source == source, Link.source_id.in_(part), Link.sink == batch.sink, Link.kind == batch.kind)))
-    first: set[int] = set()
-    rows = []
-    for source, source_id, entity_id in leads:
-        if (source, source_id) in linked:
-            continue
-        sink_id, merged = sink_of[entity_id], entity_id in first
-        first.add(entity_id)
-        rows.append({"source": source, "source_id": source_id, "sink": batch.sink, "kind": batch.kind,
-                     "sink_id": sink_id, "entity_id": entity_id, "merged": merged, "created_at": now})
-        ledger.trace(source, source_id, "linked", sink=batch.sink, kind=batch.kind, sink_id=sink_id, merged=merged)
-        if not company:
-            if merged:
-                ledger.count("merged")
-            ledger.events.append(("synced", LeadEvent(source, source_id, batch.sink,
-                                                      "merged" if merged else "created", sink_id)))
-    insert_rows(Link, rows, ignore_conflicts=True)
+    # An identity that got a record between the check before the write and now keeps that one (its sink_ref
+    # stands); the record just made is a twin, said in the lineage so an operator can merge it in the sink.
+    actual = existing.records_of(batch.sink, batch.kind, [row.entity_id for row, _, _ in done])
+    for row, _, sid in done:
+        kept = actual.get(row.entity_id, sid)
+        if kept != sid:
+            logger.warning("{}: {} {} was created while its identity got {} by another path; the new record is a "
+                           "twin to merge in the sink", batch.sink, batch.kind, sid, kept)
+            ledger.trace(row.source or "", row.source_id or "", "twin", sink=batch.sink, kind=batch.kind,
+                         sink_id=sid, kept=kept, outbox_id=row.id)
+    link_leads(batch.sink, batch.kind, {row.entity_id: actual.get(row.entity_id, sid) for row, _, sid in done},
+               ledger, now)
 
 
 def kill(row: Outbox, reason: str, ledger: Ledger, now: float) -> None:

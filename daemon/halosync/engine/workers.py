@@ -15,7 +15,7 @@ from loguru import logger
 
 from halosync import metrics
 from halosync.contracts import Sink, WriteOp, WriteResult
-from halosync.engine import outbox
+from halosync.engine import existing, outbox
 from halosync.engine.ledger import Ledger
 from halosync.errors import ProviderError, RateLimited, RecordRejected
 
@@ -66,10 +66,7 @@ class SinkWorkers:
                 if engine.paused or not engine.mirror_ready.is_set():
                     await engine.wakeup.wait(event, IDLE_POLL)
                     continue
-                batch = await engine.store.transaction(outbox.claim, sink.name, sink.kinds,
-                                                       max(1, min(sink.batch_size, engine.settings.batch_size)),
-                                                       engine.worker_id, skip_locked=not engine.store.sqlite,
-                                                       people_first=index % 2 == 1)
+                batch = await self._claim(sink, people_first=index % 2 == 1)
                 if batch is None:
                     due = engine.next_due_in()
                     await engine.wakeup.wait(event, IDLE_POLL if due is None else min(IDLE_POLL, due + 0.005))
@@ -85,6 +82,21 @@ class SinkWorkers:
             if self.running == 0:
                 self.idle.set()
 
+    async def _claim(self, sink: Sink, *, people_first: bool) -> outbox.Batch | None:
+        """A batch of rows to write; creates whose identity has a record by now become updates instead (their
+        lineage and links are committed with the claim)."""
+        engine = self.engine
+        ledger = Ledger()
+
+        def unit() -> outbox.Batch | None:
+            batch = outbox.claim(sink.name, sink.kinds, max(1, min(sink.batch_size, engine.settings.batch_size)),
+                                 engine.worker_id, skip_locked=not engine.store.sqlite, people_first=people_first,
+                                 policy=engine.settings.policy, ledger=ledger)
+            ledger.flush()
+            return batch
+
+        return await engine.commit(ledger, unit)
+
     async def _write(self, sink: Sink, batch: outbox.Batch) -> None:
         engine = self.engine
         results: dict[str, tuple[WriteResult, str]] = {}
@@ -93,6 +105,7 @@ class SinkWorkers:
         try:
             with trio.fail_after(WRITE_BOUND):
                 await self._reconcile(sink, batch, results)
+                await self._recheck(batch, results)
                 todo = [op for op in batch.ops if op.key not in results]
                 if todo:
                     written = await sink.write(todo)
@@ -123,7 +136,7 @@ class SinkWorkers:
 
         def unit() -> None:
             outbox.settle(batch, results, engine.settings.retry, ledger, lock=not engine.store.sqlite,
-                          postpone_until=postpone_until)
+                          postpone_until=postpone_until, conflicts=engine.settings.policy)
             ledger.flush()
 
         await engine.commit(ledger, unit)
@@ -138,6 +151,18 @@ class SinkWorkers:
         for op, record in zip(ops, found, strict=True):
             if record is not None:
                 results[op.key] = (outbox.found_result(op, record), "found")
+
+    async def _recheck(self, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:
+        """Right before creating: an identity that got a record since the claim (a planner adopting one from a
+        mirror refresh while the reconcile looked) is not created again; its row becomes an update at settle."""
+        rows = [r for r in batch.rows if r.action == "create" and r.key not in results]
+        if not rows:
+            return
+        records = await self.engine.store.transaction(existing.records_of, batch.sink, batch.kind,
+                                                      [r.entity_id for r in rows])
+        for row in rows:
+            if row.entity_id in records:
+                results[row.key] = (WriteResult(row.key, sink_id=records[row.entity_id]), "exists")
 
     @staticmethod
     def _fill(ops: list[WriteOp], results: dict[str, tuple[WriteResult, str]], reason: str, *,

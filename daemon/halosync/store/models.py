@@ -230,6 +230,10 @@ class LineageEvent(BaseModel):
                for the others}
     write      {"sink", "kind", "action", "outbox_id", "attempt", "outcome": "ok"|"found"|"retry"|"rejected",
                "sink_id" (ok, found) | "error" (retry, rejected)}  (found: reconciled after a crash/timeout)
+               outcome "exists": a create not sent because its identity got the record ``sink_id`` meanwhile;
+               "became" "update" (with "update_outbox_id", "diff") or "none", and "why"
+    twin       {"sink", "kind", "sink_id", "kept", "outbox_id"}: a create landed although the identity got
+               ``kept`` in the last instant; the identity stays on ``kept``, the twin is to merge in the sink
     linked     {"sink", "kind", "sink_id", "merged": bool}
     dead       {"stage": "intake"|"match"|"write", "reason": str}
     """

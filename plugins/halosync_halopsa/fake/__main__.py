@@ -41,13 +41,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hang-rate", type=float, default=0.0, help="share of requests never answered")
     parser.add_argument("--lost-rate", type=float, default=0.0,
                         help="share of requests carried out whose answer never arrives")
+    parser.add_argument("--slow-rate", type=float, default=0.0,
+                        help="share of POSTs carried out whose answer is held back --slow-seconds")
+    parser.add_argument("--slow-seconds", type=float, default=2.0)
     parser.add_argument("--seed-file", type=Path, help="JSON seed: {clients: [{name, users: [...]}], fields: [...]}")
     args = parser.parse_args(argv)
     settings = FakeSettings(
         client_id=args.client_id, client_secret=args.client_secret, tenant=args.tenant,
         rate_limit=args.rate[0], rate_window=args.rate[1], token_lifetime=args.token_lifetime,
         post_answer=args.post_answer, latency=args.latency, error_rate=args.error_rate, hang_rate=args.hang_rate,
-        lost_rate=args.lost_rate,
+        lost_rate=args.lost_rate, slow_rate=args.slow_rate, slow_seconds=args.slow_seconds,
     )
     halo = FakeHalo(settings)
     if args.seed_file:

@@ -55,8 +55,17 @@ def make_app(halo: FakeHalo) -> ASGIApp:
         status, body = _dispatch(halo, request, path, resource, record_id)
         items = len(request.json()) if request.method == "POST" and status == 201 and resource else 0
         halo.record(request.method, route, status, items, answered=fault != "lost")
-        if fault == "lost":  # the work is done; the answer never arrives
-            await trio.sleep(halo.settings.hang_seconds)
+        if fault in ("lost", "slow") and request.method == "POST":
+            # The work is done; the answer is held back (for good, or for a while): a client killed or timing
+            # out now leaves a write in doubt. The stats count such writes while their answer is held.
+            halo.writes_in_flight += 1
+            halo.writes_held += 1
+            try:
+                await trio.sleep(halo.settings.hang_seconds if fault == "lost" else halo.settings.slow_seconds)
+            finally:
+                halo.writes_in_flight -= 1
+        elif fault in ("lost", "slow"):
+            await trio.sleep(halo.settings.hang_seconds if fault == "lost" else halo.settings.slow_seconds)
         await respond(send, status, body)
 
     return app

@@ -89,9 +89,11 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
     Resource("site", "sites", {"name": str, "client_id": int, "phonenumber": str, "emaildomain": str, **_CUSTOM},
              required=("name", "client_id"), validate=_validate_site),
     Resource("users", "users", {
-        "name": str, "firstname": str, "surname": str, "title": str, "emailaddress": str, "email2": str,
+        "name": str, "firstname": str, "surname": str, "title": str, "emailaddress": str, "email2": str, "email3": str,
         "phonenumber": str, "mobilenumber": str, "site_id": int, "client_id": int, "inactive": bool, "notes": str,
         "other1": str, "other2": str, "other3": str, "other4": str, "other5": str, "third_party_id": str, **_CUSTOM,
+    # ``search`` on users reaches names and the main address, never email2/email3 nor custom fields (HaloPSA
+    # has no filter on those): finding a user by them takes a listing.
     }, search_fields=("name", "emailaddress", "firstname", "surname"), validate=_validate_user),
     Resource("opportunities", "tickets", {
         "summary": str, "details": str, "tickettype_id": int, "status_id": int, "client_id": int, "site_id": int,

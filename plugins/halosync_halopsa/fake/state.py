@@ -18,7 +18,7 @@ from typing import Any, Literal
 import trio
 
 PostAnswer = Literal["array", "first"]
-FaultKind = Literal["500", "503", "hang", "lost", "429"]
+FaultKind = Literal["500", "503", "hang", "lost", "slow", "429"]
 
 
 @dataclass
@@ -38,6 +38,8 @@ class FakeSettings:
     hang_rate: float = 0.0  # share of API requests that never get an answer (before doing anything)
     lost_rate: float = 0.0  # share of API requests carried out whose answer never arrives
     hang_seconds: float = 3600.0
+    slow_rate: float = 0.0  # share of POSTs carried out whose answer comes ``slow_seconds`` late (kill tests aim here)
+    slow_seconds: float = 2.0
     max_page_size: int = 1000  # larger page_size values are cut to this (100 for opportunities)
     denied: frozenset[str] = frozenset()  # resources the agent behind the application may not use (403)
     record_count: bool = True  # whether list envelopes carry record_count (undocumented where it is left out)
@@ -96,6 +98,8 @@ class FakeHalo:
         self.window: deque[float] = deque()  # times of accepted requests in the rolling window
         self.log: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        self.writes_in_flight = 0  # POSTs carried out whose answer has not been sent yet ("slow", "lost")
+        self.writes_held = 0  # how many POST answers were ever held back after the work was done
         self.tables["tickettype"].insert({"name": "Incident", "use": "ticket"})
         self.tables["tickettype"].insert({"name": "Opportunity", "use": "opportunity"})
 
@@ -130,7 +134,8 @@ class FakeHalo:
 
     def inject(self, kind: FaultKind, *, method: str | None = None, route: str | None = None, times: int = 1) -> None:
         """Make the next ``times`` matching requests fail: "500"/"503" (answered before doing anything), "hang"
-        (never answered, nothing done), "lost" (done, then never answered), "429" (refused as over the limit)."""
+        (never answered, nothing done), "lost" (done, then never answered), "slow" (done, then answered only after
+        ``slow_seconds``), "429" (refused as over the limit)."""
         self.faults.append(Fault(kind, method.upper() if method else None, route.lower() if route else None, times))
 
     def take_fault(self, method: str, route: str) -> FaultKind | None:
@@ -148,6 +153,8 @@ class FakeHalo:
                 return "hang"
             if roll < self.settings.error_rate + self.settings.hang_rate + self.settings.lost_rate:
                 return "lost"
+            if method == "POST" and self.settings.slow_rate and self.rng.random() < self.settings.slow_rate:
+                return "slow"
         return None
 
     def expire_tokens(self) -> None:
@@ -192,6 +199,8 @@ class FakeHalo:
             "by_route": dict(self.by_route()),
             "by_status": {str(k): v for k, v in Counter(r.status for r in self.log).items()},
             "records": {name: len(table.rows) for name, table in self.tables.items()},
+            "writes_in_flight": self.writes_in_flight,
+            "writes_held": self.writes_held,
         }
 
 
