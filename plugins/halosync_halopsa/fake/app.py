@@ -36,27 +36,30 @@ def make_app(halo: FakeHalo) -> ASGIApp:
             await respond(send, *_admin(halo, request, path))
             return
         route, resource, record_id = _route(path)
-        seen = {"user_agent": request.headers.get("user-agent", ""),
-                "params": tuple(k.lower() for k in request.query)}
+        agent, params = request.headers.get("user-agent", ""), tuple(k.lower() for k in request.query)
+
+        def log(status: int, items: int = 0, *, answered: bool = True) -> None:
+            halo.record(request.method, route, status, items, answered=answered, user_agent=agent, params=params)
+
         if halo.settings.latency:
             await trio.sleep(halo.settings.latency)
         fault = halo.take_fault(request.method, route)
         if fault == "429" or not halo.admit():
-            halo.record(request.method, route, 429, **seen)
+            log(429)
             await respond(send, 429, halo.rate_message)  # no Retry-After, no rate headers: as HaloPSA answers
             return
         if fault in ("500", "503"):
-            halo.record(request.method, route, int(fault), **seen)
+            log(int(fault))
             await respond(send, int(fault), {"ClassName": "System.Exception", "Message": "An error has occurred."})
             return
         if fault == "hang":  # nothing is done, and the answer comes (if ever) after the client gave up
-            halo.record(request.method, route, 504, **seen)
+            log(504)
             await trio.sleep(halo.settings.hang_seconds)
             await respond(send, 504, "Gateway Timeout")
             return
         status, body = _dispatch(halo, request, path, resource, record_id)
         items = len(request.json()) if request.method == "POST" and status == 201 and resource else 0
-        halo.record(request.method, route, status, items, answered=fault != "lost", **seen)
+        log(status, items, answered=fault != "lost")
         if fault == "lost":  # the work is done; the answer never arrives
             await trio.sleep(halo.settings.hang_seconds)
         await respond(send, status, body)
