@@ -43,6 +43,9 @@ class RateWindow:
     endpoint: str = ""
     # When the window will run out at the current pace, or None if it will not before reset_at.
     exhausted_at: float | None = None
+    # Where limit and window come from, when the provider does not report them: "config", "default",
+    # "learned from a 429 at ..." ("" when the provider reports them itself, as Apollo's headers do).
+    basis: str = ""
 
 
 # --- sources -----------------------------------------------------------------------------------------

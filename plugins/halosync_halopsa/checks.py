@@ -71,8 +71,8 @@ async def auth_checks(client: HaloClient, settings: HaloSettings) -> tuple[list[
 
 def headroom(client: HaloClient, settings: HaloSettings) -> CheckResult:
     state = client.limiter.state()
-    message = (f"{state.used} of {state.effective_limit} requests used in the rolling {settings.window_seconds:g} s "
-               f"window ({state.throttled} refusals with 429 since start)")
+    message = (f"{state.used} of {state.effective_limit} requests used in the rolling {client.limiter.window:g} s "
+               f"window ({client.budget.basis.describe()}; {state.throttled} refusals with 429 since start)")
     if state.effective_limit < state.limit:
         return CheckResult("halopsa.rate_limit", "warn", message + f"; budget lowered from {state.limit} after a 429",
                            "other integrations share this instance's limit; lower requests_per_window")

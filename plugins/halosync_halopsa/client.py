@@ -7,10 +7,13 @@ Retries (bounded by ``max_retries``, full-jitter backoff): connect errors, 429, 
 timeouts and 5xx. A create that timed out or got a 5xx may have been done, and HaloPSA has no idempotency keys,
 so the client does not resend it: it raises ``WriteOutcomeUnknown`` and the writer looks the records up first.
 A 401 refreshes the token once. Other 4xx answers raise at once with HaloPSA's own message.
+A 429's text names the instance's budget; ``budget.Budget`` learns both its count and its window from it.
+Every request, the token endpoint's included, says who sends it: ``User-Agent: halosync/<version>``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,19 +22,22 @@ import httpx
 import trio
 from loguru import logger
 
+from halosync import __version__
 from halosync.config.loader import check_provider_url
+from halosync.contracts import RateWindow
 from halosync.errors import PluginError, ProviderError, RateLimited, TransientProviderError
 from halosync.metrics import observe_provider_request, set_rate_limit_remaining
 from halosync.provider.backoff import full_jitter
 from halosync.provider.circuit import CircuitBreaker
 from halosync.provider.rolling import RollingWindowLimiter
-from halosync_halopsa import __version__
 from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for, message_of
+from halosync_halopsa.budget import Budget
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.tokens import TokenSource
 
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NO_ERROR = ProviderError(PROVIDER, "no error")  # the placeholder beside a 2xx answer
+USER_AGENT = f"halosync/{__version__}"  # the distribution's version (importlib.metadata), never a literal
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class HaloClient:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self.limiter = RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)
+        self.budget = Budget(settings, self.limiter)
         self.breaker = CircuitBreaker(PROVIDER, threshold=5, cooldown=min(30.0, settings.window_seconds))
         self.tokens = TokenSource(self)
         # One request on the wire at a time by default: a background sync gains little from more against one
@@ -67,7 +74,7 @@ class HaloClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
-            headers={"User-Agent": f"halosync-halopsa/{__version__}", "Accept": "application/json"},
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
             transport=transport,
         )
@@ -115,10 +122,11 @@ class HaloClient:
             if response is not None:
                 status = response.status_code
                 if status == 429:
+                    self.budget.refused(response.text)  # first: the count it names is counted in its window
                     self.limiter.throttled()
                     logger.info("halopsa: {} answered 429 (the instance's rolling window is full); sending at most "
                                 "{} requests per {:g} s for now", request.what, self.limiter.state().effective_limit,
-                                self.settings.window_seconds)
+                                self.limiter.window)
                 elif status == 401 and auth and not refreshed:
                     refreshed = True  # the token expired or was revoked early: one fresh token, one more try
                     self.tokens.invalidate()
@@ -131,7 +139,7 @@ class HaloClient:
                 if isinstance(error, RateLimited):  # say when the window should have room again
                     reset_in = self.limiter.state().reset_in
                     raise RateLimited(PROVIDER, str(error).removeprefix(f"{PROVIDER}: HTTP 429: "),
-                                      retry_after=reset_in if reset_in is not None else self.settings.window_seconds)
+                                      retry_after=reset_in if reset_in is not None else self.limiter.window)
                 raise error
             delay = full_jitter(attempt, base=self.settings.retry_base, cap=self.settings.retry_cap)
             logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", request.what, error, attempt + 1, delay)
@@ -184,4 +192,21 @@ class HaloClient:
 
     def _publish_budget(self) -> None:
         state = self.limiter.state()
-        set_rate_limit_remaining(PROVIDER, f"rolling-{self.settings.window_seconds:g}s", state.remaining)
+        set_rate_limit_remaining(PROVIDER, f"rolling-{self.limiter.window:g}s", state.remaining)
+
+    def rate_window(self) -> RateWindow:
+        """The budget as ``halosyncctl rate-limits`` shows it, with where its count and window come from."""
+        window = f"rolling-{self.limiter.window:g}s"
+        basis = self.budget.basis.describe()
+        try:
+            state = self.limiter.state()
+        except RuntimeError:  # asked from outside the trio loop: nothing observed to report
+            return RateWindow(PROVIDER, window, self.limiter.limit, None, None, basis=basis)
+        now = time.time()
+        reset_at = now + state.reset_in if state.reset_in is not None else None
+        # At the pace of the last window, when the rest would be used up (if before the oldest request leaves).
+        pace = state.used / self.limiter.window
+        left_for = state.remaining / pace if pace else None
+        exhausted_at = now + left_for if left_for is not None and reset_at and now + left_for < reset_at else None
+        return RateWindow(PROVIDER, window, state.effective_limit, state.used, state.remaining, reset_at=reset_at,
+                          exhausted_at=exhausted_at, basis=basis)

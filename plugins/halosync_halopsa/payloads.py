@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from halosync.contracts import WriteOp
@@ -21,15 +22,15 @@ def payload(op: WriteOp, settings: HaloSettings, custom: CustomFields) -> dict[s
     if op.action == "update":
         if not op.sink_id:
             raise Unwritable("an update needs the HaloPSA id of the record (sink_id)")
-        body["id"] = _int(op.sink_id, "sink_id")
+        body["id"] = halo_id(op.sink_id, "sink_id")
     if op.kind in ("person", "opportunity") and op.parent_id:
-        body["client_id"] = _int(op.parent_id, "parent_id")
+        body["client_id"] = halo_id(op.parent_id, "parent_id")
     if op.kind == "opportunity" and op.action == "create":
         if not settings.opportunity_tickettype_id:
             raise Unwritable("set plugins.halopsa.opportunity_tickettype_id to the ticket type of opportunities")
         body["tickettype_id"] = settings.opportunity_tickettype_id
         if op.person_id:
-            body["user_id"] = _int(op.person_id, "person_id")
+            body["user_id"] = halo_id(op.person_id, "person_id")
     if op.kind == "person" and op.action == "create" and not op.parent_id and not settings.default_site_id:
         raise Unwritable("a HaloPSA user needs a site and this person has no company; set "
                          "plugins.halopsa.default_site_id to the site such people belong to")
@@ -39,8 +40,19 @@ def payload(op: WriteOp, settings: HaloSettings, custom: CustomFields) -> dict[s
     return body
 
 
-def _int(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise Unwritable(f"{what} {value!r} is not a HaloPSA id") from None
+_WHOLE = re.compile(r"\s*(\d+)(?:\.0*)?\s*")
+
+
+def halo_id(value: object, what: str) -> int:
+    """A HaloPSA id as the integer HaloPSA insists on (it refuses ``95.0``). Ids come back from JSON columns and
+    mirror rows as ``95``, ``95.0`` or ``"95.0"``; all are 95. Anything else is not an id."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and (match := _WHOLE.fullmatch(value)):
+        number = int(match[1])
+    if number is None or number < 1:
+        raise Unwritable(f"{what} {value!r} is not a HaloPSA id (a whole number from 1)")
+    return number

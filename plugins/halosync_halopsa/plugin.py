@@ -7,7 +7,7 @@ from halosync.contracts import Sink, WebhookVerifier
 from halosync.errors import PluginError
 from halosync.plugin import hookimpl
 from halosync.plugin.host import PluginHost
-from halosync_halopsa.settings import NAME, SPEC, HaloSettings
+from halosync_halopsa.settings import BUDGET_KEYS, NAME, SPEC, HaloSettings
 from halosync_halopsa.sink import HaloSink
 from halosync_halopsa.webhook import HaloWebhookVerifier
 
@@ -22,7 +22,8 @@ def halosync_sinks(host: PluginHost) -> list[Sink]:
     table = host.settings(NAME)
     if table is None:
         return []
-    settings = HaloSettings.from_table(table)
+    configured = frozenset(k for k in BUDGET_KEYS if host.config.origin(("plugins", NAME, k)) != "default")
+    settings = HaloSettings.from_table(table, configured)
     if settings.create_opportunity and not settings.opportunity_tickettype_id:
         raise PluginError(NAME, "create_opportunity = true needs opportunity_tickettype_id (the ticket type of "
                                 "opportunities; `halosync diagnose` lists them)")

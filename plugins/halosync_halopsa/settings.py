@@ -10,6 +10,9 @@ from halosync.config.schema import REQUIRED, Field, PluginConfigSpec
 from halosync_halopsa.templates import DEFAULT_FIELDS, RESERVED, HaloObject, Template, check_template
 
 NAME = "halopsa"
+DEFAULT_LIMIT, DEFAULT_WINDOW = 300, 300.0  # HaloPSA's documented hosted limit: 300 per rolling 5 minutes
+BUDGET_KEYS = ("requests_per_window", "window_seconds")
+PAGE_CAP = 100  # HaloPSA answers at most 100 rows a page, whatever page_size asks for
 _OBJECT_NAMES: tuple[HaloObject, ...] = ("client", "user", "opportunity")
 
 
@@ -52,10 +55,13 @@ SPEC = PluginConfigSpec(NAME, help="HaloPSA: where leads are written (Clients, U
     "client_id": Field(str, REQUIRED, "Configuration > Integrations > HaloPSA API > View Applications: Client ID"),
     "client_secret": Field(str, REQUIRED, "the application's Client Secret", secret=True),
     "scope": Field(str, "all", "OAuth scopes, space separated (e.g. \"edit:customers edit:crm\")"),
-    "requests_per_window": Field(int, 300, "requests halosync may send per rolling window", minimum=1),
-    "window_seconds": Field(float, 300.0, "the rolling window's length, seconds", minimum=1),
+    "requests_per_window": Field(int, DEFAULT_LIMIT, "requests halosync may send per rolling window; when not set, "
+                                 "learned from the instance's 429 text", minimum=1),
+    "window_seconds": Field(float, DEFAULT_WINDOW, "the rolling window's length, seconds; when not set, learned "
+                            "from the instance's 429 text", minimum=1),
     "batch_size": Field(int, 100, "objects per POST", minimum=1, maximum=100),
-    "page_size": Field(int, 1000, "records per page when listing for the mirror", minimum=10, maximum=5000),
+    "page_size": Field(int, PAGE_CAP, "records per page when listing; HaloPSA answers at most 100, so larger "
+                       "values are sent as 100", minimum=10, maximum=5000),
     "mirror_full_refresh": Field(float, 86_400.0, "seconds between full listings for the mirror; the listings in "
                                  "between only see new records", minimum=0),
     "max_in_flight": Field(int, 1, "requests on the wire at once (more only helps a slow instance with budget "
@@ -87,10 +93,10 @@ class HaloSettings:
     tenant: str = ""
     auth_url: str = ""
     scope: str = "all"
-    requests_per_window: int = 300
-    window_seconds: float = 300.0
+    requests_per_window: int = DEFAULT_LIMIT
+    window_seconds: float = DEFAULT_WINDOW
     batch_size: int = 100
-    page_size: int = 1000
+    page_size: int = PAGE_CAP
     mirror_full_refresh: float = 86_400.0
     max_in_flight: int = 1
     timeout: float = 30.0
@@ -105,11 +111,26 @@ class HaloSettings:
     webhook_username: str = field(default="", repr=False)
     webhook_password: str = field(default="", repr=False)
     webhook_token: str = field(default="", repr=False)
+    # Which of BUDGET_KEYS the operator set (the plugin passes the config's origins); None: those that differ
+    # from HaloPSA's documented default count as set (settings built in code, without a config file).
+    configured: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Never ask for more rows than HaloPSA answers: an instance that counts pages by the size asked for
+        # would otherwise skip rows 100-999 of every page of 1000 it cut to 100.
+        object.__setattr__(self, "page_size", min(self.page_size, PAGE_CAP))
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> HaloSettings:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in table.items() if k in known})
+    def from_table(cls, table: Mapping[str, Any], configured: frozenset[str] | None = None) -> HaloSettings:
+        known = set(cls.__dataclass_fields__) - {"configured"}
+        return cls(**{k: v for k, v in table.items() if k in known}, configured=configured)
+
+    def configured_budget(self) -> frozenset[str]:
+        """The budget keys whose values the operator chose (they override what the instance says)."""
+        if self.configured is not None:
+            return self.configured & set(BUDGET_KEYS)
+        defaults = {"requests_per_window": DEFAULT_LIMIT, "window_seconds": DEFAULT_WINDOW}
+        return frozenset(k for k in BUDGET_KEYS if getattr(self, k) != defaults[k])
 
     def templates(self, obj: HaloObject) -> dict[str, Template]:
         """The effective mapping for ``obj``: defaults, overridden by the configuration (``""`` removes)."""

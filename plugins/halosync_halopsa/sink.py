@@ -3,7 +3,6 @@ optionally each new lead an Opportunity. See ``halosync.contracts.Sink`` for wha
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -152,19 +151,7 @@ class HaloSink:
                            f"set plugins.halopsa.opportunity_tickettype_id to one of: {known}")
 
     def rate_limits(self) -> list[RateWindow]:
-        window = f"rolling-{self.settings.window_seconds:g}s"
-        try:
-            state = self.client.limiter.state()
-        except RuntimeError:  # asked from outside the trio loop: nothing observed to report
-            return [RateWindow(PROVIDER, window, self.settings.requests_per_window, None, None)]
-        now = time.time()
-        reset_at = now + state.reset_in if state.reset_in is not None else None
-        # At the pace of the last window, when the rest would be used up (if before the oldest request leaves).
-        pace = state.used / self.settings.window_seconds
-        left_for = state.remaining / pace if pace else None
-        exhausted_at = now + left_for if left_for is not None and reset_at and now + left_for < reset_at else None
-        return [RateWindow(PROVIDER, window, state.effective_limit, state.used, state.remaining, reset_at=reset_at,
-                           exhausted_at=exhausted_at)]
+        return [self.client.rate_window()]
 
     async def aclose(self) -> None:
         await self.client.aclose()

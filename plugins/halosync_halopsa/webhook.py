@@ -4,6 +4,9 @@ HaloPSA does not sign deliveries: a webhook authenticates with Basic credentials
 Bearer token) configured on the webhook in HaloPSA, so that is what is checked, in constant time. The delivery id
 is the payload's ``id`` (a GUID), for de-duplication.
 
+A webhook set to batch (``batch_method``, ``batch_limit``) delivers a JSON array of such events: each is read
+in order, and the delivery's id is made of its events' ids, so a redelivered batch is recognised as one.
+
 A delivery about a client or a user (``{"event": "client updated", "object_id": 42, "client": {...}}``) becomes a
 record for the sink mirror, so a change people make in HaloPSA is matched against before the next listing; a
 deletion (``"user deleted"``) unlinks the record. Other events (tickets, ...) carry nothing for halosync.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
 from typing import Any
@@ -43,13 +47,16 @@ class HaloWebhookVerifier:
             return Verification(False, f"the Authorization header does not carry the configured {expected} "
                                        "credentials; compare them with the webhook's authentication in HaloPSA")
         try:
-            payload = json.loads(request.body)
+            events = _events(json.loads(request.body))
         except (json.JSONDecodeError, UnicodeDecodeError):
             return Verification(False, "credentials match, but the body is not JSON", status=400)
-        delivery = payload.get("id") if isinstance(payload, dict) else None
-        if not delivery:
-            return Verification(False, "credentials match, but the payload has no id", status=400)
-        return Verification(True, "credentials match", delivery_id=str(delivery), status=200)
+        except LeadError as exc:
+            return Verification(False, f"credentials match, but {exc}", status=400)
+        ids = [str(event.get("id") or "") for event in events]
+        if not all(ids):
+            return Verification(False, "credentials match, but the payload has no id"
+                                + (" on every event" if len(ids) > 1 else ""), status=400)
+        return Verification(True, "credentials match", delivery_id=_delivery_id(ids), status=200)
 
     def _credentials_match(self, scheme: str, value: str) -> bool:
         if scheme == "bearer" and self._token is not None:
@@ -65,13 +72,28 @@ class HaloWebhookVerifier:
 
     def parse(self, request: WebhookRequest) -> WebhookContent:
         try:
-            payload = json.loads(request.body)
+            events = _events(json.loads(request.body))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise LeadError("the HaloPSA webhook body is not JSON") from None
-        if not isinstance(payload, dict):
-            raise LeadError("the HaloPSA webhook body is not a JSON object")
-        records = [r for r in (_record(payload, key, kind) for key, kind in OBJECT_KEYS.items()) if r is not None]
+        records = [r for event in events for r in (_record(event, key, kind) for key, kind in OBJECT_KEYS.items())
+                   if r is not None]
         return WebhookContent(sink=PROVIDER, records=records) if records else WebhookContent()
+
+
+def _events(payload: Any) -> list[dict[str, Any]]:
+    """The events of a delivery: one object, or a batch (a non-empty array of objects)."""
+    if isinstance(payload, dict):
+        return [payload]
+    if isinstance(payload, list) and payload and all(isinstance(event, dict) for event in payload):
+        return payload
+    raise LeadError("the HaloPSA webhook body is neither an event (a JSON object) nor a batch of them (a non-empty "
+                    "JSON array of objects)")
+
+
+def _delivery_id(ids: list[str]) -> str:
+    """One event: its id. A batch: its ids together, digested when long (a batch may hold hundreds)."""
+    joined = ",".join(ids)
+    return joined if len(ids) == 1 or len(joined) <= 200 else f"batch-{hashlib.sha256(joined.encode()).hexdigest()}"
 
 
 def _record(payload: dict[str, Any], key: str, kind: EntityKind) -> SinkRecord | None:

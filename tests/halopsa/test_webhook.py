@@ -47,7 +47,7 @@ def test_without_configured_credentials_nothing_is_accepted() -> None:
     assert not verdict.ok and "webhook_token" in verdict.reason
 
 
-def parse(payload: dict[str, object]) -> WebhookContent:
+def parse(payload: dict[str, object] | list[dict[str, object]]) -> WebhookContent:
     verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
     return verifier.parse(WebhookRequest("halopsa", {}, {}, json.dumps(payload).encode(), 0.0))
 
@@ -69,3 +69,25 @@ def test_other_events_carry_nothing_and_garbage_is_refused() -> None:
     verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
     with pytest.raises(LeadError, match="not JSON"):
         verifier.parse(WebhookRequest("halopsa", {}, {}, b"<xml/>", 0.0))
+
+
+def test_a_batched_delivery_is_an_array_of_events_read_in_order() -> None:
+    batch = [{"id": "g-4", "event": "user updated", "object_id": 7, "user": {"id": 7, "client_id": 3, "name": "Ada"}},
+             {"id": "g-5", "event": "ticket status changed", "object_id": 4242},
+             {"id": "g-6", "event": "user deleted", "object_id": 7}]
+    verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
+    verdict = verifier.verify(request("Bearer tok-123", json.dumps(batch).encode()))
+    assert verdict.ok and verdict.delivery_id == "g-4,g-5,g-6"  # the same batch again is the same delivery
+    updated, deleted = parse(batch).records
+    assert (updated.sink_id, updated.fields["full_name"], updated.deleted) == ("7", "Ada", False)
+    assert (deleted.sink_id, deleted.deleted) == ("7", True)
+    big = [{"id": f"6f1c0e0a-0c8e-4c5e-9a55-{n:012d}", "event": "client updated"} for n in range(100)]
+    digest = verifier.verify(request("Bearer tok-123", json.dumps(big).encode())).delivery_id
+    assert digest is not None and digest.startswith("batch-") and len(digest) < 80
+
+
+@pytest.mark.parametrize("body", [[], [{"id": "g-7"}, "junk"], [{"event": "user updated"}], 42])
+def test_a_batch_that_is_not_one_is_refused(body: object) -> None:
+    verifier = HaloWebhookVerifier(halo_settings("https://x", webhook_token="tok-123"))
+    verdict = verifier.verify(request("Bearer tok-123", json.dumps(body).encode()))
+    assert (verdict.ok, verdict.status) == (False, 400)

@@ -267,7 +267,8 @@ async def test_after_a_crash_people_are_found_per_company_not_one_search_each(fa
     found = await restarted.find(pops)
     assert [f is not None for f in found] == [True] * 30 + [False] * 70
     assert all(f.fields["email"] == op.fields["email"] for f, op in zip(found, pops, strict=False) if f)
-    assert len(fake.log) - before <= 2 + 1 + 20  # token, newest page, one listing per company
+    # token, newest page, one listing per company (org-0's 155 users take two: HaloPSA pages hold 100 rows)
+    assert len(fake.log) - before <= 2 + 1 + 20 + 1
     await restarted.aclose()
 
 

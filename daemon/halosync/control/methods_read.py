@@ -92,7 +92,7 @@ async def rate_limits(call: Call) -> dict[str, Any]:
             continue
         windows.extend({"provider": w.provider, "window": w.window, "endpoint": w.endpoint, "limit": w.limit,
                         "used": w.used, "remaining": w.remaining, "reset_at": w.reset_at,
-                        "exhausted_at": w.exhausted_at} for w in observed)
+                        "exhausted_at": w.exhausted_at, "basis": w.basis} for w in observed)
     return {"windows": windows}
 
 

@@ -12,6 +12,9 @@ integrations caused the refusal, halosync's own count is no measure of the insta
 request per window would starve the sync), and grows back by a tenth of the configured limit after every three
 full windows without another refusal (additive increase, multiplicative decrease, as TCP does): probing costs
 at most one refused request every few windows.
+
+When the provider says what its budget really is (HaloPSA's 429 text names the count and the window),
+``rebudget`` replaces both: the requests already stamped stay counted, against the new window.
 """
 
 from __future__ import annotations
@@ -48,9 +51,10 @@ class RollingWindowLimiter:
     def __init__(self, limit: int, window: float, *, floor: int | None = None, clock: Clock | None = None) -> None:
         if limit < 1 or window <= 0:
             raise ValueError(f"a rolling window needs limit >= 1 and window > 0, not {limit}/{window}")
+        self._floor_asked = floor
         self.limit = limit
         self.window = float(window)
-        self.floor = max(1, min(limit, floor if floor is not None else math.ceil(limit / 20)))
+        self.floor = self._floor_for(limit)
         self._clock = clock or trio.current_time
         self._stamps: deque[float] = deque()
         self._in_flight = 0
@@ -86,6 +90,22 @@ class RollingWindowLimiter:
         self._in_flight = max(0, self._in_flight - 1)
         self._changed.set()
         self._changed = trio.Event()
+
+    def rebudget(self, limit: int, window: float) -> None:
+        """The provider named its budget: at most ``limit`` requests in any ``window`` seconds from now on.
+        Stamps already taken stay (those older than the new window simply leave it); the effective limit starts
+        at the new limit, and a ``throttled`` right after lowers it to what the window really held."""
+        if limit < 1 or window <= 0:
+            raise ValueError(f"a rolling window needs limit >= 1 and window > 0, not {limit}/{window}")
+        self.limit, self.window = limit, float(window)
+        self.floor = self._floor_for(limit)
+        self._effective = limit
+        self._last_throttle = None
+        self._changed.set()  # waiters recompute their deadline against the new window
+        self._changed = trio.Event()
+
+    def _floor_for(self, limit: int) -> int:
+        return max(1, min(limit, self._floor_asked if self._floor_asked is not None else math.ceil(limit / 20)))
 
     def throttled(self) -> None:
         """The provider answered 429: believe it, and allow no more than what the window held before it."""

@@ -36,25 +36,30 @@ def make_app(halo: FakeHalo) -> ASGIApp:
             await respond(send, *_admin(halo, request, path))
             return
         route, resource, record_id = _route(path)
+        agent, params = request.headers.get("user-agent", ""), tuple(k.lower() for k in request.query)
+
+        def log(status: int, items: int = 0, *, answered: bool = True) -> None:
+            halo.record(request.method, route, status, items, answered=answered, user_agent=agent, params=params)
+
         if halo.settings.latency:
             await trio.sleep(halo.settings.latency)
         fault = halo.take_fault(request.method, route)
         if fault == "429" or not halo.admit():
-            halo.record(request.method, route, 429)
+            log(429)
             await respond(send, 429, halo.rate_message)  # no Retry-After, no rate headers: as HaloPSA answers
             return
         if fault in ("500", "503"):
-            halo.record(request.method, route, int(fault))
+            log(int(fault))
             await respond(send, int(fault), {"ClassName": "System.Exception", "Message": "An error has occurred."})
             return
         if fault == "hang":  # nothing is done, and the answer comes (if ever) after the client gave up
-            halo.record(request.method, route, 504)
+            log(504)
             await trio.sleep(halo.settings.hang_seconds)
             await respond(send, 504, "Gateway Timeout")
             return
         status, body = _dispatch(halo, request, path, resource, record_id)
         items = len(request.json()) if request.method == "POST" and status == 201 and resource else 0
-        halo.record(request.method, route, status, items, answered=fault != "lost")
+        log(status, items, answered=fault != "lost")
         if fault in ("lost", "slow") and request.method == "POST":
             # The work is done; the answer is held back (for good, or for a while): a client killed or timing
             # out now leaves a write in doubt. The stats count such writes while their answer is held.
@@ -78,11 +83,13 @@ async def serve_fake(halo: FakeHalo, host: str = "127.0.0.1", port: int = 0, *,
 
 
 def _route(path: str) -> tuple[str, Resource | None, int | None]:
+    """The route template, resource and id of a path; id -1 for an id that is not an integer (``/Users/95.0``),
+    which HaloPSA refuses with a 400."""
     parts = path.split("/")
     if len(parts) >= 3 and parts[1] == "api" and parts[2] in RESOURCES:
         resource = RESOURCES[parts[2]]
-        if len(parts) == 4 and parts[3].isdigit():
-            return f"/api/{resource.name}/{{id}}", resource, int(parts[3])
+        if len(parts) == 4:
+            return f"/api/{resource.name}/{{id}}", resource, int(parts[3]) if parts[3].isdigit() else -1
         if len(parts) == 3:
             return f"/api/{resource.name}", resource, None
     return path, None, None
@@ -99,6 +106,8 @@ def _dispatch(halo: FakeHalo, request: Request, path: str, resource: Resource | 
     denied = _authorise(halo, request, resource)
     if denied is not None:
         return denied
+    if record_id == -1:
+        return 400, {"id": f"The value '{path.rsplit('/', 1)[-1]}' is not valid for Int32."}
     if request.method == "GET":
         return list_records(halo, resource, request.query) if record_id is None else get_one(halo, resource, record_id)
     if request.method == "POST" and record_id is None:

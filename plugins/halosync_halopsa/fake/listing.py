@@ -48,9 +48,11 @@ def list_records(halo: FakeHalo, resource: Resource, query: Mapping[str, str]) -
     envelope: dict[str, Any] = {}
     if _flag(q, "pageinate"):
         cap = min(halo.settings.max_page_size, resource.max_page_size or halo.settings.max_page_size)
-        size = max(1, min(ints.get("page_size", 50), cap))
+        asked = max(1, ints.get("page_size", 50))
+        size = min(asked, cap)
         page = max(1, ints.get("page_no", 1))
-        rows = rows[(page - 1) * size: page * size]
+        start = (page - 1) * (asked if halo.settings.page_offset == "asked" else size)
+        rows = rows[start: start + size]
         envelope = {"page_no": page, "page_size": size}
     elif "count" in ints:
         rows = rows[: ints["count"]]

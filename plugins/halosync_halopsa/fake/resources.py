@@ -143,9 +143,12 @@ def post(halo: FakeHalo, resource: Resource, body: Any) -> Answer:
             record = table.insert({"inactive": False, "datecreated": now_iso(), **values})
             _after_create(halo, resource, record)
         written.append(render(halo, resource, record, custom=True))
-    if len(written) == 1 or halo.settings.post_answer == "first":
+    answer = halo.settings.post_answer
+    if len(written) == 1 or answer == "first":
         return 201, written[0]
-    return 201, written
+    if answer == "shuffled":
+        halo.rng.shuffle(written)
+    return 201, "" if answer == "empty" else written
 
 
 def _check_item(halo: FakeHalo, resource: Resource, item: Any) -> Errors:

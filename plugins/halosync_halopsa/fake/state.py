@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 import trio
 
-PostAnswer = Literal["array", "first"]
+PostAnswer = Literal["array", "first", "shuffled", "empty"]
+RateText = Literal["hosted", "plural", "opaque"]
+PageOffset = Literal["capped", "asked"]
 FaultKind = Literal["500", "503", "hang", "lost", "slow", "429"]
 
 
@@ -30,9 +32,15 @@ class FakeSettings:
     tenant: str = ""  # when set (hosted instance), the token endpoint requires ?tenant=<tenant>
     scopes: tuple[str, ...] = ("all",)  # what the API application may be granted
     rate_limit: int = 300
-    rate_window: float = 300.0
+    rate_window: float = 300.0  # seconds; the 429 text names what is really used
+    # How a 429 says it (undocumented beyond the hosted text): "hosted" ("Rate Limit Reached - 30 Requests per
+    # rolling 10 second window"), "plural" ("rate limit exceeded: 30 requests per 10 seconds"), "opaque"
+    # ("Too Many Requests", naming no budget).
+    rate_text: RateText = "hosted"
     token_lifetime: float = 3600.0
-    post_answer: PostAnswer = "array"  # what a multi-item POST answers: every object, or the first only
+    # What a multi-item POST answers (undocumented): every object in order, the first only, every object in
+    # another order, or an empty body.
+    post_answer: PostAnswer = "array"
     latency: float = 0.0  # seconds added to every answer
     error_rate: float = 0.0  # share of API requests answered 500 before doing anything
     hang_rate: float = 0.0  # share of API requests that never get an answer (before doing anything)
@@ -40,7 +48,10 @@ class FakeSettings:
     hang_seconds: float = 3600.0
     slow_rate: float = 0.0  # share of POSTs carried out whose answer comes ``slow_seconds`` late (kill tests aim here)
     slow_seconds: float = 2.0
-    max_page_size: int = 1000  # larger page_size values are cut to this (100 for opportunities)
+    max_page_size: int = 100  # larger page_size values are cut to this, as HaloPSA cuts every page at 100
+    # Where page N starts when page_size was cut (undocumented): at (N-1) x the rows answered ("capped"), or at
+    # (N-1) x the size asked for ("asked": a client asking for 1000 then misses rows 100-999 of every page).
+    page_offset: PageOffset = "capped"
     denied: frozenset[str] = frozenset()  # resources the agent behind the application may not use (403)
     record_count: bool = True  # whether list envelopes carry record_count (undocumented where it is left out)
     business_rule_refuses: str = ""  # a POST with an object named like this is refused as text, naming no object
@@ -62,6 +73,8 @@ class LoggedRequest:
     status: int
     items: int = 0  # objects in a POST body
     answered: bool = True  # False: carried out, but the answer was lost
+    user_agent: str = ""
+    params: tuple[str, ...] = ()  # names of the query parameters, lower case, in the order sent
 
 
 @dataclass
@@ -176,14 +189,21 @@ class FakeHalo:
 
     @property
     def rate_message(self) -> str:
-        window = self.settings.rate_window
-        span = f"{window / 60:g} minute" if window % 60 == 0 else f"{window:g} second"
-        return f"Rate Limit Reached - {self.settings.rate_limit} Requests per rolling {span} window"
+        """The 429 text, naming the limit and window ``admit`` really applies (in the largest whole unit)."""
+        limit, window, style = self.settings.rate_limit, self.settings.rate_window, self.settings.rate_text
+        if style == "opaque":
+            return "Too Many Requests"
+        length, unit = next(((window / size, name) for size, name in ((3600, "hour"), (60, "minute"))
+                             if window >= size and window % size == 0), (window, "second"))
+        if style == "plural":
+            return f"rate limit exceeded: {limit} requests per {length:g} {unit}{'' if length == 1 else 's'}"
+        return f"Rate Limit Reached - {limit} Requests per rolling {length:g} {unit} window"
 
     # --- the request log -----------------------------------------------------------------------------
 
-    def record(self, method: str, route: str, status: int, items: int = 0, *, answered: bool = True) -> None:
-        self.log.append(LoggedRequest(self.clock(), method, route, status, items, answered))
+    def record(self, method: str, route: str, status: int, items: int = 0, *, answered: bool = True,
+               user_agent: str = "", params: tuple[str, ...] = ()) -> None:
+        self.log.append(LoggedRequest(self.clock(), method, route, status, items, answered, user_agent, params))
 
     def count(self, method: str | None = None, route: str | None = None, status: int | None = None) -> int:
         """Requests logged, filtered by method, route template (``/api/users``) and status."""

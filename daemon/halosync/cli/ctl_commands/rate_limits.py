@@ -18,10 +18,10 @@ def render(session: Session, result: dict[str, Any]) -> None:
         session.console.print("no rate-limit window observed yet (they appear after the first provider calls)")
         return
     session.console.print(table(None, ["provider", "window", "endpoint", "limit", "used", "left", "resets",
-                                       "runs out"],
+                                       "runs out", "from"],
                                 [[w.get("provider"), w.get("window") or w.get("error"), w.get("endpoint"),
                                   w.get("limit"), w.get("used"), w.get("remaining"), when(w.get("reset_at")),
-                                  when(w.get("exhausted_at"))] for w in windows]))
+                                  when(w.get("exhausted_at")), w.get("basis") or "provider"] for w in windows]))
 
 
 def handle(session: Session) -> int:
