@@ -17,7 +17,7 @@ from halosync_halopsa.checks import auth_checks, headroom
 from halosync_halopsa.client import HaloClient
 from halosync_halopsa.customfields import CustomFields
 from halosync_halopsa.lookup import Lookup
-from halosync_halopsa.payloads import Unwritable, payload
+from halosync_halopsa.payloads import Unwritable, halo_id, payload
 from halosync_halopsa.records import to_sink_record
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.templates import HaloObject
@@ -81,8 +81,8 @@ class HaloSink:
         creates: list[tuple[int, dict[str, Any]]] = []
         for index, op in enumerate(ops):
             if op.action == "update":
-                sink_id = op.sink_id or ""
-                record = await self.lookup.get(op.kind, int(sink_id)) if sink_id.isdigit() else None
+                record_id = _id_or_none(op.sink_id)
+                record = await self.lookup.get(op.kind, record_id) if record_id is not None else None
                 found[index] = to_sink_record(op.kind, record) if record else None
                 continue
             try:
@@ -102,16 +102,24 @@ class HaloSink:
         return found
 
     async def fetch(self, kind: EntityKind, sink_ids: Sequence[str]) -> dict[str, SinkRecord]:
-        wanted = {s for s in sink_ids if s.isdigit()}
+        # Keyed by the ids as asked for: a stored "95.0" is HaloPSA's 95, and its answer is filed under "95.0".
+        wanted: dict[int, str] = {}
+        for sink_id in sink_ids:
+            record_id = _id_or_none(sink_id)
+            if record_id is not None:
+                wanted[record_id] = sink_id
         out: dict[str, SinkRecord] = {}
         if len(wanted) > 20:  # one listing beats many single reads
             async for page in self.list_records(kind):
-                out.update({r.sink_id: r for r in page.records if r.sink_id in wanted})
+                for found in page.records:
+                    asked = wanted.get(_id_or_none(found.sink_id) or 0)
+                    if asked is not None:
+                        out[asked] = found
             return out
-        for sink_id in sorted(wanted):
-            record = await self.lookup.get(kind, int(sink_id))
+        for record_id, asked in sorted(wanted.items()):
+            record = await self.lookup.get(kind, record_id)
             if record is not None:
-                out[sink_id] = to_sink_record(kind, record)
+                out[asked] = to_sink_record(kind, record)
         return out
 
     async def list_records(self, kind: EntityKind, *, since: str | None = None) -> AsyncIterator[MirrorPage]:
@@ -155,3 +163,11 @@ class HaloSink:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _id_or_none(sink_id: str | None) -> int | None:
+    """A stored sink id as HaloPSA's integer id, or None when it cannot be one (then no record has it)."""
+    try:
+        return halo_id(sink_id, "sink id") if sink_id else None
+    except Unwritable:
+        return None

@@ -304,3 +304,12 @@ async def test_a_slow_answer_after_the_work_leaves_a_write_in_flight_that_the_st
         assert len(fake.records("client")) == 1  # done before the answer left
     assert fake.stats()["writes_in_flight"] == 0 and fake.stats()["writes_held"] == 1
     assert len(fake.records("client")) == 1
+
+
+async def test_a_sink_id_stored_as_a_float_is_the_same_halopsa_record(fake: FakeHalo, sink: HaloSink) -> None:
+    """Ids come back from JSON columns as 95.0; HaloPSA refuses those, so the sink asks for 95 and files the answer
+    under the id it was given."""
+    kept = fake.add_client("Kept")
+    found = await sink.fetch("company", [f"{kept['id']}.0"])
+    assert list(found) == [f"{kept['id']}.0"] and found[f"{kept['id']}.0"].fields["name"] == "Kept"
+    assert fake.count("GET", status=400) == 0
