@@ -21,8 +21,12 @@ from halosync.cli.commands.demo import DemoFakes, demo_plugins, load_config, wri
 from halosync.daemon.app import Daemon
 from halosync.engine.component import EngineComponent
 from halosync.engine.ledger import read_totals
+from halosync.inspect.integrity import run_checks
 from halosync.inspect.trace import trace
+from halosync.store.gateway import Store
 from halosync.store.models import LineageEvent, Outbox, StagedLead
+from halosync_halopsa.settings import HaloSettings
+from halosync_halopsa.sink import HaloSink
 from tests.e2e.processes import daemon_env
 from tests.e2e.rig import Rig
 
@@ -199,3 +203,23 @@ async def test_a_dry_run_counts_the_opportunities_and_writes_none(tmp_path: Path
     counts = events[-1]["sources"][0]["plan"]["counts"]
     assert counts["opportunities"] == len(set(fakes.apollo.truth.values()))  # one per new person, none twice
     assert fakes.halo.count("POST", OPPORTUNITIES) == 0
+
+
+async def test_integrity_verifies_the_opportunity_links(rig: OpportunityRig) -> None:
+    assert await rig.run_once() == 0
+    halo = rig.fakes.halo
+    sink = HaloSink(HaloSettings(base_url=rig.fakes.halo_url, client_id="halosync", client_secret="fake-secret",
+                                 **rig.halopsa))
+    store = Store(rig.db_url)
+    try:
+        for sinks in ({}, {"halopsa": sink}):  # against the mirror, then asking HaloPSA
+            report = await run_checks(store, sinks)
+            assert report["ok"], report
+        doomed = halo.records("opportunities")[0]["id"]
+        del halo.tables["opportunities"].rows[doomed]  # deleted in HaloPSA by someone
+        links = next(c for c in (await run_checks(store, {"halopsa": sink}))["checks"]
+                     if c["name"] == "links_point_to_existing_records")
+        assert [(d["kind"], d["sink_id"]) for d in links["details"]] == [("opportunity", str(doomed))]
+    finally:
+        await sink.aclose()
+        store.close()
