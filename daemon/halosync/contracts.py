@@ -121,7 +121,9 @@ class WriteOp:
     fields: Mapping[str, Any]  # canonical names; for an update only the fields that change
     sink_id: str | None = None  # the record to update
     parent_id: str | None = None  # for a person or opportunity: its company's sink id
-    person_id: str | None = None  # for an opportunity: its contact's sink id
+    # For an opportunity: its contact's sink id. The daemon plans an opportunity only when it has created that
+    # person in this sink (one per person and sink; see ``halosync.engine.opportunities``), so it is always set.
+    person_id: str | None = None
     lead: Lead | None = None  # the lead behind the write, for templates and custom fields
 
 
@@ -141,7 +143,9 @@ class WriteResult:
 class Sink(Protocol):
     name: str
     batch_size: int  # most ops one ``write`` call takes
-    kinds: tuple[EntityKind, ...]  # what it writes, e.g. ("company", "person") or with "opportunity"
+    # What it writes, e.g. ("company", "person"), or with "opportunity": then every person the daemon creates in
+    # this sink also gets one opportunity, written once the person's create has settled (it needs its sink id).
+    kinds: tuple[EntityKind, ...]
 
     async def start(self) -> None:
         """Authenticate and resolve anything needed before writing (custom field ids). Raises ProviderError."""

@@ -160,8 +160,9 @@ class Lookup:
             params = {"search": body.get("emailaddress") or body.get("name") or ""}
         elif body.get("oppemailaddress"):
             params = {"search_oppemailaddress": body["oppemailaddress"]}
-        else:
+        elif not body.get("client_id"):
             params = {"search": body.get("summary") or ""}
+        # An opportunity without an e-mail but with a client: the client's newest ones, told apart by their user.
         if kind != "company" and body.get("client_id"):
             params["client_id"] = body["client_id"]
         records, _ = await self.page(kind, 1, 100, order="id", orderdesc="true", **params)

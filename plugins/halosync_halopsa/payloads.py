@@ -1,4 +1,8 @@
-"""The HaloPSA object a write op becomes: mapped fields, links (client, site, user, ticket type), custom fields."""
+"""The HaloPSA object a write op becomes: mapped fields, links (client, site, user, ticket type), custom fields.
+
+An opportunity is linked to its user (``user_id``, from the op's ``person_id``) and its client (``client_id``, from
+``parent_id``; the writer adds the client's main site as ``site_id``). A person without a company has no client
+halosync knows, so its opportunity carries the user alone."""
 
 from __future__ import annotations
 
@@ -29,8 +33,9 @@ def payload(op: WriteOp, settings: HaloSettings, custom: CustomFields) -> dict[s
         if not settings.opportunity_tickettype_id:
             raise Unwritable("set plugins.halopsa.opportunity_tickettype_id to the ticket type of opportunities")
         body["tickettype_id"] = settings.opportunity_tickettype_id
-        if op.person_id:
-            body["user_id"] = halo_id(op.person_id, "person_id")
+        if not op.person_id:  # the daemon plans an opportunity only once its person's user exists
+            raise Unwritable("an opportunity needs the HaloPSA id of its user (person_id)")
+        body["user_id"] = halo_id(op.person_id, "person_id")  # also what finds it again (records.identity)
     if op.kind == "person" and op.action == "create" and not op.parent_id and not settings.default_site_id:
         raise Unwritable("a HaloPSA user needs a site and this person has no company; set "
                          "plugins.halopsa.default_site_id to the site such people belong to")

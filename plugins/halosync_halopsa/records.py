@@ -51,13 +51,17 @@ def domain_of(website: str) -> str:
 def identity(kind: EntityKind, record: Mapping[str, Any]) -> str | None:
     """What makes a record recognisable among its neighbours, from the HaloPSA fields halosync writes: a client
     by name; a user by e-mail and name together (people do share mailboxes: a lookup by e-mail alone after a
-    crash would hand one person the other's user); an opportunity by summary within its client."""
+    crash would hand one person the other's user); an opportunity by its user (halosync writes one per user it
+    creates, and the summary need not tell two people of one name apart), or, without one, by summary within its
+    client."""
     if kind == "company":
         return _norm(record.get("name"))
     if kind == "person":  # not the client: a user put on a default site gets that site's client from HaloPSA
         email = _norm(record.get("emailaddress"))
         name = _norm(f"{record.get('firstname') or ''} {record.get('surname') or ''}") or _norm(record.get("name"))
         return "|".join(part for part in (email, name) if part) or None
+    if record.get("user_id"):
+        return f"user:{int(record['user_id'])}"
     summary = _norm(record.get("summary"))
     return f"{summary}@{record.get('client_id') or ''}" if summary else None
 

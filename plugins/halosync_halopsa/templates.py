@@ -33,7 +33,7 @@ DEFAULT_FIELDS: dict[HaloObject, dict[str, str]] = {
     },
     "opportunity": {
         "summary": "{full_name} - {company_name}", "oppcontactname": "{full_name}", "oppcompanyname": "{company_name}",
-        "oppemailaddress": "{email}", "opptel": "{phone}", "oppjobtitle": "{title}",
+        "oppemailaddress": "{email}", "opptel": "{phone}", "oppjobtitle": "{title}", "oppcountry": "{country}",
     },
 }
 # Set by the sink itself from the op's links; a mapping may not override them.

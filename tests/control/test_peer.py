@@ -1,12 +1,17 @@
 """SO_PEERCRED: a client running as another user is refused unless the configuration allows it.
 
-The tests run as root. The client is `halosyncctl`'s own ``main`` in a forked child process that has dropped to
-uid/gid 65534 (nobody) before it connects (the interpreter under /root is not executable by nobody, so the child is
-forked rather than exec'd), with the socket opened up (0666) so that only the daemon's own peer check stands in
-its way."""
+The tests run as root. The client is `halosyncctl`'s own ``main`` in a forked child process that has become uid/gid
+65534 (nobody) before it connects, with the socket opened up (0666) so that only the daemon's own peer check stands
+in its way. The child is forked rather than exec'd, and keeps one capability, CAP_DAC_READ_SEARCH (read any file,
+search any directory; never write), because the checkout, its virtualenv and even the interpreter may live where
+nobody cannot read them (a clone under /root or in a 0700 ``mktemp -d`` folder; a pyenv Python under /root): the
+client imports modules and lists its command modules lazily, and must be able to. The daemon's check looks at the
+peer's uid and groups only, and connecting to the socket still needs its write permission, which that capability
+does not give: what is tested is exactly a process of uid 65534."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -14,29 +19,45 @@ import traceback
 
 import pytest
 import trio
-from rich.console import Console
 
-from halosync.cli.ctl import build_parser
 from halosync.cli.ctl import main as ctl_main
 from tests.control.harness import restore_logging, running_daemon
 
 __all__ = ["restore_logging"]  # a fixture used by name
 
 NOBODY = 65534
+PR_SET_KEEPCAPS = 8  # <linux/prctl.h>: keep the permitted capabilities across setuid() away from root
+CAPABILITY_VERSION_3 = 0x20080522  # <linux/capability.h>: _LINUX_CAPABILITY_VERSION_3 (two 32-bit data words)
+CAP_DAC_READ_SEARCH = 2
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="dropping to another uid needs root")
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32))
+
+
 def _as_nobody() -> None:
+    """Become uid/gid 65534 with no supplementary groups, keeping only CAP_DAC_READ_SEARCH (see the module)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_KEEPCAPS) failed")
     os.setgroups([])
     os.setgid(NOBODY)
-    os.setuid(NOBODY)
+    os.setuid(NOBODY)  # root's permitted capabilities are kept (KEEPCAPS), its effective ones are gone
+    data = (_CapData * 2)()
+    data[0].effective = data[0].permitted = 1 << CAP_DAC_READ_SEARCH  # everything else is dropped for good
+    if libc.capset(ctypes.byref(_CapHeader(CAPABILITY_VERSION_3, 0)), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset(CAP_DAC_READ_SEARCH) failed; the test needs it to read the "
+                                          "checkout as uid 65534")
+    assert (os.getuid(), os.geteuid(), os.getgid(), os.getgroups()) == (NOBODY, NOBODY, NOBODY, [])
 
 
 def _fork_ctl(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
-    # Everything the client imports lazily must be loaded before the fork: nobody cannot read the stdlib under /root.
-    build_parser()
-    Console(record=True).export_text()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     pid = os.fork()

@@ -19,7 +19,7 @@ from halosync.plugin.host import LeadEvent
 from halosync.store.models import DeadLetter, LineageEvent, Total
 
 TOTAL_NAMES = ("seen", "created", "updated", "merged", "skipped", "review", "failed",
-               "companies_created", "companies_updated")
+               "companies_created", "companies_updated", "opportunities_created")
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The outbox: one row per intended sink write; the store is the queue.
 
 Workers ``claim`` a batch of rows that share a sink, kind and action (companies before people: a person create is
-claimable only once its company has a sink record), write them, and ``settle`` the results in one transaction: the
+claimable only once its company has a sink record; opportunities last, planned only once their person has one:
+see ``opportunities``), write them, and ``settle`` the results in one transaction: the
 row's state, the sink_ref and links of a create, the mirror's copy of what was written, lineage and totals. A row
 whose write may have reached the sink (a crash in flight, a timeout) is marked ``reconcile`` so its next attempt
 first asks the sink whether the record exists. On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED so
@@ -21,7 +22,7 @@ import peewee as pw
 from loguru import logger
 
 from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
-from halosync.engine import existing, mirror
+from halosync.engine import existing, mirror, opportunities
 from halosync.engine.conflict import ConflictPolicy
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
@@ -34,7 +35,8 @@ from halosync.store.models import DeadLetter, Outbox, SinkRef, StagedLead
 
 Action = Literal["create", "update"]
 LIVE_WORKERS: set[str] = set()  # worker ids of the engines running in this process
-GROUPS = (("company", "create"), ("company", "update"), ("person", "create"), ("person", "update"))
+GROUPS = (("company", "create"), ("company", "update"), ("person", "create"), ("person", "update"),
+          ("opportunity", "create"))
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Batch:
     action: str
     rows: list[Outbox]
     ops: list[WriteOp] = field(default_factory=list)
+    kinds: tuple[str, ...] = ()  # what the sink writes (a person create plans an opportunity when it has one)
 
     @property
     def reconcile_ops(self) -> list[WriteOp]:
@@ -111,8 +114,10 @@ def _claim_group(sink: str, kind: str, action: str, kinds: Sequence[str], limit:
                       updated_at=now).where(Outbox.id.in_([r.id for r in rows])).execute()
         for r in rows:
             r.attempts += 1
-        batch = Batch(sink, kind, action, rows)
+        batch = Batch(sink, kind, action, rows, kinds=tuple(kinds))
         batch.ops = _ops(batch)
+        if kind == opportunities.KIND:
+            batch.ops = opportunities.with_people(sink, rows, batch.ops)
         return batch
 
 
@@ -182,8 +187,12 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
                 Outbox.id.in_(part)).execute()
         if batch.action == "update":
             _updated(batch, done, ledger, now)
+        elif batch.kind == opportunities.KIND:
+            opportunities.created(batch.sink, done, ledger, now)
         else:
             _created(batch, done, ledger, now)
+            if batch.kind == "person" and opportunities.KIND in batch.kinds:
+                opportunities.plan(batch.sink, done, ledger, now)
 
 
 def _updated(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledger, now: float) -> None:

@@ -9,7 +9,9 @@
    link from the source record to an existing sink record right away;
 3. records every decision as lineage and marks the staged rows processed, review or dead.
 
-A ``PlanReport`` collects the same plan for a dry run, whose transaction is rolled back.
+A ``PlanReport`` collects the same plan for a dry run, whose transaction is rolled back. Opportunities are not
+planned here: a person's opportunity is planned when its create settles (``halosync.engine.opportunities``); a dry
+run counts the ones its new people would get.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class PlanReport:
     merges: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("creates", "updates", "merges", "reviews", "unchanged", "dead"), 0))
+        ("creates", "updates", "merges", "reviews", "unchanged", "dead", "opportunities"), 0))
 
     def add(self, what: str, entry: dict[str, Any]) -> None:
         self.counts[what] += 1
@@ -429,6 +431,10 @@ class _BatchPlanner:
                     existing.payload = payload
         self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
                           outbox_id=outbox_id, fields=src)
+        if self.report is not None and existing is None and kind == "person" and \
+                "opportunity" in self.s.sinks.get(sink, ()):
+            # Planned once this create settles (``halosync.engine.opportunities``); a dry run counts it here.
+            self.report.counts["opportunities"] += 1
         if self.report is not None:
             entry = {"sink": sink, "kind": kind, "entity_id": entity_id, "source": lead.source,
                      "source_id": lead.source_id}

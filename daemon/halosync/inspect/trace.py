@@ -2,8 +2,10 @@
 
 QUERY is an email address, a source id (``123`` or ``apollo:123``) or a sink id. Every source record it names is
 shown with its staged state, its lineage events in order (match decision and rule, plans, write attempts, links,
-dead letters, retries), its outbox rows and its links. Lineage ``detail`` dicts are shown as the engine wrote them;
-nothing here depends on their inner shape beyond ``summary``'s best effort.
+dead letters, retries), its outbox rows and its links, and the opportunity of the person it belongs to (planned
+when that person was created in a sink; a duplicate lead shows the one its person got through the first lead).
+Lineage ``detail`` dicts are shown as the engine wrote them; nothing here depends on their inner shape beyond
+``summary``'s best effort.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import peewee as pw
 
+from halosync.engine.opportunities import of_person
 from halosync.inspect.queries import fetch, id_of, row_id
 from halosync.store.models import DeadLetter, LineageEvent, Link, Outbox, StagedLead
 
@@ -78,6 +81,8 @@ def trace_record(source: str, source_id: str) -> dict[str, Any]:
               .order_by(Outbox.created_at, id_of(Outbox)))
     links = Link.select().where((Link.source == source) & (Link.source_id == source_id)).order_by(id_of(Link))
     dead = DeadLetter.select().where((DeadLetter.source == source) & (DeadLetter.source_id == source_id))
+    person_id = StagedLead.select(StagedLead.person_id).where(
+        (StagedLead.source == source) & (StagedLead.source_id == source_id)).scalar()
     return {
         "source": source,
         "source_id": source_id,
@@ -91,6 +96,7 @@ def trace_record(source: str, source_id: str) -> dict[str, Any]:
                    "created_at": ln.created_at} for ln in links],
         "dead_letters": [{"id": row_id(d), "stage": d.stage, "reason": d.reason, "created_at": d.created_at}
                          for d in dead],
+        "opportunities": of_person(person_id) if person_id is not None else [],
     }
 
 

@@ -36,6 +36,9 @@ def render(session: Session, found: dict[str, Any]) -> None:
             out.print(table("links", ["sink", "kind", "sink id", "merged"],
                             [[ln.get("sink"), ln.get("kind"), ln.get("sink_id"), ln.get("merged")]
                              for ln in lead["links"]]))
+        for opp in lead.get("opportunities", []):
+            out.print(f"opportunity in {opp.get('sink')}: {opp.get('sink_id') or 'not written yet'} "
+                      f"({opp.get('state')}, outbox {opp.get('outbox_id')}, planned by {opp.get('planned_by')})")
         for dead in lead.get("dead_letters", []):
             out.print(f"dead letter {dead.get('id')} ({dead.get('stage')}): {dead.get('reason')}")
         out.print()
