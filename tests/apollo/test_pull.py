@@ -34,10 +34,11 @@ async def test_a_pull_past_the_display_limit_yields_every_contact_exactly_once(
 
     assert len(pulled.ids) == 120_000
     assert set(pulled.ids) == set(fake.book.by_id)
-    # No request asked past Apollo's 50,000-record limit, and splitting cost little beyond one request a page.
+    # No request asked past Apollo's 50,000-record limit; every request starts just before the boundary's tie
+    # group (so ties are proven whole whatever their order), which costs about a fifth more than plain pages.
     searches = fake.requests("contacts/search")
     assert all(r.status == 200 for r in searches)
-    assert len(searches) < 1_200 * 1.05
+    assert len(searches) < 1_200 * 1.2
 
 
 async def test_contacts_changed_between_polls_are_pulled_again_and_only_they(
