@@ -11,6 +11,7 @@
     │   ├── PermissionDenied          the credentials lack a permission (403; exit 77)
     │   ├── RateLimited               a quota is exhausted; ``retry_after`` when known
     │   ├── TransientProviderError    connect errors, timeouts, 5xx: worth retrying
+    │   ├── IncompletePull            a pull could not prove it saw every record of a stretch (names the range)
     │   └── RecordRejected            the provider refused one record (validation); never retried
     ├── LeadError                     a lead cannot be processed (malformed); goes to dead letters
     └── ControlError                  halosyncctl could not talk to the daemon
@@ -121,3 +122,14 @@ class ControlError(HalosyncError):
 
 class DaemonUnreachable(ControlError):
     exit_code = 69
+
+
+class IncompletePull(ProviderError):
+    """A source could not prove that a pull saw every record of a stretch (the stretch was retried first).
+    ``range_from`` is where the unproven stretch starts (the source's own cursor terms), when known."""
+
+    retryable = True
+
+    def __init__(self, provider: str, message: str, *, range_from: str | None = None) -> None:
+        self.range_from = range_from
+        super().__init__(provider, message)

@@ -1,68 +1,68 @@
-"""How a pull pages through one search without losing a contact that moves while it reads.
+"""One answer page of ``contacts/search`` as the scan reads it: sort keys, page planning, the proof a page gives.
 
-Apollo pages by offset. When a contact before the current offset is edited during a pull, it moves to the end of
-the ``contact_updated_at`` order and every later contact moves up one place: reading page n+1 next would skip the
-contact that slid onto page n. Two defences, chosen by the source per range of days:
+Apollo pages by offset, sorted by ``contact_updated_at``, and orders contacts that share a timestamp however it
+likes, differently on each request. What an answer does prove, because it is one consistent snapshot:
 
-- Days before today: an edited contact leaves the range (its ``updated_at`` becomes now), so ``total_entries``
-  changes. Plain next pages are read while it holds still; when it changes, the stretch is read again with an
-  overlapping page (below). This costs one request per disturbance.
-- Today (where edits stay in range), and the first page when resuming mid-list from the cursor's hint: every
-  request is planned to start at or just before the staged position (page size varied between half of
-  ``per_page`` and ``per_page`` to land close to it), and its answer must begin with a contact at or before that
-  position, proving nothing unstaged lies before it. If it does not, contacts before the position moved and the
-  walk steps back. Re-reading the overlap costs about a tenth more requests, on today's contacts only.
+- if its first contact is updated before the boundary ``B`` (or it starts at offset 0), no contact updated at or
+  after ``B`` lies before it, so every such contact of the list is on this page or after it;
+- every timestamp strictly between the first contact's and the last contact's is on the page whole;
+- the last timestamp's group may go on past the page, in any order: the next request starts just before that
+  group's first contact here (an *overlap*), so it is read whole again and de-duplicated by id.
+
+Contacts edited while a pull reads move to the end (their ``updated_at`` becomes now): those before the next
+request's offset shift the list up, which the next answer shows (its first contact is no longer before ``B``), and
+the scan steps back. Deleted contacts do the same. So nothing is skipped, only re-read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from loguru import logger
-
-from halosync.contracts import Rejected, SourcePage
+from halosync.contracts import Rejected
 from halosync.model import Lead
-from halosync_apollo.cursor import Position, canonical
+from halosync_apollo.cursor import canonical, parse_time
 from halosync_apollo.mapping import contact_to_lead
 
 
-@dataclass
-class Walk:
-    """Where a pull is: the staged position, the current window's first day, and what the window has seen."""
+@dataclass(frozen=True)
+class Row:
+    """One contact of an answer: its place in the list, its sort key (None: no ``updated_at``) and the lead."""
 
-    position: Position | None
-    floor: str | None  # first update day of the current window (contact_updated_at_range.min)
-    last_seen: Position | None = None
-    day: str | None = None  # update day of the contacts being read, and where it starts in the window's list
-    day_start: int = 0
-    finished: bool = False
-    rejected: list[Rejected] = field(default_factory=list)
+    index: int
+    key: str | None
+    item: Lead | Rejected
 
-    def begin_window(self) -> int:
-        """Start reading the window from ``floor``; returns the position's index in its list (-1: unknown)."""
-        self.last_seen = None
-        self.day, self.day_start = self.floor, 0
-        position = self.position
-        if position is None or position.skip <= 0 or position.day != self.floor:
-            return -1
-        return position.skip - 1
-
-    def take_rejected(self) -> list[Rejected]:
-        taken, self.rejected = self.rejected, []
-        return taken
+    @property
+    def contact_id(self) -> str | None:
+        return self.item.source_id if isinstance(self.item, Lead) else None
 
 
-def next_page(expected: int, per_page: int, display_limit: int) -> tuple[int, int] | None:
-    """The plain next page after index ``expected`` (which ends a page of ``per_page``), within the limit."""
-    page = (expected + 1) // per_page + 1
-    return (page, per_page) if page * per_page <= display_limit else None
+def rows_of(contacts: list[Any], first_index: int) -> list[Row]:
+    rows = []
+    for index, raw in enumerate(contacts, start=first_index):
+        moment = parse_time(raw.get("updated_at")) if isinstance(raw, dict) else None
+        rows.append(Row(index, canonical(moment) if moment else None, contact_to_lead(raw)))
+    return rows
+
+
+def starts_before(rows: list[Row], start: int, boundary: str | None, complete: bool) -> bool:
+    """Whether an answer proves that nothing updated after ``boundary`` (nor at it, unless that group is already
+    ``complete``) lies before it."""
+    if boundary is None or start == 0:
+        return True
+    first = next((row.key for row in rows if row.key is not None), None)
+    if first is None:
+        return False  # nothing dated to prove it with: the list moved or ended before this page
+    return first < boundary or (complete and first == boundary)
 
 
 def plan_page(expected: int, per_page: int, display_limit: int) -> tuple[int, int] | None:
-    """``(page, per_page)`` of the request that reads furthest past index ``expected`` (the staged position's
-    place in the list; -1 when nothing of it is staged) while starting at or before it. None when no such page lies
-    within the display limit: the window is done and the next one starts at a later day."""
+    """``(page, per_page)`` of the request that reads furthest past index ``expected`` (-1: from the start) while
+    starting at or before it. Page sizes from ``per_page`` down to half of it are tried, so the page starts close
+    to ``expected``. None when no such page lies within the display limit."""
     if expected < 0:
         return (1, per_page) if per_page <= display_limit else None
     best: tuple[int, int, int] | None = None  # (page, size, last index read)
@@ -76,46 +76,6 @@ def plan_page(expected: int, per_page: int, display_limit: int) -> tuple[int, in
     return (best[0], best[1]) if best else None
 
 
-def starts_at_or_before(contacts: list[Any], position: Position | None) -> bool:
-    """Whether a page begins with a contact at or before ``position`` (so no unstaged contact precedes it)."""
-    for raw in contacts:
-        item = contact_to_lead(raw)
-        key = key_of(item) if isinstance(item, Lead) else None
-        if key is not None:
-            return position is not None and key <= position
-    return bool(contacts)  # a page of nothing placeable: nothing to prove either way
-
-
-def stage(contacts: list[Any], walk: Walk, first_index: int, expected: int) -> tuple[SourcePage | None, int]:
-    """The leads of ``contacts`` past the position (as a page carrying the new cursor), and the position's new
-    index. ``first_index`` is the place of ``contacts[0]`` in the window's list."""
-    leads = []
-    previous: Position | None = None
-    for index, raw in enumerate(contacts, start=first_index):
-        item = contact_to_lead(raw)
-        if isinstance(item, Rejected):
-            walk.rejected.append(item)
-            continue
-        key = key_of(item)
-        if key is not None:
-            if previous is not None and key < previous:
-                logger.warning("apollo: contacts/search returned {} after {}, out of order", key, previous)
-            previous = key
-            walk.last_seen = key if walk.last_seen is None else max(walk.last_seen, key)
-            if key.day != walk.day:
-                walk.day, walk.day_start = key.day, index
-            if walk.position is not None and key <= walk.position:
-                expected = index  # staged by an earlier page or pull
-                continue
-            walk.position = Position(key.updated_at, key.id, skip=index - walk.day_start + 1)
-            expected = index
-        leads.append(item)
-    rejected = walk.take_rejected()
-    if not leads and not rejected:
-        return None, expected
-    return SourcePage(leads, walk.position.encode() if walk.position else None, rejected), expected
-
-
 def last_page(contacts: list[Any], start: int, size: int, total_entries: int | None) -> bool:
     """Whether an answer ends the list: short, empty, or reaching ``total_entries``."""
     if len(contacts) < size:
@@ -123,5 +83,7 @@ def last_page(contacts: list[Any], start: int, size: int, total_entries: int | N
     return total_entries is not None and start + len(contacts) >= total_entries
 
 
-def key_of(lead: Lead) -> Position | None:
-    return Position(canonical(lead.updated_at), lead.source_id) if lead.updated_at else None
+def rejected_digest(rejected: Rejected) -> str:
+    """Identity of a rejected record (it has no usable id), so a re-read page does not dead-letter it twice."""
+    text = json.dumps(rejected.raw, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()

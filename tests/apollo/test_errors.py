@@ -135,14 +135,3 @@ async def test_the_api_key_never_reaches_a_log_line_even_when_apollo_echoes_it(
     assert len(pulled.ids) == 5
     assert any("internal error for key" in line for line in lines)
     assert not any(KEY in line for line in lines)
-
-
-async def test_an_ignored_day_filter_is_a_clear_error_not_an_endless_pull(
-        make_source: MakeSource, fake: FakeApollo) -> None:
-    cursor = '{"v":1,"updated_at":"2025-06-01T00:00:00.000Z","id":"x"}'
-    stale = {"contacts": [{"id": "old", "updated_at": "2020-01-01T00:00:00.000Z"}],
-             "pagination": {"page": 1, "per_page": 100, "total_entries": 1, "total_pages": 1}}
-    fake.fail_next(1, 200, stale, endpoint="contacts/search")  # as if Apollo dropped contact_updated_at_range
-
-    with pytest.raises(ProviderError, match="ignored contact_updated_at_range"):
-        await pull_all(make_source(), cursor)

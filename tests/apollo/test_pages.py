@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from halosync_apollo.pages import next_page, plan_page
+from halosync_apollo.pages import plan_page
 
 LIMIT = 50_000
 
@@ -32,9 +32,3 @@ def test_far_from_the_limit_a_page_reads_most_of_a_page_of_new_contacts() -> Non
         page, size = plan
         read, expected, requests = read + page * size - 1 - expected, page * size - 1, requests + 1
     assert requests * 1_000 / read < 11.6  # overlapping costs about a tenth more requests
-
-
-def test_plain_next_pages_stop_at_the_limit() -> None:
-    assert next_page(-1, 100, LIMIT) == (1, 100)
-    assert next_page(49_899, 100, LIMIT) == (500, 100)
-    assert next_page(49_999, 100, LIMIT) is None

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import trio
 
-from halosync.errors import ProviderError
+from halosync.errors import IncompletePull
 from halosync.provider.asgi import serve
-from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec, LoggedRequest
+from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec
 from halosync_apollo.fake.shape import apollo_time
 from halosync_apollo.source import ApolloSource
 from tests.apollo.conftest import KEY, pull_all
@@ -34,10 +34,11 @@ async def test_a_pull_past_the_display_limit_yields_every_contact_exactly_once(
 
     assert len(pulled.ids) == 120_000
     assert set(pulled.ids) == set(fake.book.by_id)
-    # No request asked past Apollo's 50,000-record limit, and splitting cost little beyond one request a page.
+    # No request asked past Apollo's 50,000-record limit; every request starts just before the boundary's tie
+    # group (so ties are proven whole whatever their order), which costs about a fifth more than plain pages.
     searches = fake.requests("contacts/search")
     assert all(r.status == 200 for r in searches)
-    assert len(searches) < 1_200 * 1.05
+    assert len(searches) < 1_200 * 1.2
 
 
 async def test_contacts_changed_between_polls_are_pulled_again_and_only_they(
@@ -103,8 +104,9 @@ async def test_contacts_edited_during_a_pull_do_not_make_it_skip_others(
     pulled = await pull_all(make_source(), between_pages=edit_behind_the_pull)
 
     assert set(pulled.ids) == {f"c-{i:04d}" for i in range(1_000)}
-    assert len(pulled.ids) == 1_005  # the five edited ones again, as they are now
-    assert {lead.person.title for lead in pulled.leads[-5:]} == {"Edited meanwhile"}
+    latest = {lead.source_id: lead for lead in pulled.leads}  # staged last, as the engine keeps it
+    assert {latest[i].person.title for i in edited} == {"Edited meanwhile"}
+    assert len(pulled.ids) <= 1_005  # at most the edited ones twice
 
 
 async def test_contacts_of_today_edited_during_a_pull_do_not_make_it_skip_others(
@@ -160,8 +162,12 @@ async def test_many_contacts_sharing_updated_at_across_page_boundaries_are_neith
     rest = await pull_all(source, partial.cursor)
 
     ids = partial.ids + rest.ids
-    assert len(ids) == len(set(ids)) == 310
-    assert ids == sorted(ids, key=lambda i: (0 if i.startswith("before") else 1 if i.startswith("tie") else 2, i))
+    assert len(set(ids)) == 310
+    # Oldest first by timestamp; the boundary group of the crash is read again (staging keeps identical ones).
+    first_seen = list(dict.fromkeys(ids))
+    groups = [0 if i.startswith("before") else 1 if i.startswith("tie") else 2 for i in first_seen]
+    assert groups == sorted(groups)
+    assert len(ids) - 310 <= 250
 
 
 async def test_a_pull_resumes_after_a_crash_from_the_last_committed_page(
@@ -174,46 +180,26 @@ async def test_a_pull_resumes_after_a_crash_from_the_last_committed_page(
     committed = await pull_all(source, stop_after=4)
     resumed = await pull_all(make_source(), committed.cursor)
 
-    assert len(committed.ids) == 400
-    assert set(committed.ids).isdisjoint(resumed.ids)
+    assert len(committed.ids) >= 300
     assert set(committed.ids) | set(resumed.ids) == everything
-    assert len(resumed.ids) == 600
+    # Only the boundary's tie group is read again after the crash.
+    assert len(set(committed.ids) & set(resumed.ids)) <= 10
 
 
-async def test_a_day_holding_more_than_the_display_limit_is_read_newest_first(make_source: MakeSource,
-                                                                             fake: FakeApollo) -> None:
-    # The fake's display limit is lowered so that one day over the limit stays small.
+async def test_a_window_that_reaches_the_display_limit_goes_on_from_its_boundary_day(make_source: MakeSource,
+                                                                                      fake: FakeApollo) -> None:
+    # The fake's display limit is lowered so that the windows stay small.
     fake.display_limit = 300
-    fake.add_contacts(_contact(f"d1-{i:04d}", updated_at=f"2025-04-01T08:{i // 60:02d}:{i % 60:02d}.000Z")
-                      for i in range(450))
-    fake.add_contacts(_contact(f"d2-{i:04d}", updated_at="2025-04-02T08:00:00.000Z") for i in range(50))
+    fake.add_contacts(_contact(f"d1-{i:04d}", updated_at=_at("2025-04-01", i // 3)) for i in range(250))
+    fake.add_contacts(_contact(f"d2-{i:04d}", updated_at=_at("2025-04-02", i // 4)) for i in range(200))
     source = make_source()
 
     pulled = await pull_all(source)
 
-    assert len(pulled.ids) == len(set(pulled.ids)) == 500
-    assert pulled.ids == sorted(pulled.ids)  # oldest first, day by day
-    assert source.display_limit == 300  # learned from Apollo's "over threshold" answer
-
-
-async def test_contacts_edited_while_a_crowded_day_is_read_newest_first_do_not_make_it_skip_others(
-        make_source: MakeSource, fake: FakeApollo) -> None:
-    fake.display_limit = 300
-    fake.add_contacts(_contact(f"d1-{i:04d}", updated_at=_at("2025-04-01", i)) for i in range(450))
-    edited = ["d1-0449", "d1-0420", "d1-0400"]  # read on the first newest-first page
-
-    def edit_after_first_newest_page(request: LoggedRequest) -> None:
-        body = request.body or {}
-        if body.get("sort_ascending") is False and body.get("page") == 1 and edited:
-            for contact_id in edited:
-                fake.update_contact(contact_id, title="Edited meanwhile")
-            edited.clear()
-
-    fake.after_request = edit_after_first_newest_page
-    pulled = await pull_all(make_source())
-
-    assert set(pulled.ids) == {f"d1-{i:04d}" for i in range(450)}
-    assert not edited  # the edit happened during the newest-first read
+    assert set(pulled.ids) == set(fake.book.by_id)
+    assert source.display_limit <= 300  # learned from Apollo's "over threshold" answer
+    windows = {str((r.body.get("contact_updated_at_range") or {}).get("min")) for r in fake.requests()}
+    assert "2025-04-02" in windows
 
 
 async def test_a_day_beyond_reach_by_date_is_a_clear_error(make_source: MakeSource, fake: FakeApollo) -> None:
@@ -221,8 +207,9 @@ async def test_a_day_beyond_reach_by_date_is_a_clear_error(make_source: MakeSour
     fake.add_contacts(_contact(f"d1-{i:04d}", updated_at="2025-04-01T08:00:00.000Z") for i in range(250))
     source = make_source()
 
-    with pytest.raises(ProviderError, match="cannot be reached by date"):
+    with pytest.raises(IncompletePull, match="cannot be reached by date") as caught:
         await pull_all(source)
+    assert caught.value.range_from == "2025-04-01T08:00:00.000Z"
 
 
 async def test_full_re_pulls_everything_whatever_the_cursor(fake: FakeApollo, make_source: MakeSource) -> None:

@@ -11,7 +11,10 @@ runs in another process (``python -m halosync_apollo.fake``), the demo and the c
 | ``DELETE /__admin/contacts/{id}`` | remove a contact |
 | ``POST /__admin/generate`` | add generated contacts; the body holds ``GeneratorSpec`` fields |
 | ``POST /__admin/faults`` | ``{"count", "status", "body", "endpoint", "hang"}``; ``{"latency": s}``; ``{"clear": 1}`` |
-| ``POST /__admin/limits`` | ``{"endpoint", "minute", "hour", "day"}`` (null: none); daily_spelling, retry_after |
+| ``POST /__admin/limits`` | ``{"endpoint", "minute", "hour", "day"}`` (null: none), or ``{"endpoint", "plan"}`` |
+|                           | (free, basic, professional, organization); daily_spelling, retry_after              |
+| ``POST /__admin/behaviour`` | ``{"tie_order": "shuffled"|"id", "honour_range": bool,``                          |
+|                             | ``"edits_per_request": n, "deletes_per_request": n}``                             |
 | ``POST /__admin/reset_quota`` | forget all usage |
 """
 
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from halosync.provider.asgi import Request
 from halosync_apollo.fake.generator import GeneratorSpec
-from halosync_apollo.fake.limits import WINDOWS, Limits
+from halosync_apollo.fake.limits import PLANS, WINDOWS, Limits
 
 if TYPE_CHECKING:
     from halosync_apollo.fake.app import FakeApollo
@@ -61,6 +64,8 @@ def handle_admin(fake: FakeApollo, request: Request) -> tuple[int, Any]:
         return 200, _faults(fake, body or {})
     if route == "limits":
         return 200, _limits(fake, body or {})
+    if route == "behaviour":
+        return 200, _behaviour(fake, body or {})
     if route == "reset_quota":
         fake.quota.reset()
         return 200, {"reset": True}
@@ -94,10 +99,28 @@ def _faults(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _limits(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
-    if "endpoint" in body:
+    if "endpoint" in body and "plan" in body:
+        fake.set_limits(body["endpoint"], PLANS[str(body["plan"]).lower()])
+    elif "endpoint" in body:
         fake.set_limits(body["endpoint"], Limits(body.get("minute"), body.get("hour"), body.get("day")))
     if "daily_spelling" in body:
         fake.quota.daily_spelling = body["daily_spelling"]
     if "retry_after" in body:
         fake.retry_after = bool(body["retry_after"])
     return {"limits": {e: asdict(v) for e, v in fake.quota.limits.items()}, "default": asdict(fake.quota.default)}
+
+
+def _behaviour(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
+    """Where Apollo promises nothing, how the fake varies: tie order, the undocumented day filter, churn."""
+    if body.get("tie_order") in ("shuffled", "id"):
+        fake.book.tie_order = body["tie_order"]
+    if "honour_range" in body:
+        fake.book.honour_range = bool(body["honour_range"])
+        fake.book.version += 1
+        fake.book.upsert([])  # orderings cached under the old rule are dropped
+    if "edits_per_request" in body:
+        fake.churn.edits = int(body["edits_per_request"])
+    if "deletes_per_request" in body:
+        fake.churn.deletes = int(body["deletes_per_request"])
+    return {"tie_order": fake.book.tie_order, "honour_range": fake.book.honour_range,
+            "edits_per_request": fake.churn.edits, "deletes_per_request": fake.churn.deletes}

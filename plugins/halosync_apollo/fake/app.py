@@ -10,6 +10,7 @@ test can run the fake and the source on trio's virtual time.
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
@@ -24,7 +25,7 @@ from halosync_apollo.fake.admin import handle_admin
 from halosync_apollo.fake.enrichment import deliver_webhooks
 from halosync_apollo.fake.generator import GeneratedContacts, GeneratorSpec, generate_contacts
 from halosync_apollo.fake.limits import DEFAULT_LIMITS, DailySpelling, Limits, QuotaBook, too_many_message
-from halosync_apollo.fake.search import DISPLAY_LIMIT, ContactBook
+from halosync_apollo.fake.search import DISPLAY_LIMIT, ContactBook, TieOrder
 from halosync_apollo.fake.shape import apollo_time, complete_contact
 
 INVALID_KEY = "Invalid API key. See https://docs.apollo.io/reference/authentication for how to authenticate."
@@ -56,6 +57,17 @@ class LoggedRequest:
     endpoint: str
     status: int
     body: Any = None
+    user_agent: str = ""
+
+
+@dataclass
+class Churn:
+    """Contacts changed behind a client's back after every ``contacts/search`` answer: ``edits`` random contacts
+    edited (their ``updated_at`` moves to now) and ``deletes`` removed, drawn with ``seed``."""
+
+    edits: int = 0
+    deletes: int = 0
+    seed: int = 0
 
 
 class FakeApollo:
@@ -67,16 +79,20 @@ class FakeApollo:
         limits: Mapping[str, Limits] | None = None,
         default_limits: Limits = DEFAULT_LIMITS,
         daily_spelling: DailySpelling = "both",
-        retry_after: bool = False,
+        retry_after: bool = True,
         latency: float = 0.0,
         display_limit: int = DISPLAY_LIMIT,
+        tie_order: TieOrder = "shuffled",
+        seed: int = 0,
     ) -> None:
         grants = api_keys if isinstance(api_keys, Mapping) else {k: KeyGrant() for k in api_keys}
         self.keys: dict[str, KeyGrant] = dict(grants)
         self.clock = clock
-        self.book = ContactBook()
+        self.book = ContactBook(tie_order, seed)
+        self.churn = Churn()
+        self._churn_rng = random.Random(seed)
         self.quota = QuotaBook(clock, dict(limits or {}), default_limits, daily_spelling)
-        self.retry_after = retry_after  # send Retry-After with 429s (Apollo does, but not always)
+        self.retry_after = retry_after  # send Retry-After with 429s (Apollo does since 2026; False: as before)
         self.latency = latency
         self.display_limit = display_limit  # Apollo's is 50,000; tests lower it to reach it with few contacts
         self.faults: deque[Fault] = deque()
@@ -118,6 +134,15 @@ class FakeApollo:
     def remove_contact(self, contact_id: str) -> bool:
         return self.book.remove(contact_id)
 
+    def _apply_churn(self) -> None:
+        rng = self._churn_rng
+        for _ in range(self.churn.edits):
+            if self.book.by_id:
+                self.update_contact(rng.choice(sorted(self.book.by_id)), title=f"Edited {rng.getrandbits(32):08x}")
+        for _ in range(self.churn.deletes):
+            if self.book.by_id:
+                self.remove_contact(rng.choice(sorted(self.book.by_id)))
+
     def fail_next(self, count: int = 1, status: int = 500, body: Any = None, *, endpoint: str | None = None,
                   hang: bool = False) -> None:
         """The next ``count`` API requests (to ``endpoint``, or any) answer ``status`` with ``body`` (Apollo's
@@ -152,8 +177,11 @@ class FakeApollo:
         status, body, headers = await self._api(request, endpoint)
         self.counts[(endpoint or request.path, status)] += 1
         logged = LoggedRequest(self.clock(), request.method, endpoint or request.path, status,
-                               _json_or_none(request) if request.method == "POST" else None)
+                               _json_or_none(request) if request.method == "POST" else None,
+                               request.headers.get("user-agent", ""))
         self.log.append(logged)
+        if logged.endpoint == "contacts/search" and (self.churn.edits or self.churn.deletes):
+            self._apply_churn()
         if self.after_request is not None:
             self.after_request(logged)
         await respond(send, status, body, headers=headers,

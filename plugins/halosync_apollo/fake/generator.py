@@ -15,6 +15,8 @@ Parameters (``GeneratorSpec``):
 - ``missing_email_share``: originals with no email (valid leads; the matcher falls back to LinkedIn or name).
 - ``personal_email_share``: originals with a ``@gmail.com`` address instead of the company domain.
 - ``tie_share``: share of records whose ``updated_at`` equals the previous record's (timestamp ties).
+- ``bulk_share`` / ``bulk_stamps``: share of records whose ``updated_at`` is one of ``bulk_stamps`` timestamps, as a
+  bulk edit in Apollo leaves them (large tie groups: 30 % of 10,000 over 5 stamps is 600 per group).
 - ``days`` / ``end``: ``updated_at`` spread uniformly over ``days`` days before ``end`` (epoch seconds).
 - ``label_ids``: labels assigned at random (zero to two per contact); ``companies``: size of the company pool
   (0 picks ``count // 6 + 10``).
@@ -43,6 +45,8 @@ class GeneratorSpec:
     missing_email_share: float = 0.03
     personal_email_share: float = 0.08
     tie_share: float = 0.0
+    bulk_share: float = 0.0
+    bulk_stamps: int = 5
     days: int = 365
     end: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
     label_ids: tuple[str, ...] = ("6571a0c1e4b0f1a2b3c4d5e1", "6571a0c1e4b0f1a2b3c4d5e2", "6571a0c1e4b0f1a2b3c4d5e3")
@@ -90,6 +94,8 @@ class _Builder:
         self.people: list[_Person] = []
         self.out = GeneratedContacts()
         self.last_updated: float | None = None
+        span = spec.days * 86400
+        self.bulk = [spec.end - self.rng.random() * span for _ in range(spec.bulk_stamps if spec.bulk_share else 0)]
 
     def hex_id(self) -> str:
         return f"{self.rng.getrandbits(96):024x}"
@@ -125,6 +131,8 @@ class _Builder:
 
     def updated_at(self) -> float:
         spec = self.spec
+        if self.bulk and self.rng.random() < spec.bulk_share:
+            return self.rng.choice(self.bulk)
         if self.last_updated is not None and self.rng.random() < spec.tie_share:
             return self.last_updated
         self.last_updated = spec.end - self.rng.random() * spec.days * 86400

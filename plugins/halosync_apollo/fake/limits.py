@@ -1,8 +1,11 @@
 """Apollo's fixed-window quotas, per endpoint, per minute, hour and day, as the fake enforces and reports them.
 
-Windows are aligned to the injected clock (a minute window covers [k*60, (k+1)*60)). A request that would exceed
-any window is refused with 429 and does not count. Every answer of a limited endpoint carries the headers; the
-daily window is spelled ``x-daily-*`` (documented), ``x-24-hour-*`` (seen live) or both.
+Limits depend on the plan (``PLANS``: Apollo's rate-limit page of July 2026). Windows are fixed and start at the
+first request (a minute window opened at t covers [t, t+60), the next opens at the first request after that), not
+on the clock. A request that would exceed any window is refused with 429 (with ``retry-after``: seconds to that
+window's end) and does not count. Every answer of an authorised request carries the headers; an unlimited window
+sends an empty ``x-rate-limit-*`` header; the daily window is spelled ``x-daily-*`` (documented), ``x-24-hour-*``
+(seen live) or both.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ class Limits:
 UNLIMITED = Limits(None, None, None)
 # Apollo's example plan for contacts/search; benchmarks and big pulls use UNLIMITED.
 DEFAULT_LIMITS = Limits()
+# Per endpoint, per team, by plan (docs.apollo.io/reference/rate-limits, 2026-07-28).
+PLANS: dict[str, Limits] = {
+    "free": Limits(50, 200, 600),
+    "basic": Limits(200, 400, 2000),
+    "professional": Limits(200, 400, 2000),
+    "organization": Limits(200, 600, 6000),
+}
 
 
 @dataclass
@@ -49,15 +59,14 @@ class QuotaBook:
     limits: dict[str, Limits] = field(default_factory=dict)
     default: Limits = DEFAULT_LIMITS
     daily_spelling: DailySpelling = "both"
-    _used: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # -> (window index, count)
+    _used: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # -> (window start, count)
 
     def limits_for(self, endpoint: str) -> Limits:
         return self.limits.get(endpoint, self.default)
 
     def _count(self, endpoint: str, window: str, seconds: float, now: float) -> int:
-        index = math.floor(now / seconds)
         stored = self._used.get((endpoint, window))
-        return stored[1] if stored and stored[0] == index else 0
+        return stored[1] if stored and now < stored[0] + seconds else 0
 
     def take(self, endpoint: str) -> Refusal | None:
         """Count one request, or say which window refuses it (and then count nothing)."""
@@ -66,11 +75,12 @@ class QuotaBook:
         for window, seconds in WINDOWS:
             limit = limits.of(window)
             if limit is not None and self._count(endpoint, window, seconds, now) >= limit:
-                reset = (math.floor(now / seconds) + 1) * seconds
+                reset = self._used[(endpoint, window)][0] + seconds
                 return Refusal(window, limit, max(1, math.ceil(reset - now)))
         for window, seconds in WINDOWS:
-            index = math.floor(now / seconds)
-            self._used[(endpoint, window)] = (index, self._count(endpoint, window, seconds, now) + 1)
+            count = self._count(endpoint, window, seconds, now)
+            opened = self._used[(endpoint, window)][0] if count else now  # a window opens at its first request
+            self._used[(endpoint, window)] = (opened, count + 1)
         return None
 
     def usage(self, endpoint: str, window: str) -> int:
@@ -87,6 +97,8 @@ class QuotaBook:
         for window, seconds in WINDOWS:
             limit = limits.of(window)
             if limit is None:
+                for names in _spellings(window, self.daily_spelling):
+                    out[names[0]] = ""  # what Apollo sends for a window without a limit
                 continue
             used = self._count(endpoint, window, seconds, now)
             values = (str(limit), str(used), str(max(0, limit - used)))

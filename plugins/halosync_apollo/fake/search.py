@@ -2,8 +2,11 @@
 
 Strict like Apollo: unknown parameters, ``per_page`` outside 1..100, ``sort_ascending`` without ``sort_by_field`` and
 malformed ranges are 422; asking past the 50,000th record is 422 "Page * per page number is over threshold."
-(not an empty page). Ties in the sort field are ordered by id, so paging through a fixed set is stable.
-``contact_updated_at_range`` takes ``{"min": "YYYY-MM-DD", "max": "YYYY-MM-DD"}`` (UTC days, both inclusive).
+(not an empty page). Apollo documents no order among contacts that tie in the sort field: by default
+(``tie_order = "shuffled"``) every request draws a fresh random order of each tie group it shows, as if the
+search engine's replicas disagreed; ``"id"`` orders ties by id (stable). ``contact_updated_at_range`` (not in
+Apollo's 2026 spec) takes ``{"min": "YYYY-MM-DD", "max": "YYYY-MM-DD"}`` (UTC days, both inclusive), or is
+accepted and ignored when ``honour_range`` is off, as Apollo may do.
 
 Orderings are cached per data version and query, so paging through 120,000 contacts costs one sort, not one per page.
 """
@@ -12,10 +15,13 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+TieOrder = Literal["shuffled", "id"]
 
 DISPLAY_LIMIT = 50_000
 SEARCH_PARAMS = frozenset({
@@ -115,8 +121,11 @@ def _range(value: Any) -> tuple[str | None, str | None]:
 class ContactBook:
     """The team's saved contacts, by id, with cached orderings."""
 
-    def __init__(self) -> None:
+    def __init__(self, tie_order: TieOrder = "shuffled", seed: int = 0) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
+        self.tie_order: TieOrder = tie_order
+        self.honour_range = True  # False: contact_updated_at_range is accepted and ignored
+        self.rng = random.Random(seed)
         self.version = 0
         self._encoded: dict[str, bytes] = {}  # contact id -> its JSON, so big pulls do not re-encode every page
         self._cache: dict[tuple[Any, ...], list[str]] = {}
@@ -141,7 +150,10 @@ class ContactBook:
         """The JSON answer of one search page."""
         ids = self._matching(query)
         start = (query.page - 1) * query.per_page
-        contacts = b",".join(self._json(i) for i in ids[start:start + query.per_page])
+        shown = ids[start:start + query.per_page]
+        if self.tie_order == "shuffled" and query.sort_field is not None:
+            shown = self._shuffled_slice(ids, start, start + query.per_page, query.sort_field)
+        contacts = b",".join(self._json(i) for i in shown)
         total = len(ids)
         envelope = {
             "breadcrumbs": [], "partial_results_only": False, "disable_eu_prospecting": False,
@@ -152,6 +164,24 @@ class ContactBook:
         }
         head, tail = json.dumps(envelope, separators=(",", ":")).encode().split(b'"contacts":null', 1)
         return head + b'"contacts":[' + contacts + b"]" + tail
+
+    def _shuffled_slice(self, ids: list[str], start: int, end: int, field: str) -> list[str]:
+        """``ids[start:end]`` as one request sees it: each tie group it touches in a fresh random order."""
+        out: list[str] = []
+        at = start
+        end = min(end, len(ids))
+        while at < end:
+            value = self.by_id[ids[at]].get(field)
+            lo, hi = at, at + 1
+            while lo > 0 and self.by_id[ids[lo - 1]].get(field) == value:
+                lo -= 1
+            while hi < len(ids) and self.by_id[ids[hi]].get(field) == value:
+                hi += 1
+            group = ids[lo:hi]
+            self.rng.shuffle(group)
+            out.extend(group[at - lo:min(hi, end) - lo])
+            at = min(hi, end)
+        return out
 
     def _json(self, contact_id: str) -> bytes:
         encoded = self._encoded.get(contact_id)
@@ -166,7 +196,8 @@ class ContactBook:
         if len(self._cache) > 16:
             self._cache.clear()
         ordered = self._ordered(query.sort_field, query.ascending)
-        ids = [i for i in ordered if _matches(self.by_id[i], query)] if _filters(query) else ordered
+        ids = [i for i in ordered if _matches(self.by_id[i], query, self.honour_range)] if _filters(
+            query, self.honour_range) else ordered
         self._cache[query.signature] = ids
         return ids
 
@@ -187,15 +218,16 @@ class ContactBook:
         return ordered
 
 
-def _filters(query: Query) -> bool:
-    return bool(query.keywords or query.label_ids or query.stage_ids or query.day_min or query.day_max)
+def _filters(query: Query, honour_range: bool) -> bool:
+    dated = honour_range and bool(query.day_min or query.day_max)
+    return bool(query.keywords or query.label_ids or query.stage_ids or dated)
 
 
-def _matches(contact: dict[str, Any], query: Query) -> bool:
+def _matches(contact: dict[str, Any], query: Query, honour_range: bool) -> bool:
     day = str(contact.get("updated_at") or "")[:10]
-    if query.day_min and day < query.day_min:
+    if honour_range and query.day_min and day < query.day_min:
         return False
-    if query.day_max and day > query.day_max:
+    if honour_range and query.day_max and day > query.day_max:
         return False
     if query.label_ids and not query.label_ids.intersection(contact.get("label_ids") or ()):
         return False
