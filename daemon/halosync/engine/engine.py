@@ -347,10 +347,11 @@ class Engine:
                 else:
                     totals = await pull.pull_source(self, source, cursor, full=full, emit=emit)
                     summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)
-                state.last_success_at, state.last_error = time.time(), None
+                state.last_success_at, state.last_error, state.failing_since = time.time(), None, None
                 self.daemon.record_success(name)
             except Exception as exc:  # any failure of a source (or a bug in it): this source waits, the rest go on
                 state.last_error = describe(exc)
+                state.failing_since = state.failing_since or state.last_sync_at
                 summary.update(ok=False, error=state.last_error)
                 self.daemon.record_failure(name, exc, "pull")
             finally:
@@ -377,7 +378,8 @@ class Engine:
             state = self._sources.get(name) or pull.SourceState()
             _, moved_at = await self.store.run(pull.read_cursor, name)
             out[name] = {"last_sync_at": state.last_sync_at, "last_success_at": state.last_success_at,
-                         "last_error": state.last_error, "running": state.running,
+                         "last_error": state.last_error, "failing_since": state.failing_since,
+                         "running": state.running,
                          "cursor_age_seconds": round(now - moved_at, 3) if moved_at else None}
         return out
 

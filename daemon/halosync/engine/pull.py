@@ -36,6 +36,7 @@ class SourceState:
     last_sync_at: float | None = None
     last_success_at: float | None = None
     last_error: str | None = None
+    failing_since: float | None = None  # when the first of the failed pulls in a row began (alert source_failing)
     running: bool = False
     lock: trio.Lock = field(default_factory=trio.Lock)
 
