@@ -10,7 +10,7 @@ Nothing here stops anything: the daemon and every other plugin carry on, and the
 source's polls, a sink's mirror refresh and workers) ask ``retry_in`` before trying again. A manual
 ``halosyncctl sync`` tries at once whatever the backoff says.
 
-The log hears of a failure when the plugin's state or the kind of error changes, then as a reminder at most every
+The log hears of a failure when the plugin's state or what it waits for changes, then as a reminder at most every
 REMIND_EVERY seconds while it lasts, and of the recovery once: an hour-long outage costs a dozen lines, not one
 a retry.
 """
@@ -41,7 +41,7 @@ class PluginHealth:
     error_type: str | None = None
     retry_at: float | None = None  # wall clock of the next try; None: now, or (waiting_for "reload") never
     waiting_for: str | None = None  # backoff | quota reset | reload
-    _logged: tuple[str, str] | None = None  # (state, error type) last logged
+    _logged: tuple[str, str] | None = None  # (state, waiting_for) last logged
     _logged_at: float = 0.0
 
     def retry_in(self, now: float | None = None) -> float:
@@ -79,12 +79,14 @@ def failed(health: PluginHealth, plugin: str, exc: BaseException, doing: str, *,
         then = "tried again after a reload (fix the credentials or permissions, then `halosyncctl reload`)"
     elif isinstance(exc, RateLimited) and exc.retry_after is not None:
         health.state, health.waiting_for, health.retry_at = "degraded", "quota reset", now + exc.retry_after
-        then = f"tried again when the provider's quota resets, in {exc.retry_after:.0f} s"
+        then = f"tried again when the provider's quota resets, in {exc.retry_after:.3g} s"
     else:
         wait = min(cap, base * 2 ** min(health.failures - 1, 30))
         health.state, health.waiting_for, health.retry_at = "degraded", "backoff", now + wait
-        then = f"tried again in {wait:.0f} s (failure {health.failures} in a row)"
-    key = (health.state, health.error_type)
+        then = f"tried again in {wait:.3g} s (failure {health.failures} in a row)"
+    # News is a change of state or of what the plugin waits for, not of the error's class: a 500 turning into the
+    # client's "circuit open" is the same outage.
+    key = (health.state, health.waiting_for or "")
     if key != health._logged or now - health._logged_at >= REMIND_EVERY:
         still = " still" if key == health._logged else ""
         log = logger.opt(exception=exc) if not isinstance(exc, HalosyncError) else logger
