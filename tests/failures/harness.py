@@ -74,7 +74,8 @@ class FaultRig:
 
     def delivered(self) -> dict[str, list[str]]:
         """real person -> the HaloPSA users its contacts are linked to"""
-        links = self.query(lambda: {link.source_id: link.sink_id for link in Link.select().where(Link.kind == "person")})
+        links = self.query(lambda: {link.source_id: link.sink_id
+                                    for link in Link.select().where(Link.kind == "person")})
         out: dict[str, list[str]] = {}
         for contact, person in self.fakes.apollo.truth.items():
             if contact in links:

@@ -130,7 +130,7 @@ async def test_a_failing_provider_never_stops_the_daemon(rig: FaultRig, name: st
             await until(lambda: daemon.plugin_health[other].state == "connected", f"{other} connected")
             # the fault clears (an operator fixing credentials reloads; a quota's reset is sooner in a test)
             fault.clear(rig.fakes)
-            if fault.waiting_for == "reload" or fault.plugin == "apollo" and fault.waiting_for == "quota reset":
+            if fault.waiting_for == "reload" or (fault.plugin == "apollo" and fault.waiting_for == "quota reset"):
                 assert await daemon.reload()  # (a day's reset is not waited for in a test; HaloPSA's 5 s one is)
             people = len(set(rig.fakes.apollo.truth.values()))
             await until(lambda: len(rig.fakes.halo.records("users")) == people and daemon.engine is not None

@@ -12,6 +12,7 @@ from loguru import logger
 from halosync import log, secrets
 from halosync.cli.common import guarded, load_all, print_json
 from halosync.daemon.app import Daemon
+from halosync.daemon.run_report import RunReport
 from halosync.errors import HalosyncError
 from halosync.exception_groups import leaves
 
@@ -45,10 +46,15 @@ def handle(args: argparse.Namespace) -> int:
         return 1
     report = getattr(daemon.engine, "run_report", None)
     if args.once and code != 0 and report is not None:
-        # Why the run failed, on stderr after the last log line: an operator need not start the daemon to learn it.
-        if args.json:
-            print_json(report.as_dict())
-        else:
-            print("\n".join(secrets.redact(line) for line in report.lines()), file=sys.stderr)
+        print_report(report, json=args.json)
     return code
+
+
+def print_report(report: RunReport, *, json: bool) -> None:
+    """Why `run --once` failed, after the last log line: an operator need not start the daemon to learn it. Text
+    on stderr beside the log; with --json one document on stdout."""
+    if json:
+        print_json(report.as_dict())
+    else:
+        print("\n".join(secrets.redact(line) for line in report.lines()), file=sys.stderr)
 
