@@ -314,7 +314,9 @@ class Engine:
             if left == 0 and not self.settled:  # a unit between its commit and its tally: wait for the tally
                 await self.until_settled()
                 continue
-            if left == 0 or self.settings.dry_run:
+            # Done once nothing is left and every sink's mirror has loaded: a run that stopped before would not
+            # have checked its sinks, and would cut a mirror listing off half-way.
+            if (left == 0 and self.mirror_ready.is_set()) or self.settings.dry_run:
                 break
             await self.wakeup.wait(event, 1.0)
         self.run_report = await self.store.run(run_report.gather, started, before, await self.totals(),
