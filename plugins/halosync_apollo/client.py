@@ -98,7 +98,7 @@ class ApolloClient:
             if attempt + 1 == self.settings.max_attempts:
                 break
             pause = self._pause(error, quota, attempt)
-            logger.warning("apollo: {} (try {} of {}); retrying in {:.1f} s", error, attempt + 1,
+            logger.debug("apollo: {} (try {} of {}); retrying in {:.1f} s", error, attempt + 1,
                            self.settings.max_attempts, pause)
             await trio.sleep(pause)
         assert error is not None

@@ -108,6 +108,19 @@ def cursor_stalled(rule: Rule, history: History) -> Values:
     return out
 
 
+def source_failing(rule: Rule, history: History) -> Values:
+    """Per source: how long its pulls have been failing, by the engine's ``failing_since`` (0 when its last pull
+    succeeded)."""
+    now = history.latest
+    if now is None:
+        return []
+    out: Values = []
+    for source, status in sorted(now.sources.items()):
+        since = status.get("failing_since")
+        out.append(((("source", source),), max(0.0, now.at - since) if isinstance(since, int | float) else 0.0))
+    return out
+
+
 def duplicates_spike(rule: Rule, history: History) -> Values:
     """Merged duplicates in the window against the baseline's average per window of the same length. Without a
     window's worth of baseline yet (a fresh daemon, whose first sync merges many existing records) no judgement."""
@@ -161,4 +174,5 @@ KINDS: dict[str, Callable[[Rule, History], Values]] = {
     "duplicates_spike": duplicates_spike,
     "rate_limit_exhaustion": rate_limit_exhaustion,
     "dead_letters_growing": dead_letters_growing,
+    "source_failing": source_failing,
 }

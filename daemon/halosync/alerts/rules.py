@@ -84,6 +84,10 @@ BUILTIN: dict[str, Rule] = {r.name: r for r in (
          threshold=0.0, severity="warning", for_=60.0),
     Rule("dead_letters_growing", "dead_letters_growing", "new dead letters in the window", "items",
          threshold=0.0, severity="warning", window=900.0),
+    # A pull that failed (an error, a quota, credentials, or a pull that could not prove it saw everything)
+    # leaves leads behind in the source until one succeeds again.
+    Rule("source_failing", "source_failing", "seconds since a source's pulls began failing (0 once one succeeds)",
+         "s", threshold=900.0, warning=120.0, severity="critical", clear_threshold=0.0),
 )}
 
 # [alerts.rules.NAME] keys → Rule attributes, with the types they accept.

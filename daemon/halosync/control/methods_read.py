@@ -38,7 +38,7 @@ def plugin_states(daemon: Daemon) -> dict[str, dict[str, Any]]:
     for name, health in daemon.plugin_health.items():
         entry = out.setdefault(name, {"kind": health.kind})
         entry.update(kind=health.kind, state=health.state, last_success_at=health.last_success_at,
-                     last_error=health.last_error)
+                     last_error=health.last_error, last_error_at=health.last_error_at, **health.shown())
     return out
 
 

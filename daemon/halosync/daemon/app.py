@@ -15,7 +15,6 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +25,10 @@ from loguru import logger
 from halosync import __version__, log
 from halosync.config import loader
 from halosync.contracts import Sink, Source
-from halosync.daemon import lock
+from halosync.daemon import failures, lock
 from halosync.daemon.api import DaemonState, EngineAPI
 from halosync.daemon.components import Component, default_components
+from halosync.daemon.failures import PluginHealth
 from halosync.daemon.notify import Notifier
 from halosync.errors import HalosyncError
 from halosync.plugin.host import PluginHost
@@ -37,16 +37,6 @@ from halosync.store.gateway import Store
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
-
-
-@dataclass
-class PluginHealth:
-    kind: str
-    state: str = "starting"  # starting | connected | degraded | disconnected | failed
-    last_success_at: float | None = None
-    last_error: str | None = None
-    last_error_at: float | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class Daemon:
@@ -219,6 +209,8 @@ class Daemon:
         old = self._plugin_list()
         self.config, self.sources, self.sinks = new, sources, sinks
         self._track_health()
+        for health in self.plugin_health.values():  # the operator may have fixed what failed: the engine's
+            failures.forget(health)                  # reload hook tries again now
         for hook in list(self.reload_hooks):
             try:
                 await hook()
@@ -261,10 +253,22 @@ class Daemon:
                     logger.opt(exception=True).warning("closing {} failed", obj.name)
 
     def record_success(self, plugin: str) -> None:
-        health = self.plugin_health.setdefault(plugin, PluginHealth("unknown"))
-        health.state, health.last_success_at = "connected", time.time()
+        failures.succeeded(self.plugin_health.setdefault(plugin, PluginHealth("unknown")), plugin)
+
+    def record_failure(self, plugin: str, exc: BaseException, doing: str) -> None:
+        """A provider call of ``plugin`` failed while ``doing``: its state, its next try, and (if news) a log line.
+        See halosync.daemon.failures."""
+        failures.failed(self.plugin_health.setdefault(plugin, PluginHealth("unknown")), plugin, exc, doing,
+                        base=float(self.config.get("sync.retry_base", 5.0)),
+                        cap=float(self.config.get("sync.retry_cap", 900.0)))
+
+    def retry_in(self, plugin: str) -> float:
+        """Seconds until ``plugin`` may be tried again after a failure (0: now; infinite: after a reload)."""
+        health = self.plugin_health.get(plugin)
+        return health.retry_in() if health is not None else 0.0
 
     def record_error(self, plugin: str, error: str, *, state: str = "degraded") -> None:
+        """A problem that is no provider call's (an alert receiver, a plugin's configuration): shown, not retried."""
         health = self.plugin_health.setdefault(plugin, PluginHealth("unknown"))
         health.state, health.last_error, health.last_error_at = state, error, time.time()
 
@@ -276,3 +280,6 @@ def load_daemon_config(path: Path | None, plugins: PluginManager) -> Config:
 def _one_paragraph(exc: HalosyncError) -> str:
     """A ConfigError lists one problem a line; in a log record they read better joined."""
     return "; ".join(str(exc).splitlines())
+
+
+__all__ = ["Daemon", "PluginHealth", "load_daemon_config"]

@@ -24,6 +24,9 @@ from loguru import logger
 
 from halosync import metrics
 from halosync.contracts import EntityKind, Rejected, SinkRecord, Source
+from halosync.daemon import run_report
+from halosync.daemon.failures import describe
+from halosync.daemon.run_report import RunReport
 from halosync.engine import backfill, mirror, outbox, pull
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
@@ -31,7 +34,7 @@ from halosync.engine.planner import PlanSettings, process_pending
 from halosync.engine.settings import EngineSettings
 from halosync.engine.staging import KEEP_CURSOR, stage_page
 from halosync.engine.workers import SinkWorkers, Wakeup
-from halosync.errors import HalosyncError, ProviderError
+from halosync.errors import HalosyncError
 from halosync.model import Lead
 from halosync.store.models import KV
 
@@ -56,6 +59,9 @@ class Engine:
         self._mirrored: set[str] = set()  # sinks whose mirror has been loaded at least once
         self.draining = False
         self._stopped = trio.Event()  # set when draining begins
+        self._kick = trio.Event()  # set (and replaced) by a reload or the drain: waits for a retry end now
+        self.run_failures: dict[str, str] = {}  # `run --once`: plugin -> why it failed
+        self.run_report: RunReport | None = None  # `run --once`: gathered before the daemon stops
         self.failed_this_run = 0
         self._committing = 0  # units between their transaction and their after_commit (see `commit`)
         self._settled = trio.Event()  # set (and replaced) each time the last such unit is through
@@ -137,6 +143,10 @@ class Engine:
             self._mirror_kick.set()
         await self._backfill_new_sinks()
         self.set_concurrency(self.settings.concurrency)  # starts the new sinks' workers
+        # The daemon has forgotten every plugin's failures (the operator may have fixed them): loops waiting out a
+        # backoff, or for this reload after a 401/403, try again now.
+        self._kick.set()
+        self._kick = trio.Event()
         if self._nursery is not None and not self.daemon.once:
             for name in self.daemon.sources:
                 if name not in self._sources:
@@ -146,6 +156,7 @@ class Engine:
         """Stop intake (pulls, planning, claiming); let writes in flight finish and settle."""
         self.draining = True
         self._stopped.set()
+        self._kick.set()
         self.wakeup.wake()
         for workers in self._workers.values():
             if workers.running:
@@ -196,21 +207,35 @@ class Engine:
 
     # --- the loops -----------------------------------------------------------------------------------
 
+    async def pause_for(self, seconds: float) -> None:
+        """Wait ``seconds`` (may be infinite), or until a reload or the drain says to look again."""
+        kick = self._kick
+        with trio.move_on_after(seconds):
+            await kick.wait()
+
     async def _mirror_loop(self) -> None:
         while not self.draining:
             self._mirror_kick = trio.Event()  # a kick from here on (a reload adding a sink) asks for another round
+            kick = self._kick
             ok = await self._refresh_mirrors()
             if ok and set(self.daemon.sinks) <= self._mirrored:
                 logger.debug("sink mirror refreshed")
                 self.mirror_ready.set()
                 self.wakeup.wake()
-            with trio.move_on_after(self.settings.mirror_refresh if ok else
-                                    min(30.0, self.settings.retry.base * 2 + 1)):
-                await self._mirror_kick.wait()
+            # A failed sink is tried again when its backoff ends (or after a reload, for a 401/403).
+            wait = self.settings.mirror_refresh if ok else min(
+                [self.settings.mirror_refresh, *(self.daemon.retry_in(n) for n in self.daemon.sinks)])
+            with trio.move_on_after(max(wait, 0.05)):
+                async with trio.open_nursery() as nursery:
+                    for event in (self._mirror_kick, kick):
+                        nursery.start_soon(_cancel_when_set, event, nursery.cancel_scope)
 
     async def _refresh_mirrors(self) -> bool:
         ok = True
         for name, sink in list(self.daemon.sinks.items()):
+            if self.daemon.retry_in(name) > 0:  # backing off after a failure
+                ok = False
+                continue
             try:
                 await sink.start()
                 for kind in KINDS:
@@ -226,10 +251,9 @@ class Engine:
                     await self.store.transaction(mirror.save_watermark, name, kind, mark)
                 self._mirrored.add(name)
                 self.daemon.record_success(name)
-            except ProviderError as exc:
+            except Exception as exc:  # any failure of a sink (or a bug in it): that sink waits, the rest go on
                 ok = False
-                self.daemon.record_error(name, str(exc))
-                logger.error("{}: refreshing the mirror failed (matching waits for it): {}", name, exc)
+                self.daemon.record_failure(name, exc, "refreshing the mirror (matching waits for it)")
         return ok
 
     async def _planner_loop(self) -> None:
@@ -267,25 +291,44 @@ class Engine:
     async def _schedule(self, name: str) -> None:
         self._sources.setdefault(name, pull.SourceState())
         while not self.draining:
-            if not self._paused:
+            if not self._paused and self.daemon.retry_in(name) == 0:
                 await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
-            with trio.move_on_after(self.settings.interval):
-                await self._stopped.wait()
+            # After a failure the source's backoff decides (a quota's reset, a reload after a 401), not the interval.
+            retry_in = self.daemon.retry_in(name)
+            await self.pause_for(retry_in if retry_in > 0 else self.settings.interval)
 
     async def _one_cycle(self) -> None:
-        """`run --once`: every source to its end, then the outbox drained (waiting on retries and rate limits)."""
+        """`run --once`: every source to its end, then the outbox drained (waiting on retries and rate limits).
+        Exit 1 when a source failed, a sink refuses the credentials (nothing changes before the configuration
+        does), or a lead failed for good; ``run_failures`` says which plugin failed and why."""
+        started, before = time.time(), await self.totals()
         for name in list(self.daemon.sources):
-            await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
+            summary = await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
+            if not summary["ok"]:
+                self.run_failures[name] = str(summary["error"])
         while not self.draining:
             event = self.wakeup.event
+            if self._sinks_refused():
+                break
             left = await self.store.run(outbox.unfinished)
             if left == 0 and not self.settled:  # a unit between its commit and its tally: wait for the tally
                 await self.until_settled()
                 continue
-            if left == 0 or self.settings.dry_run:
+            # Done once nothing is left and every sink's mirror has loaded: a run that stopped before would not
+            # have checked its sinks, and would cut a mirror listing off half-way.
+            if (left == 0 and self.mirror_ready.is_set()) or self.settings.dry_run:
                 break
             await self.wakeup.wait(event, 1.0)
-        self.daemon.request_stop(0 if self.failed_this_run == 0 else 1)
+        self.run_report = await self.store.run(run_report.gather, started, before, await self.totals(),
+                                               self.run_failures)
+        self.daemon.request_stop(0 if self.failed_this_run == 0 and not self.run_failures else 1)
+
+    def _sinks_refused(self) -> bool:
+        """Whether a sink waits for a reload (a 401/403): then `run --once` ends, naming it."""
+        refused = {name: self.daemon.plugin_health[name].last_error for name in self.daemon.sinks
+                   if self.daemon.retry_in(name) == float("inf")}
+        self.run_failures.update({name: str(error) for name, error in refused.items()})
+        return bool(refused)
 
     async def _run_pull(self, name: str, *, full: bool, dry_run: bool, emit: pull.Emit) -> dict[str, Any]:
         source = self.daemon.sources.get(name)
@@ -306,13 +349,13 @@ class Engine:
                 else:
                     totals = await pull.pull_source(self, source, cursor, full=full, emit=emit)
                     summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)
-                state.last_success_at, state.last_error = time.time(), None
+                state.last_success_at, state.last_error, state.failing_since = time.time(), None, None
                 self.daemon.record_success(name)
-            except ProviderError as exc:
-                state.last_error = str(exc)
-                summary.update(ok=False, error=str(exc))
-                self.daemon.record_error(name, str(exc))
-                logger.error("{}: pull failed: {}", name, exc)
+            except Exception as exc:  # any failure of a source (or a bug in it): this source waits, the rest go on
+                state.last_error = describe(exc)
+                state.failing_since = state.failing_since or state.last_sync_at
+                summary.update(ok=False, error=state.last_error)
+                self.daemon.record_failure(name, exc, "pull")
             finally:
                 state.running = False
             metrics.observe_sync_run(name, time.perf_counter() - started, bool(summary["ok"]))
@@ -337,7 +380,8 @@ class Engine:
             state = self._sources.get(name) or pull.SourceState()
             _, moved_at = await self.store.run(pull.read_cursor, name)
             out[name] = {"last_sync_at": state.last_sync_at, "last_success_at": state.last_success_at,
-                         "last_error": state.last_error, "running": state.running,
+                         "last_error": state.last_error, "failing_since": state.failing_since,
+                         "running": state.running,
                          "cursor_age_seconds": round(now - moved_at, 3) if moved_at else None}
         return out
 
@@ -420,6 +464,11 @@ def _save_paused(paused: bool) -> None:
 
 def _ignore(event: dict[str, Any]) -> None:
     pass
+
+
+async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
 
 
 __all__ = ["Engine", "Source"]

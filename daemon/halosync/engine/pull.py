@@ -20,6 +20,7 @@ from halosync.contracts import Source, SourcePage
 from halosync.engine.ledger import Ledger
 from halosync.engine.planner import PlanReport, process_pending
 from halosync.engine.staging import StageResult, stage_page
+from halosync.exception_groups import unwrapped
 from halosync.store.models import SourceCursor
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class SourceState:
     last_sync_at: float | None = None
     last_success_at: float | None = None
     last_error: str | None = None
+    failing_since: float | None = None  # when the first of the failed pulls in a row began (alert source_failing)
     running: bool = False
     lock: trio.Lock = field(default_factory=trio.Lock)
 
@@ -77,17 +79,19 @@ async def pull_source(engine: Engine, source: Source, cursor: str | None, *, ful
             async for page in fetched:
                 await send.send(page)
 
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(fetch)
-        async with receive:
-            async for page in receive:
-                await _stage_one(engine, source, page, totals)
-                pages += 1
-                emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
-                      "unchanged": totals.unchanged, "rejected": totals.rejected})
-                if engine.draining:
-                    nursery.cancel_scope.cancel()
-                    break
+    # The source's errors are raised in the fetching task: unwrapped, so that `except ProviderError` sees them.
+    with unwrapped():
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(fetch)
+            async with receive:
+                async for page in receive:
+                    await _stage_one(engine, source, page, totals)
+                    pages += 1
+                    emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
+                          "unchanged": totals.unchanged, "rejected": totals.rejected})
+                    if engine.draining:
+                        nursery.cancel_scope.cancel()
+                        break
     return totals
 
 
@@ -131,13 +135,14 @@ async def dry_run(engine: Engine, source: Source, cursor: str | None, *, full: b
         engine.store.call(body)
 
     pages = 0
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(lambda: trio.to_thread.run_sync(planner, limiter=engine.store.limiter))
-        async with send, closing(source.pull(cursor, full=full)) as pages_:
-            async for page in pages_:
-                await send.send(page)
-                pages += 1
-                emit({"type": "progress", "source": source.name, "pages": pages, "dry_run": True})
+    with unwrapped():  # a source's error (raised in the body) or the planner's, as itself
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lambda: trio.to_thread.run_sync(planner, limiter=engine.store.limiter))
+            async with send, closing(source.pull(cursor, full=full)) as pages_:
+                async for page in pages_:
+                    await send.send(page)
+                    pages += 1
+                    emit({"type": "progress", "source": source.name, "pages": pages, "dry_run": True})
     plan = report.as_dict()
     plan.update(source=source.name, pages=pages, staged=totals.staged, unchanged=totals.unchanged,
                 rejected=totals.rejected)

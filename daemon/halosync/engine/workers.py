@@ -15,13 +15,15 @@ from loguru import logger
 
 from halosync import metrics
 from halosync.contracts import Sink, WriteOp, WriteResult
+from halosync.daemon.failures import describe
 from halosync.engine import existing, outbox
 from halosync.engine.ledger import Ledger
-from halosync.errors import ProviderError, RateLimited, RecordRejected
+from halosync.errors import ProviderError, RateLimited, RecordRejected, TransientProviderError
 
 if TYPE_CHECKING:
     from halosync.engine.engine import Engine
 
+BACKOFF_POLL = 60.0  # a worker waiting out its sink's backoff looks again at least this often (manual retries)
 IDLE_POLL = 2.0  # seconds an idle worker sleeps before looking again (rows may become due by their own clock)
 WRITE_BOUND = 900.0  # the sink waits on its own quotas inside write(); this only catches a call that never ends
 
@@ -65,6 +67,10 @@ class SinkWorkers:
                 event = engine.wakeup.event
                 if engine.paused or not engine.mirror_ready.is_set():
                     await engine.wakeup.wait(event, IDLE_POLL)
+                    continue
+                backoff = engine.daemon.retry_in(sink.name)
+                if backoff > 0:  # the sink failed: no claims (no attempts used up) until its backoff ends
+                    await engine.pause_for(min(backoff, BACKOFF_POLL))
                     continue
                 batch = await self._claim(sink, people_first=index % 2 == 1)
                 if batch is None:
@@ -114,20 +120,22 @@ class SinkWorkers:
             engine.daemon.record_success(sink.name)
         except RateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else engine.settings.retry.base
-            logger.warning("{}: rate limited; {} writes wait {:.0f} s", sink.name, len(batch.rows), wait)
+            engine.daemon.record_failure(sink.name, exc, "writing")
+            logger.debug("{}: rate limited; {} writes wait {:.0f} s", sink.name, len(batch.rows), wait)
             postpone_until = time.time() + wait
             self._fill(batch.ops, results, str(exc), retryable=True, how="postponed")
-        except (ProviderError, trio.TooSlowError) as exc:
-            reason = str(exc) if isinstance(exc, ProviderError) else f"{sink.name}: the write took longer than " \
-                f"{WRITE_BOUND:g} s"
-            final = isinstance(exc, RecordRejected) and len(batch.ops) == 1
-            engine.daemon.record_error(sink.name, reason)
+        except RecordRejected as exc:  # the record's fault, not the sink's: no backoff, the outbox decides
             logger.warning("{}: writing {} {} {}(s) failed: {}", sink.name, len(batch.ops), batch.action,
-                           batch.kind, reason)
-            self._fill(batch.ops, results, reason, retryable=not final)
-        except Exception as exc:  # a plugin bug must not stop the pipeline: retry with backoff, log the trace
-            logger.opt(exception=True).error("{}: write raised {}", sink.name, type(exc).__name__)
-            self._fill(batch.ops, results, f"{sink.name} failed: {type(exc).__name__}: {exc}", retryable=True)
+                           batch.kind, exc)
+            self._fill(batch.ops, results, str(exc), retryable=len(batch.ops) > 1)
+        except Exception as exc:  # any failure of the sink (or a bug in it): it backs off, the pipeline goes on
+            if isinstance(exc, trio.TooSlowError):
+                exc = TransientProviderError(sink.name, f"the write took longer than {WRITE_BOUND:g} s")
+            reason = describe(exc) if isinstance(exc, ProviderError) else f"{sink.name} failed: {describe(exc)}"
+            engine.daemon.record_failure(sink.name, exc, "writing")
+            logger.debug("{}: writing {} {} {}(s) failed: {}", sink.name, len(batch.ops), batch.action,
+                         batch.kind, reason)
+            self._fill(batch.ops, results, reason, retryable=True)
         metrics.observe_sink_batch(sink.name, batch.kind, batch.action, len(batch.ops),
                                    time.perf_counter() - started)
         logger.debug("{}: wrote {} {} {}(s) in {:.3f} s", sink.name, len(batch.ops), batch.action, batch.kind,

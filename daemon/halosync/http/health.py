@@ -3,6 +3,7 @@
     {"status": "healthy" | "degraded" | "unhealthy", "version": "...", "state": "running", "uptime_seconds": 12.3,
      "services": {"apollo": "connected", "halopsa": "degraded", "database": "connected"},
      "checks": {"apollo": {"kind": "source", "state": "connected", "last_success_at": ..., "last_error": ...,
+                           "failures": 0, "error_type": ..., "retry_at": ..., "waiting_for": ...,
                            "breaker": ..., "cursor_age_seconds": ..., "rate_limits": [...]},
                 "database": {"state": "connected", "last_success_at": ..., "latency_ms": ..., "last_error": ...},
                 "queue": {"pending": ..., "in_flight": ..., "dead": ..., "oldest_age_seconds": ...},
@@ -111,7 +112,8 @@ async def health_document(daemon: Daemon) -> dict[str, Any]:
     for name, health in sorted(daemon.plugin_health.items()):
         services[name] = _PLUGIN_STATES.get(health.state, "degraded")
         checks[name] = {"kind": health.kind, "state": health.state, "last_success_at": health.last_success_at,
-                        "last_error": health.last_error, "last_error_at": health.last_error_at, **health.detail}
+                        "last_error": health.last_error, "last_error_at": health.last_error_at, **health.shown(),
+                        **health.detail}
     _add_rate_limits(daemon, checks)
     await _add_engine(daemon, checks)
     services["database"] = cache.db_state or "disconnected"

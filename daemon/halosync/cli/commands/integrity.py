@@ -10,11 +10,11 @@ from typing import Any
 import trio
 from loguru import logger
 
-from halosync import log
+from halosync import log, secrets
 from halosync.cli.common import guarded, load_all, print_json
 from halosync.cli.ctl_commands.integrity import print_report
 from halosync.contracts import Sink
-from halosync.errors import ProviderError
+from halosync.daemon.failures import describe
 from halosync.inspect.integrity import STUCK_AFTER_SECONDS, run_checks
 from halosync.plugin.host import PluginHost
 from halosync.store.gateway import Store
@@ -38,8 +38,9 @@ async def _started_sinks(sinks: list[Sink], request_timeout: float) -> dict[str,
         try:
             with trio.fail_after(request_timeout):
                 await sink.start()
-        except (ProviderError, trio.TooSlowError) as exc:
-            print(f"halosync: {sink.name}: cannot reach the sink ({exc or 'timed out'}); checking its links "
+        except Exception as exc:  # any failure: the mirror answers, and the reason is said (a TooSlowError has none)
+            reason = f"no answer within {request_timeout:g} s" if isinstance(exc, trio.TooSlowError) else describe(exc)
+            print(f"halosync: {sink.name}: cannot reach the sink ({secrets.redact(reason)}); checking its links "
                   "against the mirror", file=sys.stderr)
             continue
         ready[sink.name] = sink

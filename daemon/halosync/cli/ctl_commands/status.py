@@ -26,9 +26,9 @@ def render(session: Session, status: dict[str, Any]) -> None:
     out.print(table("totals", list(totals), [list(totals.values())]))
     out.print()
     plugins = status.get("plugins", {})
-    out.print(table("plugins", ["name", "kind", "state", "last success", "last error"],
-                    [[n, p.get("kind"), p.get("state"), when(p.get("last_success_at")), p.get("last_error")]
-                     for n, p in sorted(plugins.items())]))
+    out.print(table("plugins", ["name", "kind", "state", "last success", "last error", "next try"],
+                    [[n, p.get("kind"), p.get("state"), when(p.get("last_success_at")), p.get("last_error"),
+                      _next_try(p)] for n, p in sorted(plugins.items())]))
     sources = status.get("sources", {})
     if sources:
         out.print()
@@ -36,6 +36,16 @@ def render(session: Session, status: dict[str, Any]) -> None:
                         [[n, when(s.get("last_sync_at")), when(s.get("last_success_at")),
                           age(s.get("cursor_age_seconds")), s.get("running"), s.get("last_error")]
                          for n, s in sorted(sources.items())]))
+
+
+def _next_try(plugin: dict[str, Any]) -> str:
+    """When a failing plugin is tried again: after a reload (401/403), at a quota's reset, or after a backoff."""
+    waiting = plugin.get("waiting_for")
+    if waiting == "reload":
+        return "after `halosyncctl reload`"
+    if waiting and plugin.get("retry_at"):
+        return f"{when(plugin['retry_at'])} ({waiting})"
+    return ""
 
 
 def handle(session: Session) -> int:
