@@ -75,7 +75,9 @@ class QuotaBook:
         for window, seconds in WINDOWS:
             limit = limits.of(window)
             if limit is not None and self._count(endpoint, window, seconds, now) >= limit:
-                reset = self._used[(endpoint, window)][0] + seconds
+                # A window of limit 0 refuses before it ever opened: it resets a whole window from now.
+                opened = self._used.get((endpoint, window), (now, 0))[0]
+                reset = opened + seconds
                 return Refusal(window, limit, max(1, math.ceil(reset - now)))
         for window, seconds in WINDOWS:
             count = self._count(endpoint, window, seconds, now)
