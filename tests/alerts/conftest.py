@@ -72,6 +72,9 @@ class ReceiversPlugin:
 class FiguresEngine:
     """The read side of EngineAPI, answering what the test sets."""
 
+    installed = True  # a stand-in for a running engine (not the daemon's NullEngine)
+    paused = False
+
     queue_figures: dict[str, Any] = field(default_factory=lambda: {
         "pending": 0, "in_flight": 0, "dead": 0, "oldest_age_seconds": 0.0, "rate_per_minute": 0.0})
     totals_figures: dict[str, int] = field(default_factory=lambda: {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 from loguru import logger
@@ -25,12 +25,17 @@ from halosync.alerts.readings import History, take_snapshot
 from halosync.alerts.rules import Rule, load_rules
 from halosync.alerts.silences import FILE_NAME, Silences
 from halosync.contracts import Alert, Alerter
-from halosync.daemon.app import PluginHealth
+from halosync.control.registry import ControlMethod
+from halosync.daemon.api import HealthRecorder, MethodRegistration, PluginHealth, ReloadRegistration, StateView
 from halosync.errors import PluginError
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
-    from halosync.daemon.app import Daemon
+
+
+class AlertPorts(StateView, ReloadRegistration, HealthRecorder, MethodRegistration[ControlMethod], Protocol):
+    """What alerting needs of the daemon: the state its rules read, a reload hook, the receivers' health, and its
+    ``alerts.*`` control methods."""
 
 
 LOGGED_CHANGES = 20  # alert transitions logged one by one per evaluation; the rest are counted
@@ -54,7 +59,7 @@ def delivery_settings(config: Config) -> DeliverySettings:
         attempts=a["delivery_attempts"], retry_base=a["retry_base"], retry_cap=a["retry_cap"])
 
 
-def build_alerters(daemon: Daemon) -> dict[str, Alerter]:
+def build_alerters(daemon: AlertPorts) -> dict[str, Alerter]:
     """The receivers the alert plugins provide, plus the core ``log`` receiver when none of them is called so.
     When a plugin's hook fails, the plugin manager gives no receivers at all: that is reported (log and health)
     and alerting goes on with the ``log`` receiver. (The built-in plugin never fails whole: a receiver it cannot
@@ -78,7 +83,7 @@ def build_alerters(daemon: Daemon) -> dict[str, Alerter]:
 class AlertService:
     """The rules, their state, the silences and the dispatcher of one running daemon."""
 
-    def __init__(self, daemon: Daemon, alerters: dict[str, Alerter]) -> None:
+    def __init__(self, daemon: AlertPorts, alerters: dict[str, Alerter]) -> None:
         self.daemon = daemon
         self.clock = AlertClock()
         self.silences = Silences(daemon.config.state_dir / FILE_NAME)
@@ -94,7 +99,7 @@ class AlertService:
 
     def _track_health(self, alerters: dict[str, Alerter]) -> None:
         for name, alerter in alerters.items():
-            health = self.daemon.plugin_health.setdefault(health_key(name), _receiver_health())
+            health = self.daemon.track_health(health_key(name), _receiver_health())
             health.detail["receiver"] = name
             problem = getattr(alerter, "problem", None)  # a receiver its plugin could not build from its settings
             if problem:
@@ -122,7 +127,7 @@ class AlertService:
         new = build_alerters(self.daemon)
         gone = set(old) - set(new)
         for name in gone:
-            self.daemon.plugin_health.pop(health_key(name), None)
+            self.daemon.forget_health(health_key(name))
         self._track_health(new)
         self.dispatcher.alerters = new
         self.dispatcher.forget_receivers(gone)
@@ -193,14 +198,14 @@ class AlertsComponent:
     def __init__(self) -> None:
         self.service: AlertService | None = None
 
-    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(self, daemon: AlertPorts, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         if not daemon.config.get("alerts.enabled", True):
             logger.info("alerts are switched off ([alerts] enabled = false)")
             register_switched_off(daemon)
             task_status.started()
             return
         service = self.service = AlertService(daemon, build_alerters(daemon))
-        daemon.reload_hooks.append(service.reload)
+        daemon.add_reload_hook(service.reload)
         register(daemon, service)
         try:
             async with trio.open_nursery() as nursery:

@@ -19,11 +19,11 @@ from halosync.alerts.silences import SilenceError, SilenceNotFound, parse_durati
 from halosync.contracts import Alert
 from halosync.control.protocol import ControlFailure
 from halosync.control.registry import Call, ControlMethod
+from halosync.daemon.api import MethodRegistration
 from halosync.errors import HalosyncError
 
 if TYPE_CHECKING:
     from halosync.alerts.component import AlertService
-    from halosync.daemon.app import Daemon
 
 
 def list_alerts(service: AlertService) -> dict[str, Any]:
@@ -83,7 +83,7 @@ async def test_receiver(service: AlertService, name: str) -> dict[str, Any]:
     return {"receiver": name, "ok": True, "error": None}
 
 
-def register(daemon: Daemon, service: AlertService) -> None:
+def register(daemon: MethodRegistration[ControlMethod], service: AlertService) -> None:
     async def list_method(call: Call) -> dict[str, Any]:
         return list_alerts(service)
 
@@ -124,10 +124,10 @@ def register(daemon: Daemon, service: AlertService) -> None:
                       help="mute notifications of a rule or of matching alerts until the duration ends"),
         ControlMethod("alerts.unsilence", unsilence_method, mutating=True, help="remove a silence by its id"),
     ):
-        daemon.control_methods[method.name] = method
+        daemon.add_control_method(method)
 
 
-def register_switched_off(daemon: Daemon) -> None:
+def register_switched_off(daemon: MethodRegistration[ControlMethod]) -> None:
     """With ``[alerts] enabled = false`` the methods still answer, saying why there is nothing to show."""
 
     async def switched_off(call: Call) -> dict[str, Any]:
@@ -135,4 +135,4 @@ def register_switched_off(daemon: Daemon) -> None:
                                             "([alerts] enabled = false)")
 
     for name in ("alerts.list", "alerts.silence", "alerts.unsilence", "alerts.test"):
-        daemon.control_methods[name] = ControlMethod(name, switched_off, help="alerts are switched off")
+        daemon.add_control_method(ControlMethod(name, switched_off, help="alerts are switched off"))

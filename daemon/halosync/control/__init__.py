@@ -10,6 +10,6 @@
     connection.py one connection: peer check, line reading with a size cap and deadlines, one answer per request
     client.py     the blocking client ``halosyncctl`` uses
 
-Other components add methods by putting a ``ControlMethod`` in ``daemon.control_methods`` before the control
-component starts (or at any time: the registry is looked up on every call).
+Other components add methods with ``daemon.add_control_method(ControlMethod(...))`` before the control component
+starts (or at any time: the registry is looked up on every call).
 """

@@ -20,11 +20,11 @@ from halosync.control.protocol import (
     parse_request,
     result,
 )
-from halosync.control.registry import Call, MethodRegistry, no_events
+from halosync.control.registry import Call, ControlPorts, MethodRegistry, no_events
 from halosync.errors import HalosyncError
 
 if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+    from halosync.control.snapshot import StatusSnapshot
 
 RECEIVE_BYTES = 65536
 
@@ -34,10 +34,11 @@ class _PeerGone(Exception):
 
 
 class Connection:
-    def __init__(self, stream: trio.SocketStream, daemon: Daemon, registry: MethodRegistry, policy: PeerPolicy,
-                 audit: AuditLog, nursery: trio.Nursery, *, idle_timeout: float) -> None:
+    def __init__(self, stream: trio.SocketStream, daemon: ControlPorts, registry: MethodRegistry, policy: PeerPolicy,
+                 audit: AuditLog, nursery: trio.Nursery, *, idle_timeout: float, status: StatusSnapshot) -> None:
         self.stream = stream
         self.daemon = daemon
+        self.status = status
         self.registry = registry
         self.policy = policy
         self.audit = audit
@@ -112,7 +113,7 @@ class Connection:
             async def emit(value: dict[str, Any]) -> None:
                 await self._send(event(request_id, value))
 
-            call = Call(self.daemon, request.method, request.params, peer, self.nursery,
+            call = Call(self.daemon, request.method, request.params, peer, self.nursery, self.status,
                         emit=emit if method.streaming else no_events)
             reply = result(request_id, await method.handler(call))
         except _PeerGone:

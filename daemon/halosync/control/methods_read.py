@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
-import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 from loguru import logger
@@ -14,24 +13,15 @@ from loguru import logger
 from halosync.contracts import Sink, Source
 from halosync.control.protocol import PROTOCOL_VERSION, ControlFailure
 from halosync.control.registry import Call, ControlMethod
-from halosync.control.snapshot import StatusSnapshot
+from halosync.daemon.api import StateView
 from halosync.http.health import health_document
 from halosync.inspect.deadletters import LIST_LIMIT, list_dead_letters
 from halosync.inspect.figures import queue_figures
 from halosync.inspect.reads import read
 from halosync.inspect.trace import trace
 
-if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
 
-
-def effective_state(daemon: Daemon) -> str:
-    if daemon.state == "running" and daemon.engine is not None and daemon.engine.paused:
-        return "paused"
-    return daemon.state
-
-
-def plugin_states(daemon: Daemon) -> dict[str, dict[str, Any]]:
+def plugin_states(daemon: StateView) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for info in daemon.plugins.info():
         out[info.name] = {"kind": ",".join(info.kinds) or "plugin", "state": "loaded", "version": info.version}
@@ -46,14 +36,14 @@ async def status(call: Call) -> dict[str, Any]:
     """Live state, plus the store figures of a snapshot at most a couple of seconds old (``as_of``)."""
     daemon = call.daemon
     engine = daemon.engine
-    figures = await snapshot_of(daemon).get(daemon, call.nursery)
+    figures = await call.status.get(daemon, call.nursery)
     return {
-        "state": effective_state(daemon),
+        "state": daemon.state,
         "version": daemon.version,
         "uptime_seconds": round(daemon.uptime_seconds, 3),
         "pid": os.getpid(),
-        "paused": engine.paused if engine is not None else False,
-        "engine": engine is not None,
+        "paused": engine.paused,
+        "engine": engine.installed,
         "store": daemon.store.shown_url,
         "config": str(daemon.config.path) if daemon.config.path else None,
         "queue": figures["queue"],
@@ -62,13 +52,6 @@ async def status(call: Call) -> dict[str, Any]:
         "sources": figures["sources"],
         "as_of": figures["as_of"],
     }
-
-
-_SNAPSHOTS: weakref.WeakKeyDictionary[Daemon, StatusSnapshot] = weakref.WeakKeyDictionary()
-
-
-def snapshot_of(daemon: Daemon) -> StatusSnapshot:
-    return _SNAPSHOTS.setdefault(daemon, StatusSnapshot())
 
 
 async def health(call: Call) -> dict[str, Any]:

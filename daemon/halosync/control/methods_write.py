@@ -23,24 +23,20 @@ SYNC_EVENT_BUFFER = 256
 
 
 def require_engine(call: Call) -> EngineAPI:
-    if call.daemon.engine is None:
+    if not call.daemon.engine.installed:
         raise ControlFailure("unavailable", f"{call.method}: the sync engine is not part of this running daemon "
                                             "(not installed, or it failed to start: see the daemon's log)")
     return call.daemon.engine
 
 
 async def pause(call: Call) -> dict[str, Any]:
-    require_engine(call).pause()
-    if call.daemon.state == "running":
-        call.daemon.state = "paused"
+    require_engine(call).pause()  # the daemon's state follows the engine's paused flag
     logger.warning("outbound writes and source polling paused by {}", call.peer)
     return {"state": call.daemon.state, "paused": True}
 
 
 async def resume(call: Call) -> dict[str, Any]:
     require_engine(call).resume()
-    if call.daemon.state == "paused":
-        call.daemon.state = "running"
     logger.info("outbound writes and source polling resumed by {}", call.peer)
     return {"state": call.daemon.state, "paused": False}
 
@@ -63,7 +59,7 @@ def _ids(call: Call, name: str = "ids") -> list[int]:
 async def dlq_retry(call: Call) -> dict[str, Any]:
     ids = None if call.bool_param("all") else _ids(call)
     outcome: dict[str, Any] = await call.daemon.store.transaction(retry_dead_letters, ids)
-    if outcome["retried"] and call.daemon.engine is not None:
+    if outcome["retried"]:
         call.daemon.engine.wake()
     return outcome
 
@@ -79,7 +75,7 @@ async def integrity(call: Call) -> dict[str, Any]:
     timeout = float(daemon.config.get("sync.request_timeout", 30.0))
     report = await run_checks(daemon.store, daemon.sinks, repair=repair, fetch_timeout=timeout,
                               stuck_after=max(STUCK_AFTER_SECONDS, 10 * timeout))
-    if repair and daemon.engine is not None:
+    if repair:
         daemon.engine.wake()
     return report
 

@@ -1,16 +1,17 @@
 """Control methods: what the daemon answers on its socket, built-in or added by another component.
 
-A component adds a method by registering a ``ControlMethod`` in ``daemon.control_methods``::
+A component adds a method by registering a ``ControlMethod`` with ``daemon.add_control_method``
+(halosync.daemon.api.MethodRegistration)::
 
     async def silence(call: Call) -> dict[str, Any]:
         rule = call.str_param("rule", required=True)
         ...
         return {"silenced": rule}
 
-    daemon.control_methods["alerts.silence"] = ControlMethod("alerts.silence", silence, mutating=True,
-                                                             help="silence an alert rule for a while")
+    daemon.add_control_method(ControlMethod("alerts.silence", silence, mutating=True,
+                                            help="silence an alert rule for a while"))
 
-A handler gets a ``Call`` (the daemon, the parameters, the peer) and returns a JSON-able result, or raises
+A handler gets a ``Call`` (the daemon's ports, the parameters, the peer) and returns a JSON-able result, or raises
 ``ControlFailure(code, message)``. A streaming handler sends events with ``await call.emit({...})`` before it
 returns. Every call of a mutating method is written to the audit log first.
 """
@@ -19,16 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 from loguru import logger
 
 from halosync.control.protocol import ControlFailure
+from halosync.daemon.api import Lifecycle, StateView
 
 if TYPE_CHECKING:
     from halosync.control.peer import Peer
-    from halosync.daemon.app import Daemon
+    from halosync.control.snapshot import StatusSnapshot
 
 Handler = Callable[["Call"], Awaitable[Any]]
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
@@ -55,16 +57,25 @@ class ControlMethod:
                 "streaming": self.streaming}
 
 
+class ControlPorts(StateView, Lifecycle, Protocol):
+    """What the control socket's methods need of the daemon: its state (and engine) to read and steer, and the
+    lifecycle (``reload``). Registered methods are read on every call, so a component may add its own later."""
+
+    @property
+    def control_methods(self) -> Mapping[str, ControlMethod]: ...
+
+
 @dataclass
 class Call:
     """One request being served."""
 
-    daemon: Daemon
+    daemon: ControlPorts
     method: str
     params: dict[str, Any]
     peer: Peer
     # Background work that must outlive this connection (a sync started without --follow) goes here.
     nursery: trio.Nursery
+    status: StatusSnapshot  # the control component's cache of the figures behind `status`
     emit: Emit = field(default=no_events)
 
     def _param(self, name: str, kinds: type | tuple[type, ...], default: Any, required: bool) -> Any:
@@ -99,7 +110,7 @@ class MethodRegistry:
     """The built-in methods plus whatever is in ``daemon.control_methods``, looked up on every call so that a
     component may register its methods after the socket is up."""
 
-    def __init__(self, daemon: Daemon, builtins: Iterable[ControlMethod]) -> None:
+    def __init__(self, daemon: ControlPorts, builtins: Iterable[ControlMethod]) -> None:
         self.daemon = daemon
         self.builtins = {m.name: m for m in builtins}
 

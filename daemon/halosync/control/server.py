@@ -17,7 +17,7 @@ import os
 import socket
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 from loguru import logger
@@ -27,12 +27,13 @@ from halosync.control.connection import Connection
 from halosync.control.methods_read import READ_METHODS, methods_of
 from halosync.control.methods_write import WRITE_METHODS
 from halosync.control.peer import PeerPolicy, group_id
-from halosync.control.registry import MethodRegistry
+from halosync.control.registry import ControlPorts, MethodRegistry
+from halosync.control.snapshot import StatusSnapshot
+from halosync.daemon.api import ReloadRegistration
 from halosync.errors import ControlError
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
-    from halosync.daemon.app import Daemon
 
 SOCKET_MODE = 0o660
 MAX_UNIX_PATH = 107  # sun_path is 108 bytes including the terminating NUL
@@ -55,6 +56,10 @@ def _code(exc: OSError) -> int:
     return EX_NOPERM if isinstance(exc, PermissionError) else EX_CONFIG
 
 
+class ControlComponentPorts(ControlPorts, ReloadRegistration, Protocol):
+    """The methods' ports, plus a reload hook (who may connect follows the configuration)."""
+
+
 class ControlComponent:
     name = "control"
 
@@ -62,8 +67,10 @@ class ControlComponent:
         self.path: Path | None = None
         self.registry: MethodRegistry | None = None
         self.policy = PeerPolicy()
+        self.status = StatusSnapshot()  # the figures behind `status`, shared by every connection
 
-    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(self, daemon: ControlComponentPorts, *,
+                  task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         config = daemon.config
         path = Path(config.get("daemon.control_socket"))
         self.policy = _policy(config)
@@ -73,7 +80,7 @@ class ControlComponent:
             if Path(daemon.config.get("daemon.control_socket")) != path:
                 logger.warning("daemon.control_socket changed; the socket stays at {} until the daemon restarts", path)
 
-        daemon.reload_hooks.append(on_reload)
+        daemon.add_reload_hook(on_reload)
         registry = MethodRegistry(daemon, [*READ_METHODS, *WRITE_METHODS])
         registry.builtins["system.methods"] = methods_of(lambda: [m.describe() for m in registry.all()])
         audit = AuditLog(config.state_dir / "audit.log" if config.state_dir.is_dir() else None)
@@ -90,10 +97,11 @@ class ControlComponent:
                 while True:
                     stream = await listener.accept()
                     connection = Connection(stream, daemon, registry, self.policy, audit, nursery,
-                                            idle_timeout=float(daemon.config.get("daemon.control_idle_timeout")))
+                                            idle_timeout=float(daemon.config.get("daemon.control_idle_timeout")),
+                                            status=self.status)
                     nursery.start_soon(connection.serve, clients)
         finally:
-            daemon.reload_hooks.remove(on_reload)
+            daemon.remove_reload_hook(on_reload)
             _remove_if_ours(path, identity)
 
 

@@ -18,7 +18,7 @@ from halosync.inspect.reads import read
 from halosync.store.models import SourceCursor
 
 if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+    from halosync.daemon.api import StateView
 
 FRESH = 0.5
 STALE = 2.0
@@ -47,10 +47,10 @@ class StatusSnapshot:
         self.taken_at = 0.0
         self._refreshing = False
 
-    async def _refresh(self, daemon: Daemon) -> dict[str, Any]:
+    async def _refresh(self, daemon: StateView) -> dict[str, Any]:
         started = time.time()
         figures = await read(daemon.store, _figures, sorted(daemon.sources))
-        if daemon.engine is not None:
+        if daemon.engine.installed:
             with trio.move_on_after(ENGINE_WAIT):  # it knows which pulls are running; the store does not
                 figures["sources"] = await daemon.engine.sources_status()
         figures["as_of"] = started
@@ -58,13 +58,13 @@ class StatusSnapshot:
             self.figures, self.taken_at = figures, started
         return figures
 
-    async def _refresh_in_background(self, daemon: Daemon) -> None:
+    async def _refresh_in_background(self, daemon: StateView) -> None:
         try:
             await self._refresh(daemon)
         finally:
             self._refreshing = False
 
-    async def get(self, daemon: Daemon, nursery: trio.Nursery) -> dict[str, Any]:
+    async def get(self, daemon: StateView, nursery: trio.Nursery) -> dict[str, Any]:
         age = time.time() - self.taken_at
         if self.figures is None or age > STALE:
             return await self._refresh(daemon)

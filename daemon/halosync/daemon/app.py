@@ -5,8 +5,9 @@
       ├── watchdog           WATCHDOG=1 while the main loop's heartbeat is fresh
       └── components         engine, control socket, HTTP listener, alerts (halosync.daemon.components)
 
-Front ends read the daemon's state through this object: ``state``, ``engine`` (halosync.daemon.api.EngineAPI),
-``sources``/``sinks``, ``plugin_health`` and ``config``.
+This is the one composition root: it builds the store and each component, and hands each component itself as the
+narrow ports of halosync.daemon.api that the component names (no component imports this module). The engine is the
+engine component's, adopted once it is up; until then, and in a daemon without one, a NullEngine stands in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 from loguru import logger
@@ -26,10 +27,10 @@ from halosync import __version__, log
 from halosync.config import loader
 from halosync.contracts import Sink, Source
 from halosync.daemon import failures, lock
-from halosync.daemon.api import DaemonState, EngineAPI
+from halosync.daemon.api import DaemonState, EngineAPI, HealthCache, PluginHealth, ReloadHook
 from halosync.daemon.components import Component, default_components
-from halosync.daemon.failures import PluginHealth
 from halosync.daemon.notify import Notifier
+from halosync.daemon.null_engine import NullEngine
 from halosync.errors import HalosyncError
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
@@ -37,6 +38,7 @@ from halosync.store.gateway import Store
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
+    from halosync.control.registry import ControlMethod
 
 
 class Daemon:
@@ -47,19 +49,20 @@ class Daemon:
         self.once = once
         self.notifier = notifier or Notifier()
         self.version = __version__
-        self.state: DaemonState = "starting"
+        self._state: DaemonState = "starting"  # the lifecycle's; ``state`` adds the engine's paused flag
         self.started_at = time.time()
         self.store = Store(config.database_url, timeout=config.get("database.timeout"),
                            pool_size=config.get("database.pool_size"), background_checkpoint=True)
         self.sources: dict[str, Source] = {}
         self.sinks: dict[str, Sink] = {}
         self.plugin_health: dict[str, PluginHealth] = {}
-        self.engine: EngineAPI | None = None
+        self.engine: EngineAPI = NullEngine()
+        self.health_cache = HealthCache()
         self.exit_code = 0
         self.heartbeat = time.monotonic()
-        self.reload_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.reload_hooks: list[ReloadHook] = []
         # Control-socket methods by name; components add their own (see halosync.control).
-        self.control_methods: dict[str, Any] = {}
+        self.control_methods: dict[str, ControlMethod] = {}
         self.stopping = trio.Event()  # set when shutdown begins: stop intake, finish in-flight work
         self._components = components
         self._drains: list[Callable[[], Awaitable[None]]] = []
@@ -71,6 +74,22 @@ class Daemon:
     @property
     def uptime_seconds(self) -> float:
         return time.time() - self.started_at
+
+    @property
+    def state(self) -> DaemonState:
+        """The effective state: "paused" while running with the engine paused (the one place this is derived)."""
+        if self._state == "running" and self.engine.paused:
+            return "paused"
+        return self._state
+
+    def add_reload_hook(self, hook: ReloadHook) -> None:
+        self.reload_hooks.append(hook)
+
+    def remove_reload_hook(self, hook: ReloadHook) -> None:
+        self.reload_hooks.remove(hook)
+
+    def add_control_method(self, method: ControlMethod) -> None:
+        self.control_methods[method.name] = method
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -109,17 +128,20 @@ class Daemon:
                 return
             self.notifier.status(f"starting: {component.name}")
             await nursery.start(self._run_component, component)
+            engine = getattr(component, "engine", None)  # the engine component's, ready before the front ends start
+            if engine is not None:
+                self.engine = engine
             drain = getattr(component, "drain", None)
             if drain is not None:
                 self._drains.append(partial(drain, self))
         if self.stopping.is_set():
             return
-        self.state = "running"
+        self._state = "running"
         self.beat()
         nursery.start_soon(self._watchdog)
         self.notifier.ready(f"running: {len(self.sources)} source(s), {len(self.sinks)} sink(s)")
         logger.info("halosync {} running (store {})", self.version, self.store.shown_url)
-        if self.once and self.engine is None:
+        if self.once and not self.engine.installed:
             logger.warning("run --once: no sync engine is installed, so there is nothing to do")
             self.request_stop(0)
 
@@ -131,7 +153,7 @@ class Daemon:
         if exit_code is not None:
             self.exit_code = exit_code
         if not self.stopping.is_set():
-            self.state = "stopping"
+            self._state = "stopping"
             self.notifier.stopping()
             self.notifier.status("stopping: finishing in-flight writes")
             self.stopping.set()
@@ -171,7 +193,7 @@ class Daemon:
         while True:
             # The engine's main loop calls beat() on every turn (also while idle); a stuck engine stops the pings
             # and systemd restarts us. Without an engine, this loop's own wake-ups prove the event loop is alive.
-            if self.engine is None:
+            if not self.engine.installed:
                 self.beat()
             age = time.monotonic() - self.heartbeat
             if age < stale_after:
@@ -271,6 +293,12 @@ class Daemon:
         """A problem that is no provider call's (an alert receiver, a plugin's configuration): shown, not retried."""
         health = self.plugin_health.setdefault(plugin, PluginHealth("unknown"))
         health.state, health.last_error, health.last_error_at = state, error, time.time()
+
+    def track_health(self, name: str, health: PluginHealth) -> PluginHealth:
+        return self.plugin_health.setdefault(name, health)
+
+    def forget_health(self, name: str) -> None:
+        self.plugin_health.pop(name, None)
 
 
 def load_daemon_config(path: Path | None, plugins: PluginManager) -> Config:

@@ -17,45 +17,14 @@ a retry.
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from loguru import logger
 
+from halosync.daemon.api import PluginHealth
 from halosync.errors import AuthError, HalosyncError, PermissionDenied, RateLimited
 
 REMIND_EVERY = 300.0
-
-
-@dataclass
-class PluginHealth:
-    kind: str
-    state: str = "starting"  # starting | connected | degraded | disconnected | failed
-    last_success_at: float | None = None
-    last_error: str | None = None
-    last_error_at: float | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    failures: int = 0  # in a row, since the last success (or reload)
-    error_type: str | None = None
-    retry_at: float | None = None  # wall clock of the next try; None: now, or (waiting_for "reload") never
-    waiting_for: str | None = None  # backoff | quota reset | reload
-    _logged: tuple[str, str] | None = None  # (state, waiting_for) last logged
-    _logged_at: float = 0.0
-
-    def retry_in(self, now: float | None = None) -> float:
-        """Seconds until the plugin may be tried again: 0 now, ``math.inf`` until a reload."""
-        if self.waiting_for == "reload":
-            return math.inf
-        if self.retry_at is None:
-            return 0.0
-        return max(0.0, self.retry_at - (time.time() if now is None else now))
-
-    def shown(self) -> dict[str, Any]:
-        """The failure fields of ``status`` and ``/health``."""
-        return {"failures": self.failures, "error_type": self.error_type, "retry_at": self.retry_at,
-                "waiting_for": self.waiting_for}
 
 
 def describe(exc: BaseException) -> str:

@@ -1,16 +1,14 @@
-"""The engine as a daemon component: started first, so front ends find ``daemon.engine`` ready."""
+"""The engine as a daemon component: started first, so front ends find ``daemon.engine`` ready (the daemon adopts
+``EngineComponent.engine`` once this component has started)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 
 from halosync.engine import outbox
-from halosync.engine.engine import Engine
-
-if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+from halosync.engine.engine import Engine, EnginePorts
 
 
 class EngineComponent:
@@ -19,10 +17,9 @@ class EngineComponent:
     def __init__(self) -> None:
         self.engine: Engine | None = None
 
-    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(self, daemon: EnginePorts, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         engine = self.engine = Engine(daemon)
         await engine.prepare()
-        daemon.engine = engine
         outbox.LIVE_WORKERS.add(engine.worker_id)
         try:
             async with trio.open_nursery() as nursery:
@@ -31,6 +28,6 @@ class EngineComponent:
         finally:
             outbox.LIVE_WORKERS.discard(engine.worker_id)
 
-    async def drain(self, daemon: Daemon) -> None:
+    async def drain(self, daemon: EnginePorts) -> None:
         if self.engine is not None:
             await self.engine.drain()

@@ -17,7 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import trio
 from loguru import logger
@@ -25,6 +25,7 @@ from loguru import logger
 from halosync import metrics
 from halosync.contracts import EntityKind, Rejected, SinkRecord, Source
 from halosync.daemon import run_report
+from halosync.daemon.api import HealthRecorder, Lifecycle, ReloadRegistration, StateView
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
 from halosync.engine import backfill, mirror, outbox, pull
@@ -38,16 +39,20 @@ from halosync.errors import HalosyncError
 from halosync.model import Lead
 from halosync.store.models import KV
 
-if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
-
 PLANNER_POLL = 2.0
 T = TypeVar("T")
 KINDS: tuple[EntityKind, ...] = ("company", "person")
 
 
+class EnginePorts(StateView, Lifecycle, ReloadRegistration, HealthRecorder, Protocol):
+    """What the engine needs of the daemon: its plugins and configuration, the lifecycle (beat, stop after `run
+    --once`), a reload hook, and the plugins' health it records."""
+
+
 class Engine:
-    def __init__(self, daemon: Daemon) -> None:
+    installed = True  # halosync.daemon.api.EngineAPI: a real engine runs
+
+    def __init__(self, daemon: EnginePorts) -> None:
         self.daemon = daemon
         self.store = daemon.store
         self.settings = EngineSettings.from_config(daemon.config)
@@ -126,7 +131,7 @@ class Engine:
         else:
             for source in self.daemon.sources.values():
                 nursery.start_soon(self._schedule, source.name)
-        self.daemon.reload_hooks.append(self.reload)
+        self.daemon.add_reload_hook(self.reload)
 
     def _start_workers(self, sink: str) -> None:
         assert self._nursery is not None
@@ -399,8 +404,7 @@ class Engine:
         return self._paused
 
     def _set_paused(self, paused: bool) -> None:
-        self._paused = paused
-        self.daemon.state = "paused" if paused else "running"
+        self._paused = paused  # the daemon's effective state reads it (halosync.daemon.app.Daemon.state)
         metrics.PAUSED.set(1 if paused else 0)
         if self._nursery is not None:
             self._nursery.start_soon(self.store.transaction, _save_paused, paused)

@@ -27,13 +27,13 @@ from halosync.http.webhooks import WebhookRoutes
 from halosync.provider.asgi import Receive, Scope, Send, lifespan, respond
 
 if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+    from halosync.daemon.api import StateView
 
 _GET_ROUTES = ("/health", "/health/live", "/metrics")
 
 
 class ListenerApp:
-    def __init__(self, daemon: Daemon, webhooks: WebhookRoutes, *, request_timeout: float) -> None:
+    def __init__(self, daemon: StateView, webhooks: WebhookRoutes, *, request_timeout: float) -> None:
         self.daemon = daemon
         self.webhooks = webhooks
         self.request_timeout = request_timeout

@@ -19,17 +19,13 @@ any service is not connected or the daemon is not running (starting, paused, sto
 from __future__ import annotations
 
 import time
-import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 
 from halosync.contracts import Sink, Source
+from halosync.daemon.api import StateView
 from halosync.errors import StoreError
-
-if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
 
 ServiceState = str  # connected | degraded | disconnected
 PROBE_INTERVAL = 10.0  # seconds between background database pings
@@ -43,35 +39,11 @@ _PLUGIN_STATES: dict[str, ServiceState] = {
 }
 
 
-@dataclass
-class HealthCache:
-    """Cached per daemon, shared by every front end that builds the document."""
-
-    db_state: ServiceState | None = None
-    db_checked_at: float = 0.0  # trio clock
-    db_last_success_at: float | None = None
-    db_last_error: str | None = None
-    db_last_error_at: float | None = None
-    db_latency_ms: float | None = None
-    webhook_inbox: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-_caches: weakref.WeakKeyDictionary[Daemon, HealthCache] = weakref.WeakKeyDictionary()
-
-
-def cache_for(daemon: Daemon) -> HealthCache:
-    cache = _caches.get(daemon)
-    if cache is None:
-        cache = _caches[daemon] = HealthCache()
-    return cache
-
-
-async def ping_database(daemon: Daemon) -> None:
+async def ping_database(daemon: StateView) -> None:
     """One database round trip; the result is what the document shows until the next ping. On SQLite it takes
     the write lock for a moment, so a database locked by another process (longer than database.timeout) or on
     a read-only file system shows as disconnected."""
-    cache = cache_for(daemon)
+    cache = daemon.health_cache  # the daemon's, shared with the control socket's `health`
     started = time.perf_counter()
     with trio.move_on_after(PROBE_TIMEOUT) as scope:
         try:
@@ -96,15 +68,15 @@ def _select_one(store: Any) -> None:
         store.db.execute_sql("SELECT 1").fetchone()
 
 
-async def keep_database_pinged(daemon: Daemon) -> None:
+async def keep_database_pinged(daemon: StateView) -> None:
     """Background task of the listener: keeps the cached ping fresh so /health never waits on the store."""
     while True:
         await ping_database(daemon)
         await trio.sleep(PROBE_INTERVAL)
 
 
-async def health_document(daemon: Daemon) -> dict[str, Any]:
-    cache = cache_for(daemon)
+async def health_document(daemon: StateView) -> dict[str, Any]:
+    cache = daemon.health_cache
     if cache.db_state is None or trio.current_time() - cache.db_checked_at > PROBE_STALE_AFTER:
         await ping_database(daemon)
     services: dict[str, ServiceState] = {}
@@ -127,14 +99,14 @@ async def health_document(daemon: Daemon) -> dict[str, Any]:
         "status": overall_status(daemon, services),
         "version": daemon.version,
         "state": daemon.state,
-        "paused": daemon.engine.paused if daemon.engine is not None else False,
+        "paused": daemon.engine.paused,
         "uptime_seconds": round(daemon.uptime_seconds, 3),
         "services": services,
         "checks": checks,
     }
 
 
-def overall_status(daemon: Daemon, services: dict[str, ServiceState]) -> str:
+def overall_status(daemon: StateView, services: dict[str, ServiceState]) -> str:
     sinks = [name for name in daemon.sinks if name in services]
     if services.get("database") == "disconnected":
         return "unhealthy"
@@ -150,13 +122,13 @@ def http_status(document: dict[str, Any]) -> int:
     return 503 if document["status"] == "unhealthy" else 200
 
 
-async def health_answer(daemon: Daemon) -> tuple[dict[str, Any], int]:
+async def health_answer(daemon: StateView) -> tuple[dict[str, Any], int]:
     """The document and its HTTP status, for front ends that need both."""
     document = await health_document(daemon)
     return document, http_status(document)
 
 
-def _add_rate_limits(daemon: Daemon, checks: dict[str, Any]) -> None:
+def _add_rate_limits(daemon: StateView, checks: dict[str, Any]) -> None:
     plugins: list[tuple[str, Source | Sink]] = [*daemon.sources.items(), *daemon.sinks.items()]
     for name, plugin in plugins:
         try:
@@ -170,9 +142,9 @@ def _add_rate_limits(daemon: Daemon, checks: dict[str, Any]) -> None:
         ]
 
 
-async def _add_engine(daemon: Daemon, checks: dict[str, Any]) -> None:
+async def _add_engine(daemon: StateView, checks: dict[str, Any]) -> None:
     engine = daemon.engine
-    if engine is None:
+    if not engine.installed:
         return
     with trio.move_on_after(ENGINE_TIMEOUT):
         try:

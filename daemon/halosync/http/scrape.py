@@ -11,10 +11,10 @@ from halosync.contracts import Sink, Source
 from halosync.http.health import health_document
 
 if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+    from halosync.daemon.api import StateView
 
 
-async def scrape(daemon: Daemon) -> tuple[bytes, str]:
+async def scrape(daemon: StateView) -> tuple[bytes, str]:
     document = await health_document(daemon)
     checks: dict[str, Any] = document["checks"]
     metrics.set_service_states(document["services"])

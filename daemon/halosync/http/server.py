@@ -15,22 +15,25 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import trio
 from loguru import logger
 
+from halosync.daemon.api import Lifecycle, ReloadRegistration, StateView
 from halosync.errors import ConfigError, ConfigProblem, HalosyncError
 from halosync.http.app import ListenerApp
-from halosync.http.health import cache_for, keep_database_pinged
+from halosync.http.health import keep_database_pinged
 from halosync.http.webhooks import WebhookRoutes
 from halosync.provider.asgi import serve
 from halosync.webhooks.inbox import InboxWriter
 from halosync.webhooks.registry import Verifiers
 from halosync.webhooks.worker import InboxWorker
 
-if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+
+class HTTPPorts(StateView, Lifecycle, ReloadRegistration, Protocol):
+    """What the listener needs of the daemon: state to show, ``stopping`` to drain on, a reload hook (the
+    webhook verifiers follow the configuration)."""
 
 
 class HTTPComponent:
@@ -42,14 +45,14 @@ class HTTPComponent:
         self.worker: InboxWorker | None = None
         self.app: ListenerApp | None = None
 
-    async def run(self, daemon: Daemon, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(self, daemon: HTTPPorts, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
         config = daemon.config
         listen = str(config.get("http.listen"))
         host, port = parse_listen(listen, str(config.path or "<defaults>"))
         request_timeout = float(config.get("http.request_timeout"))
         verifiers = Verifiers(daemon)
         verifiers.load()
-        daemon.reload_hooks.append(verifiers.reload)
+        daemon.add_reload_hook(verifiers.reload)
         writer = InboxWriter(daemon.store)
         worker = self.worker = InboxWorker(daemon, verifiers, on_counts=_publish_counts(daemon))
         routes = WebhookRoutes(verifiers, writer, worker, max_body=int(config.get("http.max_body_bytes")))
@@ -74,7 +77,7 @@ class HTTPComponent:
                         ", ".join(verifiers.names()) or "none enabled")
             task_status.started(self.url)
 
-    async def drain(self, daemon: Daemon) -> None:
+    async def drain(self, daemon: HTTPPorts) -> None:
         """Wait until the requests in flight at SIGTERM have been answered."""
         await self.served.wait()
 
@@ -101,8 +104,8 @@ def parse_listen(listen: str, file: str = "<config>") -> tuple[str, int]:
     return host, int(port_text)
 
 
-def _publish_counts(daemon: Daemon) -> Callable[[dict[str, Any]], None]:
+def _publish_counts(daemon: StateView) -> Callable[[dict[str, Any]], None]:
     def publish(counts: dict[str, Any]) -> None:
-        cache_for(daemon).webhook_inbox = counts
+        daemon.health_cache.webhook_inbox = counts
 
     return publish

@@ -10,11 +10,11 @@ from loguru import logger
 from halosync.contracts import WebhookParser, WebhookVerifier
 
 if TYPE_CHECKING:
-    from halosync.daemon.app import Daemon
+    from halosync.daemon.api import StateView
 
 
 class Verifiers:
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, daemon: StateView) -> None:
         self.daemon = daemon
         self._by_plugin: dict[str, WebhookVerifier] = {}
 

@@ -16,20 +16,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 from loguru import logger
 
 from halosync import metrics
 from halosync.contracts import WebhookContent, WebhookRequest
+from halosync.daemon.api import Lifecycle, StateView
 from halosync.errors import HalosyncError, LeadError, StoreError
 from halosync.webhooks import inbox
 from halosync.webhooks.registry import Verifiers
 
 if TYPE_CHECKING:
     from halosync.daemon.api import EngineAPI
-    from halosync.daemon.app import Daemon
+
+
+class WorkerPorts(StateView, Lifecycle, Protocol):
+    """The engine to hand deliveries to, the store they wait in, and ``stopping``."""
 
 
 @dataclass
@@ -39,7 +43,7 @@ class _Parsed:
 
 
 class InboxWorker:
-    def __init__(self, daemon: Daemon, verifiers: Verifiers, *, batch: int = 200, poll_interval: float = 5.0,
+    def __init__(self, daemon: WorkerPorts, verifiers: Verifiers, *, batch: int = 200, poll_interval: float = 5.0,
                  gather: float = 0.05, on_counts: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.daemon = daemon
         self.on_counts = on_counts  # told the inbox figures after each pass (the health document shows them)
@@ -51,7 +55,7 @@ class InboxWorker:
         self._wake = trio.Event()
 
     def wake(self) -> None:
-        if self.daemon.engine is not None:  # without an engine there is nothing to hand deliveries to yet
+        if self.daemon.engine.installed:  # without an engine there is nothing to hand deliveries to yet
             self._wake.set()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -62,8 +66,8 @@ class InboxWorker:
             self._wake = trio.Event()
             engine = self.daemon.engine
             try:
-                rows = await store.run(inbox.pending, self.batch) if engine is not None else []
-                if rows and engine is not None:
+                rows = await store.run(inbox.pending, self.batch) if engine.installed else []
+                if rows:
                     await self.process(engine, rows)
                     continue  # there may be more
                 # The figures cost a count over the inbox: at most once per poll, never once per delivery.

@@ -164,7 +164,7 @@ async def _progress(daemon: Daemon, leads: int, done: trio.Event, console: Conso
 
     with Live(console=console, refresh_per_second=8, transient=True) as live:
         while not done.is_set():
-            if daemon.engine is not None:
+            if daemon.engine.installed:  # the store is ready once the engine is up
                 totals = await daemon.store.run(read_totals)
                 queue = await daemon.store.run(queue_figures)
                 live.update(f"[cyan]{daemon.state}[/]  staged {totals['seen']}/{leads}  "
