@@ -27,8 +27,9 @@ from halosync.contracts import EntityKind, SinkRecord, WriteOp
 from halosync.engine import mirror
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
+from halosync.engine.links import link_opportunities
 from halosync.engine.sql import insert_rows, select_in
-from halosync.store.models import Link, Outbox, SinkRef
+from halosync.store.models import Outbox, SinkRef
 
 KIND: EntityKind = "opportunity"
 Done = Sequence[tuple[Outbox, WriteOp, str]]  # (outbox row, its op, the sink id it settled with)
@@ -76,13 +77,7 @@ def created(sink: str, done: Done, ledger: Ledger, now: float) -> None:
     insert_rows(SinkRef, [{"sink": sink, "kind": KIND, "entity_id": row.entity_id, "sink_id": sid,
                            "created_at": now} for row, _, sid in done], ignore_conflicts=True)
     mirror.upsert(sink, [SinkRecord(KIND, sid, dict(op.fields), op.parent_id) for _, op, sid in done], now)
-    links = []
-    for row, _, sid in done:
-        source, source_id = row.source or "", row.source_id or ""
-        links.append({"source": source, "source_id": source_id, "sink": sink, "kind": KIND, "sink_id": sid,
-                      "entity_id": row.entity_id, "merged": False, "created_at": now})
-        ledger.trace(source, source_id, "linked", sink=sink, kind=KIND, sink_id=sid, merged=False)
-    insert_rows(Link, links, ignore_conflicts=True)
+    link_opportunities(sink, KIND, done, ledger, now)
     ledger.count("opportunities_created", len(done))
 
 

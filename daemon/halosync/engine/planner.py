@@ -25,11 +25,11 @@ from halosync.engine.conflict import ConflictPolicy, fill, present
 from halosync.engine.identity import Item, Resolver, Staged
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
+from halosync.engine.links import LinkIntent, link_planned
 from halosync.engine.matching import LeadKeys, Matcher
-from halosync.engine.sql import PLANNER_LOCK_SQL, insert_one, insert_rows, select_in, update_rows
+from halosync.engine.sql import PLANNER_LOCK_SQL, insert_one, insert_rows, update_rows
 from halosync.model import Lead
-from halosync.plugin.host import LeadEvent
-from halosync.store.models import Link, MirrorRecord, Outbox, StagedLead
+from halosync.store.models import MirrorRecord, Outbox, StagedLead
 
 REPORT_LIMIT = 1000  # entries kept per list of a dry-run plan (the counts stay exact)
 
@@ -63,16 +63,6 @@ class PlanReport:
 
 
 @dataclass
-class _LinkIntent:
-    item: Item
-    sink: str
-    kind: str
-    entity_id: int
-    sink_id: str
-    diff: dict[str, list[Any]]
-
-
-@dataclass
 class _CreateRow:
     id: int
     state: str
@@ -102,7 +92,7 @@ class _BatchPlanner:
         self.index = self.identity.index
         self.creates: dict[str, _CreateRow] = {}  # create rows of the batch's identities, by key
         self.known: dict[tuple[str, str, str], tuple[dict[str, Any], float | None]] = {}  # mirror fields
-        self.links: list[_LinkIntent] = []
+        self.links: list[LinkIntent] = []
         self.processed: list[dict[str, Any]] = []
 
     def run(self, rows: list[Staged]) -> None:
@@ -135,7 +125,14 @@ class _BatchPlanner:
                                    "person_id": item.person_id,
                                    "company_id": item.company.entity_id if item.company else None,
                                    "rule": item.decisions["person"].rule})
-        self._flush_links()
+        for i in link_planned(self.links, self.ledger, self.now):
+            if self.report is None or i.kind != "person":
+                continue
+            if i.merged:
+                self.report.add("merges", {"sink": i.sink, "kind": i.kind, "sink_id": i.sink_id,
+                                           "source": i.source, "source_id": i.source_id})
+            elif not i.diff:
+                self.report.counts["unchanged"] += 1
         update_rows(StagedLead, "id", self.processed)
 
     # --- planning ----------------------------------------------------------------------------------
@@ -184,7 +181,8 @@ class _BatchPlanner:
             if self.report is not None:
                 self.report.add("updates", {"sink": sink, "kind": kind, "sink_id": sink_id, "diff": diff,
                                             "source": lead.source, "source_id": lead.source_id})
-        self.links.append(_LinkIntent(item, sink, kind, entity_id, sink_id, diff))
+        self.links.append(LinkIntent(lead.source, lead.source_id, sink, kind, entity_id, sink_id, diff,
+                                     adopted=kind in item.adopted))
 
     def _load_known(self, items: list[Item]) -> None:
         """The mirror's copy of every existing sink record the batch may update (what diffs are taken against)."""
@@ -200,54 +198,6 @@ class _BatchPlanner:
                     MirrorRecord.sink == sink, MirrorRecord.kind == kind, MirrorRecord.sink_id.in_(part))
                 for sink_id, fields, refreshed_at in tuples(query):
                     self.known[(sink, kind, sink_id)] = (dict(fields or {}), refreshed_at)
-
-    def _flush_links(self) -> None:
-        """Link source records to the existing sink records they were planned against. A link is a merge when the
-        sink record existed before this source record: adopted from the mirror, or linked to another one."""
-        intents = self.links
-        if not intents:
-            return
-        linked: set[tuple[str, str, str, str]] = set()
-        taken: set[tuple[str, str, str]] = set()
-        # Every lookup names the leading columns of an index: (source, source_id, ...) and (sink, kind, sink_id).
-        for source in {i.item.lead.source for i in intents}:
-            linked.update(select_in(Link, ("source", "source_id", "sink", "kind"), "source_id", sorted(
-                {i.item.lead.source_id for i in intents if i.item.lead.source == source}), {"source": source}))
-        for sink, kind in {(i.sink, i.kind) for i in intents}:
-            taken.update(select_in(Link, ("sink", "kind", "sink_id"), "sink_id", sorted(
-                {i.sink_id for i in intents if (i.sink, i.kind) == (sink, kind)}), {"sink": sink, "kind": kind}))
-        rows: list[dict[str, Any]] = []
-        for i in intents:
-            lead = i.item.lead
-            merged = False
-            if (lead.source, lead.source_id, i.sink, i.kind) not in linked:
-                merged = i.kind in i.item.adopted or (i.sink, i.kind, i.sink_id) in taken
-                linked.add((lead.source, lead.source_id, i.sink, i.kind))
-                taken.add((i.sink, i.kind, i.sink_id))
-                rows.append({"source": lead.source, "source_id": lead.source_id, "sink": i.sink, "kind": i.kind,
-                             "sink_id": i.sink_id, "entity_id": i.entity_id, "merged": merged,
-                             "created_at": self.now})
-                self.ledger.trace(lead.source, lead.source_id, "linked", sink=i.sink, kind=i.kind,
-                                  sink_id=i.sink_id, merged=merged)
-            action = "merge" if merged else "update" if i.diff else "none"
-            self.ledger.trace(lead.source, lead.source_id, "planned", sink=i.sink, kind=i.kind, action=action,
-                              diff=i.diff)
-            if i.kind != "person":
-                continue
-            if merged:
-                self.ledger.count("merged")
-                self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, i.sink, "merged",
-                                                               i.sink_id)))
-                if self.report is not None:
-                    self.report.add("merges", {"sink": i.sink, "kind": i.kind, "sink_id": i.sink_id,
-                                               "source": lead.source, "source_id": lead.source_id})
-            elif not i.diff:
-                self.ledger.count("skipped")
-                self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, i.sink, "skipped",
-                                                               i.sink_id)))
-                if self.report is not None:
-                    self.report.counts["unchanged"] += 1
-        insert_rows(Link, rows, ignore_conflicts=True)
 
     def _plan_create(self, item: Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
                      parent: int | None) -> None:
