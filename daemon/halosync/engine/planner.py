@@ -21,13 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from halosync.engine.conflict import ConflictPolicy, fill, present
+from halosync.engine.conflict import ConflictPolicy, present
 from halosync.engine.identity import Item, Resolver, Staged
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
 from halosync.engine.links import LinkIntent, link_planned
 from halosync.engine.matching import LeadKeys, Matcher
-from halosync.engine.sql import PLANNER_LOCK_SQL, insert_one, insert_rows, update_rows
+from halosync.engine.outbox_rows import Creates, create_key, new_row, update_key, update_payload
+from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, update_rows
 from halosync.model import Lead
 from halosync.store.models import MirrorRecord, Outbox, StagedLead
 
@@ -62,13 +63,6 @@ class PlanReport:
                 "merges": self.merges, "reviews": self.reviews}
 
 
-@dataclass
-class _CreateRow:
-    id: int
-    state: str
-    payload: dict[str, Any]
-
-
 def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: PlanReport | None = None,
                     *, lock: bool = False) -> int:
     """Match and plan up to ``limit`` pending staged leads; returns how many were taken."""
@@ -90,7 +84,6 @@ class _BatchPlanner:
         self.now = time.time()
         self.identity = Resolver(list(settings.sinks), settings.matchers, self.now)
         self.index = self.identity.index
-        self.creates: dict[str, _CreateRow] = {}  # create rows of the batch's identities, by key
         self.known: dict[tuple[str, str, str], tuple[dict[str, Any], float | None]] = {}  # mirror fields
         self.links: list[LinkIntent] = []
         self.processed: list[dict[str, Any]] = []
@@ -110,7 +103,7 @@ class _BatchPlanner:
                 continue
             items.append(Item(row, lead, keys))
         self.identity.resolve(items)
-        self._load_creates(items)
+        self.creates = self._load_creates(items)
         self._load_known(items)
         for item in items:
             if item.review is not None:
@@ -137,19 +130,16 @@ class _BatchPlanner:
 
     # --- planning ----------------------------------------------------------------------------------
 
-    def _load_creates(self, items: list[Item]) -> None:
-        """The create rows that already exist for the batch's identities, in one query per 500."""
+    def _load_creates(self, items: list[Item]) -> Creates:
+        """The create rows that already exist for the batch's identities."""
         keys = []
         for item in items:
             for sink in self.s.sinks:
                 if item.company is not None:
-                    keys.append(f"{sink}/company/{item.company.entity_id}/create")
+                    keys.append(create_key(sink, "company", item.company.entity_id))
                 if item.person_id is not None:
-                    keys.append(f"{sink}/person/{item.person_id}/create")
-        for part in chunks(sorted(set(keys))):
-            query = Outbox.select(Outbox.id, Outbox.key, Outbox.state, Outbox.payload).where(Outbox.key.in_(part))
-            for row in query:
-                self.creates[row.key] = _CreateRow(row.id, row.state, dict(row.payload))
+                    keys.append(create_key(sink, "person", item.person_id))
+        return Creates(keys)
 
     def _plan_sink(self, item: Item, sink: str, kinds: tuple[str, ...]) -> None:
         if item.company is not None and item.lead.company is not None and "company" in kinds:
@@ -171,12 +161,9 @@ class _BatchPlanner:
             lead.updated_at.timestamp() > float(known.get("updated_at_epoch") or refreshed_at)
         diff = self.s.policy.diff(kind, src, known, source_newer=newer)
         if diff:
-            insert_rows(Outbox, [{
-                "key": f"{sink}/{kind}/{entity_id}/update/{row.id}.{row.revision}", "sink": sink, "kind": kind,
-                "action": "update", "entity_id": entity_id, "source": lead.source, "source_id": lead.source_id,
-                "payload": {"fields": {k: v[1] for k, v in diff.items()}, "diff": diff, "sink_id": sink_id,
-                            "staged_id": row.id}, "state": "pending", "attempts": 0, "next_attempt_at": 0.0,
-                "reconcile": False, "created_at": self.now, "updated_at": self.now}], ignore_conflicts=True)
+            insert_rows(Outbox, [new_row(update_key(sink, kind, entity_id, f"{row.id}.{row.revision}"), sink, kind,
+                                         "update", entity_id, lead.source, lead.source_id,
+                                         update_payload(diff, sink_id, row.id), self.now)], ignore_conflicts=True)
             known.update({k: v[1] for k, v in diff.items()})  # a duplicate later in the batch sees it sent
             if self.report is not None:
                 self.report.add("updates", {"sink": sink, "kind": kind, "sink_id": sink_id, "diff": diff,
@@ -202,38 +189,14 @@ class _BatchPlanner:
     def _plan_create(self, item: Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
                      parent: int | None) -> None:
         lead, row = item.lead, item.row
-        key = f"{sink}/{kind}/{entity_id}/create"
-        existing = self.creates.get(key)
-        action = "create"
-        if existing is None:
-            payload: dict[str, Any] = {"fields": src, "staged_id": row.id}
-            outbox_id = insert_one(Outbox, {"key": key, "sink": sink, "kind": kind, "action": "create",
-                                            "entity_id": entity_id, "source": lead.source,
-                                            "source_id": lead.source_id, "parent_entity_id": parent,
-                                            "payload": payload, "state": "pending", "attempts": 0,
-                                            "next_attempt_at": 0.0, "reconcile": False, "created_at": self.now,
-                                            "updated_at": self.now})
-            self.creates[key] = _CreateRow(outbox_id, "pending", payload)
-        else:
-            outbox_id = existing.id
-            payload = dict(existing.payload)
-            # Dead: a new revision of a lead that failed before, try again with it. Done without a sink_ref (we
-            # are here because there is none): the sink deleted the record, so a change creates it again.
-            if existing.state in ("dead", "done"):
-                payload.update(fields=fill(src, payload.get("fields", {})), staged_id=row.id)
-                Outbox.update(state="pending", attempts=0, next_attempt_at=0, payload=payload, last_error=None,
-                              updated_at=self.now).where(Outbox.id == existing.id).execute()
-                self.creates[key] = _CreateRow(existing.id, "pending", payload)
-            else:
-                action = "join"  # a duplicate: its extra fields join the create, its link comes with the result
-                filled = fill(payload.get("fields", {}), src)
-                if existing.state == "pending" and filled != payload.get("fields"):
-                    payload["fields"] = filled
-                    Outbox.update(payload=payload, updated_at=self.now).where(Outbox.id == existing.id).execute()
-                    existing.payload = payload
+        key = create_key(sink, kind, entity_id)
+        is_new = key not in self.creates
+        outbox_id, action = self.creates.plan(new_row(key, sink, kind, "create", entity_id, lead.source,
+                                                      lead.source_id, {"fields": src, "staged_id": row.id}, self.now,
+                                                      parent=parent), row.id, self.now)
         self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
                           outbox_id=outbox_id, fields=src)
-        if self.report is not None and existing is None and kind == "person" and \
+        if self.report is not None and is_new and kind == "person" and \
                 "opportunity" in self.s.sinks.get(sink, ()):
             # Planned once this create settles (``halosync.engine.opportunities``); a dry run counts it here.
             self.report.counts["opportunities"] += 1
