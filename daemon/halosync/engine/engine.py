@@ -27,7 +27,7 @@ from halosync.contracts import EntityKind, Rejected, SinkRecord, Source
 from halosync.daemon import run_report
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
-from halosync.engine import backfill, mirror, outbox, pull
+from halosync.engine import backfill, dryrun, mirror, outbox, pull
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
 from halosync.engine.planner import PlanSettings, process_pending
@@ -114,6 +114,13 @@ class Engine:
     def plan_settings(self) -> PlanSettings:
         sinks = {name: tuple(sink.kinds) for name, sink in self.daemon.sinks.items()}
         return PlanSettings(sinks, self._matchers, self.settings.policy, self.settings.strip_plus_tags)
+
+    def _pull_context(self) -> pull.PullContext:
+        return pull.PullContext(commit=self.commit, wake=self.wakeup.wake, beat=self.daemon.beat,
+                                draining=lambda: self.draining)
+
+    def _dry_run_context(self) -> dryrun.DryRunContext:
+        return dryrun.DryRunContext(store=self.store, plan=self.plan_settings(), plan_batch=self.settings.plan_batch)
 
     def start(self, nursery: trio.Nursery) -> None:
         self._nursery = nursery
@@ -342,12 +349,12 @@ class Engine:
                 cursor = None if full else (await self.store.run(pull.read_cursor, name))[0]
                 if dry_run:
                     await self.mirror_ready.wait()
-                    plan = await pull.dry_run(self, source, cursor, full=full, emit=emit)
+                    plan = await dryrun.dry_run(self._dry_run_context(), source, cursor, full=full, emit=emit)
                     summary.update(plan=plan)
                     logger.info("{}: dry run, nothing written; the plan: {}", name,
                                 ", ".join(f"{n} {what}" for what, n in plan["counts"].items()))
                 else:
-                    totals = await pull.pull_source(self, source, cursor, full=full, emit=emit)
+                    totals = await pull.pull_source(self._pull_context(), source, cursor, full=full, emit=emit)
                     summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)
                 state.last_success_at, state.last_error, state.failing_since = time.time(), None, None
                 self.daemon.record_success(name)
