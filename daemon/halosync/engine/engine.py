@@ -33,7 +33,7 @@ from halosync.engine.matching import Matcher
 from halosync.engine.planner import PlanSettings, process_pending
 from halosync.engine.settings import EngineSettings
 from halosync.engine.staging import KEEP_CURSOR, stage_page
-from halosync.engine.workers import SinkWorkers, Wakeup
+from halosync.engine.workers import SinkWorkers, Wakeup, WorkerContext
 from halosync.errors import HalosyncError
 from halosync.model import Lead
 from halosync.store.models import KV
@@ -119,6 +119,16 @@ class Engine:
         return pull.PullContext(commit=self.commit, wake=self.wakeup.wake, beat=self.daemon.beat,
                                 draining=lambda: self.draining)
 
+    def _worker_context(self) -> WorkerContext:
+        return WorkerContext(
+            store=self.store, commit=self.commit, wakeup=self.wakeup, worker_id=self.worker_id,
+            sink=lambda name: self.daemon.sinks.get(name), settings=lambda: self.settings,
+            concurrency=lambda: self.concurrency, draining=lambda: self.draining, paused=lambda: self.paused,
+            mirror_ready=lambda: self.mirror_ready.is_set(), next_due_in=self.next_due_in, pause_for=self.pause_for,
+            retry_in=lambda plugin: self.daemon.retry_in(plugin),
+            record_success=lambda plugin: self.daemon.record_success(plugin),
+            record_failure=lambda plugin, exc, doing: self.daemon.record_failure(plugin, exc, doing))
+
     def _dry_run_context(self) -> dryrun.DryRunContext:
         return dryrun.DryRunContext(store=self.store, plan=self.plan_settings(), plan_batch=self.settings.plan_batch)
 
@@ -137,7 +147,7 @@ class Engine:
 
     def _start_workers(self, sink: str) -> None:
         assert self._nursery is not None
-        workers = self._workers.setdefault(sink, SinkWorkers(self, sink))
+        workers = self._workers.setdefault(sink, SinkWorkers(self._worker_context(), sink))
         workers.resize(self._nursery, self.concurrency)
 
     async def reload(self) -> None:
