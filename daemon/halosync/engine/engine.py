@@ -28,13 +28,13 @@ from halosync.daemon import run_report
 from halosync.daemon.api import HealthRecorder, Lifecycle, ReloadRegistration, StateView
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
-from halosync.engine import backfill, mirror, outbox, pull
+from halosync.engine import backfill, dryrun, mirror, outbox, pull
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
 from halosync.engine.planner import PlanSettings, process_pending
 from halosync.engine.settings import EngineSettings
 from halosync.engine.staging import KEEP_CURSOR, stage_page
-from halosync.engine.workers import SinkWorkers, Wakeup
+from halosync.engine.workers import SinkWorkers, Wakeup, WorkerContext
 from halosync.errors import HalosyncError
 from halosync.model import Lead
 from halosync.store.models import KV
@@ -120,6 +120,23 @@ class Engine:
         sinks = {name: tuple(sink.kinds) for name, sink in self.daemon.sinks.items()}
         return PlanSettings(sinks, self._matchers, self.settings.policy, self.settings.strip_plus_tags)
 
+    def _pull_context(self) -> pull.PullContext:
+        return pull.PullContext(commit=self.commit, wake=self.wakeup.wake, beat=self.daemon.beat,
+                                draining=lambda: self.draining)
+
+    def _worker_context(self) -> WorkerContext:
+        return WorkerContext(
+            store=self.store, commit=self.commit, wakeup=self.wakeup, worker_id=self.worker_id,
+            sink=lambda name: self.daemon.sinks.get(name), settings=lambda: self.settings,
+            concurrency=lambda: self.concurrency, draining=lambda: self.draining, paused=lambda: self.paused,
+            mirror_ready=lambda: self.mirror_ready.is_set(), next_due_in=self.next_due_in, pause_for=self.pause_for,
+            retry_in=lambda plugin: self.daemon.retry_in(plugin),
+            record_success=lambda plugin: self.daemon.record_success(plugin),
+            record_failure=lambda plugin, exc, doing: self.daemon.record_failure(plugin, exc, doing))
+
+    def _dry_run_context(self) -> dryrun.DryRunContext:
+        return dryrun.DryRunContext(store=self.store, plan=self.plan_settings(), plan_batch=self.settings.plan_batch)
+
     def start(self, nursery: trio.Nursery) -> None:
         self._nursery = nursery
         nursery.start_soon(self._mirror_loop)
@@ -135,7 +152,7 @@ class Engine:
 
     def _start_workers(self, sink: str) -> None:
         assert self._nursery is not None
-        workers = self._workers.setdefault(sink, SinkWorkers(self, sink))
+        workers = self._workers.setdefault(sink, SinkWorkers(self._worker_context(), sink))
         workers.resize(self._nursery, self.concurrency)
 
     async def reload(self) -> None:
@@ -347,12 +364,12 @@ class Engine:
                 cursor = None if full else (await self.store.run(pull.read_cursor, name))[0]
                 if dry_run:
                     await self.mirror_ready.wait()
-                    plan = await pull.dry_run(self, source, cursor, full=full, emit=emit)
+                    plan = await dryrun.dry_run(self._dry_run_context(), source, cursor, full=full, emit=emit)
                     summary.update(plan=plan)
                     logger.info("{}: dry run, nothing written; the plan: {}", name,
                                 ", ".join(f"{n} {what}" for what, n in plan["counts"].items()))
                 else:
-                    totals = await pull.pull_source(self, source, cursor, full=full, emit=emit)
+                    totals = await pull.pull_source(self._pull_context(), source, cursor, full=full, emit=emit)
                     summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)
                 state.last_success_at, state.last_error, state.failing_since = time.time(), None, None
                 self.daemon.record_success(name)

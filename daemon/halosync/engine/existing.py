@@ -1,4 +1,6 @@
 """Creates whose identity meanwhile got a record in their sink: they never create, they update it (or nothing).
+Part of the outbox's claim and settle steps (``outbox.claim``, ``outbox.settle``; the worker's recheck before the
+write reads ``records_of``); the links it writes go through ``links``.
 
 An outbox create is planned when its identity has no record in the sink, but it may wait a long time before a
 worker takes it (a rate limit, a crash, a retry after a lost answer). In between the identity can get a record by
@@ -21,6 +23,7 @@ from typing import Any
 from halosync.engine.conflict import ConflictPolicy
 from halosync.engine.ledger import Ledger
 from halosync.engine.links import link_leads
+from halosync.engine.outbox_rows import new_row, update_key, update_payload
 from halosync.engine.sql import insert_one, select_in
 from halosync.store.models import MirrorRecord, Outbox, SinkRef
 
@@ -50,14 +53,10 @@ def divert(rows: Sequence[Outbox], records: dict[int, str], policy: ConflictPoli
         diff = policy.diff(kind, fields, dict(known.get(sink_id) or {}))
         update_id = None
         if diff:
-            update_id = insert_one(Outbox, {
-                "key": f"{sink}/{kind}/{row.entity_id}/update/from-create-{row.id}@{now:.6f}", "sink": sink,
-                "kind": kind, "action": "update", "entity_id": row.entity_id, "source": row.source,
-                "source_id": row.source_id, "payload": {"fields": {k: v[1] for k, v in diff.items()}, "diff": diff,
-                                                        "sink_id": sink_id,
-                                                        "staged_id": row.payload.get("staged_id")},
-                "state": "pending", "attempts": 0, "next_attempt_at": 0.0, "reconcile": False, "created_at": now,
-                "updated_at": now})
+            update_id = insert_one(Outbox, new_row(
+                update_key(sink, kind, row.entity_id, f"from-create-{row.id}@{now:.6f}"), sink, kind, "update",
+                row.entity_id, row.source, row.source_id,
+                update_payload(diff, sink_id, row.payload.get("staged_id")), now))
         payload = {**row.payload, "became": {"sink_id": sink_id, "update_outbox_id": update_id}}
         Outbox.update(state="done", last_error=None, reconcile=False, claimed_by=None, payload=payload,
                       updated_at=now).where(Outbox.id == row.id).execute()

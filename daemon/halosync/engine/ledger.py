@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import peewee as pw
 
@@ -17,6 +18,8 @@ from halosync import metrics
 from halosync.engine.sql import insert_rows
 from halosync.plugin.host import LeadEvent
 from halosync.store.models import DeadLetter, LineageEvent, Total
+
+T = TypeVar("T")
 
 TOTAL_NAMES = ("seen", "created", "updated", "merged", "skipped", "review", "failed",
                "companies_created", "companies_updated", "opportunities_created")
@@ -85,3 +88,10 @@ def read_totals() -> dict[str, int]:
 def excluded(field_: pw.Field) -> pw.Node:
     """The proposed value of ``field_`` in an upsert (``EXCLUDED.col`` on both SQLite and PostgreSQL)."""
     return pw.SQL(f"EXCLUDED.{field_.column_name}")
+
+
+class Commit(Protocol):
+    """``Engine.commit``: run ``unit`` in one transaction, then publish what ``ledger`` gathered (metrics, the retry
+    clock, the plugins' notifications). What pull and the workers are handed instead of the engine."""
+
+    async def __call__(self, ledger: Ledger, unit: Callable[[], T]) -> T: ...

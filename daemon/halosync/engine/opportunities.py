@@ -1,5 +1,7 @@
 """Opportunities: one sink record per person halosync creates in a sink that writes them (``"opportunity"`` in
-``Sink.kinds``), linked to that person's record and its company's.
+``Sink.kinds``), linked to that person's record and its company's. Part of the outbox's settle step: a person
+create settling plans the row (``outbox.settle`` calls ``plan``), which then goes the ordinary way (claim, settle,
+``links``).
 
 An opportunity depends on its person's sink id, which only exists once the person's create has settled. So the
 opportunity's outbox row is planned then, in the same transaction that records the person's sink_ref (``plan``):
@@ -27,15 +29,17 @@ from halosync.contracts import EntityKind, SinkRecord, WriteOp
 from halosync.engine import mirror
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
+from halosync.engine.links import link_opportunities
+from halosync.engine.outbox_rows import create_key, new_row
 from halosync.engine.sql import insert_rows, select_in
-from halosync.store.models import Link, Outbox, SinkRef
+from halosync.store.models import Outbox, SinkRef
 
 KIND: EntityKind = "opportunity"
 Done = Sequence[tuple[Outbox, WriteOp, str]]  # (outbox row, its op, the sink id it settled with)
 
 
 def key(sink: str, person_entity_id: int) -> str:
-    return f"{sink}/{KIND}/{person_entity_id}/create"
+    return create_key(sink, KIND, person_entity_id)
 
 
 def plan(sink: str, people: Done, ledger: Ledger, now: float) -> int:
@@ -49,12 +53,9 @@ def plan(sink: str, people: Done, ledger: Ledger, now: float) -> int:
     for row_key, (row, op, sink_id) in wanted.items():
         if row_key in existing:
             continue
-        rows.append({"key": row_key, "sink": sink, "kind": KIND, "action": "create", "entity_id": row.entity_id,
-                     "source": row.source, "source_id": row.source_id, "parent_entity_id": row.parent_entity_id,
-                     "payload": {"fields": dict(op.fields), "staged_id": row.payload.get("staged_id"),
-                                 "person_sink_id": sink_id},
-                     "state": "pending", "attempts": 0, "next_attempt_at": 0.0, "reconcile": False,
-                     "created_at": now, "updated_at": now})
+        rows.append(new_row(row_key, sink, KIND, "create", row.entity_id, row.source, row.source_id,
+                            {"fields": dict(op.fields), "staged_id": row.payload.get("staged_id"),
+                             "person_sink_id": sink_id}, now, parent=row.parent_entity_id))
         ledger.trace(row.source or "", row.source_id or "", "planned", sink=sink, kind=KIND, action="create",
                      person_sink_id=sink_id, via="person created")
     insert_rows(Outbox, rows, ignore_conflicts=True)
@@ -76,13 +77,7 @@ def created(sink: str, done: Done, ledger: Ledger, now: float) -> None:
     insert_rows(SinkRef, [{"sink": sink, "kind": KIND, "entity_id": row.entity_id, "sink_id": sid,
                            "created_at": now} for row, _, sid in done], ignore_conflicts=True)
     mirror.upsert(sink, [SinkRecord(KIND, sid, dict(op.fields), op.parent_id) for _, op, sid in done], now)
-    links = []
-    for row, _, sid in done:
-        source, source_id = row.source or "", row.source_id or ""
-        links.append({"source": source, "source_id": source_id, "sink": sink, "kind": KIND, "sink_id": sid,
-                      "entity_id": row.entity_id, "merged": False, "created_at": now})
-        ledger.trace(source, source_id, "linked", sink=sink, kind=KIND, sink_id=sid, merged=False)
-    insert_rows(Link, links, ignore_conflicts=True)
+    link_opportunities(sink, KIND, done, ledger, now)
     ledger.count("opportunities_created", len(done))
 
 

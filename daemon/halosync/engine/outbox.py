@@ -1,4 +1,6 @@
-"""The outbox: one row per intended sink write; the store is the queue.
+"""The outbox, the pipeline's fifth step (pull -> staging -> identity -> planner -> outbox -> workers -> links): one
+row per intended sink write; the store is the queue. Rows are created through ``outbox_rows``; this module claims,
+settles, retries and dead-letters them.
 
 Workers ``claim`` a batch of rows that share a sink, kind and action (companies before people: a person create is
 claimable only once its company has a sink record; opportunities last, planned only once their person has one:

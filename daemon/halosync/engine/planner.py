@@ -1,13 +1,13 @@
-"""Matching and planning: staged leads become decisions, local identities, outbox rows and links.
+"""Planning, the pipeline's fourth step (pull -> staging -> identity -> planner -> outbox -> workers -> links):
+staged leads become intended writes.
 
 ``process_pending`` takes the oldest pending staged leads and, in the caller's transaction:
 
-1. matches each lead's company, then its person (``Matcher``s over a ``BatchIndex`` of the store and the mirror),
-   creating local identities for new ones and adopting sink records found in the mirror;
+1. resolves each lead to its local identities (``halosync.engine.identity``);
 2. plans the writes per sink: a create when the identity has no record there yet (one per identity: duplicates join
    the pending create), an update with only the fields that change (``ConflictPolicy``) when it has one, and a
    link from the source record to an existing sink record right away;
-3. records every decision as lineage and marks the staged rows processed, review or dead.
+3. records every decision as lineage and marks the staged rows processed, review or dead (table staged_lead).
 
 A ``PlanReport`` collects the same plan for a dry run, whose transaction is rolled back. Opportunities are not
 planned here: a person's opportunity is planned when its create settles (``halosync.engine.opportunities``); a dry
@@ -16,22 +16,21 @@ run counts the ones its new people would get.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-import peewee as pw
-
-from halosync.engine.conflict import ConflictPolicy, fill, present
-from halosync.engine.index import BatchIndex, chunks, scoped_name, tuples
+from halosync.engine.conflict import ConflictPolicy, present
+from halosync.engine.identity import Item, Resolver, Staged
+from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
-from halosync.engine.matching import Candidate, CompanyIdentity, Decision, LeadKeys, Matcher
-from halosync.engine.sql import PLANNER_LOCK_SQL, insert_one, insert_rows, select_in, update_rows
+from halosync.engine.links import LinkIntent, link_planned
+from halosync.engine.matching import LeadKeys, Matcher
+from halosync.engine.outbox_rows import Creates, create_key, new_row, update_key, update_payload
+from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, update_rows
 from halosync.model import Lead
-from halosync.plugin.host import LeadEvent
-from halosync.store.models import Company, Link, MirrorRecord, Outbox, Person, SinkRef, StagedLead
+from halosync.store.models import MirrorRecord, Outbox, StagedLead
 
 REPORT_LIMIT = 1000  # entries kept per list of a dry-run plan (the counts stay exact)
 
@@ -64,51 +63,12 @@ class PlanReport:
                 "merges": self.merges, "reviews": self.reviews}
 
 
-class _Staged(NamedTuple):
-    """What planning reads of a staged lead (plain tuples: a model instance per row costs more than its SQL)."""
-
-    id: int
-    source: str
-    source_id: str
-    revision: int
-    payload: dict[str, Any]
-
-
-@dataclass
-class _Item:
-    row: _Staged
-    lead: Lead
-    keys: LeadKeys
-    company: CompanyIdentity | None = None
-    person_id: int | None = None
-    decisions: dict[str, Decision] = field(default_factory=dict)
-    adopted: set[str] = field(default_factory=set)  # kinds whose sink record came from the mirror
-    review: Decision | None = None
-
-
-@dataclass
-class _LinkIntent:
-    item: _Item
-    sink: str
-    kind: str
-    entity_id: int
-    sink_id: str
-    diff: dict[str, list[Any]]
-
-
-@dataclass
-class _CreateRow:
-    id: int
-    state: str
-    payload: dict[str, Any]
-
-
 def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: PlanReport | None = None,
                     *, lock: bool = False) -> int:
     """Match and plan up to ``limit`` pending staged leads; returns how many were taken."""
     if lock:  # PostgreSQL with several daemons: one matcher at a time, or two could create the same identity
         StagedLead._meta.database.execute_sql(PLANNER_LOCK_SQL)
-    rows = [_Staged(*row) for row in tuples(StagedLead.select(
+    rows = [Staged(*row) for row in tuples(StagedLead.select(
         StagedLead.id, StagedLead.source, StagedLead.source_id, StagedLead.revision, StagedLead.payload).where(
         StagedLead.state == "pending").order_by(StagedLead.id).limit(limit))]
     if rows:
@@ -121,15 +81,15 @@ class _BatchPlanner:
         self.s = settings
         self.ledger = ledger
         self.report = report
-        self.index = BatchIndex(list(settings.sinks))
         self.now = time.time()
-        self.creates: dict[str, _CreateRow] = {}  # create rows of the batch's identities, by key
+        self.identity = Resolver(list(settings.sinks), settings.matchers, self.now)
+        self.index = self.identity.index
         self.known: dict[tuple[str, str, str], tuple[dict[str, Any], float | None]] = {}  # mirror fields
-        self.links: list[_LinkIntent] = []
+        self.links: list[LinkIntent] = []
         self.processed: list[dict[str, Any]] = []
 
-    def run(self, rows: list[_Staged]) -> None:
-        items: list[_Item] = []
+    def run(self, rows: list[Staged]) -> None:
+        items: list[Item] = []
         for row in rows:
             try:
                 lead = Lead.from_dict(row.payload)
@@ -141,27 +101,16 @@ class _BatchPlanner:
                 self._dead(row, "the lead has no email, LinkedIn URL or name that could identify the person; "
                                 "fix the record at the source")
                 continue
-            items.append(_Item(row, lead, keys))
-        self.index.load_companies({i.keys.domain for i in items if i.keys.domain},
-                                  {i.keys.company_name for i in items if i.keys.company_name},
-                                  {i.keys.company_name for i in items if i.keys.company_name and not i.keys.domain})
-        for item in items:
-            if item.keys.has_company:
-                self._resolve_company(item)
-        self.index.load_people({i.keys.email for i in items if i.keys.email},
-                               {i.keys.linkedin for i in items if i.keys.linkedin},
-                               {n for i in items for n in self._scoped_names(i)})
-        for item in items:
-            if item.review is None:
-                self._resolve_person(item)
-        self._load_creates(items)
+            items.append(Item(row, lead, keys))
+        self.identity.resolve(items)
+        self.creates = self._load_creates(items)
         self._load_known(items)
         for item in items:
             if item.review is not None:
                 self._to_review(item)
                 continue
             self.ledger.trace(item.lead.source, item.lead.source_id, "matched",
-                              **{k: d.describe() | {"entity_id": self._entity(item, k)}
+                              **{k: d.describe() | {"entity_id": item.entity(k)}
                                  for k, d in item.decisions.items()})
             for sink, kinds in self.s.sinks.items():
                 self._plan_sink(item, sink, kinds)
@@ -169,145 +118,37 @@ class _BatchPlanner:
                                    "person_id": item.person_id,
                                    "company_id": item.company.entity_id if item.company else None,
                                    "rule": item.decisions["person"].rule})
-        self._flush_links()
-        update_rows(StagedLead, "id", self.processed)
-
-    # --- matching ----------------------------------------------------------------------------------
-
-    def _decide(self, kind: str, item: _Item) -> Decision:
-        for matcher in self.s.matchers:
-            if kind == "company":
-                decision = matcher.match_company(item.keys, self.index)
-            else:
-                decision = matcher.match_person(item.keys, item.company, self.index)
-            if decision is not None:
-                return decision
-        return Decision("new", "new", inputs=item.keys.inputs())
-
-    def _resolve_company(self, item: _Item) -> None:
-        keys, company = item.keys, item.lead.company
-        decision = item.decisions["company"] = self._decide("company", item)
-        if decision.outcome == "review":
-            item.review = decision
-            return
-        cand = decision.candidate
-        if cand is not None and cand.entity_id is not None:
-            entity_id = cand.entity_id
-            if keys.domain and cand.domain is None:  # learned the domain: later leads match on it
-                Company.update(domain_key=keys.domain).where(Company.id == entity_id,
-                                                             Company.domain_key.is_null()).execute()
-                self.index.add_company(entity_id, keys.domain, None)
-        else:
-            entity_id = insert_one(Company, {"name": company.name if company else None, "domain_key": keys.domain,
-                                             "name_key": keys.company_name,
-                                             "fields": present(company.values()) if company else {},
-                                             "created_at": self.now})
-            self.index.add_company(entity_id, keys.domain, keys.company_name)
-            if cand is not None and cand.sink and cand.sink_id:  # an existing sink record: adopt it
-                self._adopt("company", entity_id, cand.sink, cand.sink_id)
-                item.adopted.add("company")
-        self._adopt_in_other_sinks(item, "company", entity_id)
-        item.company = CompanyIdentity(entity_id, self.index.refs["company"].get(entity_id, {}))
-
-    def _scoped_names(self, item: _Item) -> list[str]:
-        if not item.keys.name or item.company is None:
-            return []
-        scopes: list[int | str] = [item.company.entity_id, *item.company.sink_ids.values()]
-        return [scoped_name(item.keys.name, s) for s in scopes]
-
-    def _resolve_person(self, item: _Item) -> None:
-        keys = item.keys
-        decision = item.decisions["person"] = self._decide("person", item)
-        if decision.outcome == "review":
-            item.review = decision
-            return
-        cand = decision.candidate
-        name_key = scoped_name(keys.name, item.company.entity_id) if keys.name and item.company else None
-        if cand is not None and cand.entity_id is not None:
-            item.person_id = cand.entity_id
-            if (keys.email and cand.email is None) or (keys.linkedin and cand.linkedin is None):
-                Person.update(email_key=pw.fn.COALESCE(Person.email_key, keys.email),
-                              linkedin_key=pw.fn.COALESCE(Person.linkedin_key, keys.linkedin)).where(
-                    Person.id == cand.entity_id).execute()
-                cand.email, cand.linkedin = cand.email or keys.email, cand.linkedin or keys.linkedin
-                self.index.add_person(cand.entity_id, keys.email if cand.email == keys.email else None,
-                                      keys.linkedin if cand.linkedin == keys.linkedin else None, None)
-            self._adopt_in_other_sinks(item, "person", cand.entity_id)
-            return
-        item.person_id = insert_one(Person, {"company": item.company.entity_id if item.company else None,
-                                             "email_key": keys.email, "linkedin_key": keys.linkedin,
-                                             "name_key": name_key, "fields": present(item.lead.person.values()),
-                                             "created_at": self.now})
-        self.index.add_person(item.person_id, keys.email, keys.linkedin, name_key)
-        if cand is not None and cand.sink and cand.sink_id:
-            self._adopt("person", item.person_id, cand.sink, cand.sink_id)
-            item.adopted.add("person")
-        self._adopt_in_other_sinks(item, "person", item.person_id)
-
-    def _adopt_in_other_sinks(self, item: _Item, kind: str, entity_id: int) -> None:
-        """The decision named one candidate; a sink in which the identity has no record yet (another sink, or one
-        added since) may hold one under the same strong key: adopt it there rather than create it again. Only a
-        single unbound record of that sink is taken; anything less certain is created as before."""
-        refs = self.index.refs[kind].get(entity_id, {})
-        for sink in self.s.sinks:
-            if sink in refs:
+        for i in link_planned(self.links, self.ledger, self.now):
+            if self.report is None or i.kind != "person":
                 continue
-            for found in self._strong_candidates(item, kind):
-                ids = {c.sink_id for c in found
-                       if c.origin == "mirror" and c.sink == sink and c.sink_id and c.entity_id is None}
-                if ids:
-                    if len(ids) == 1:
-                        self._adopt(kind, entity_id, sink, ids.pop())
-                        item.adopted.add(kind)
-                    break
-
-    def _strong_candidates(self, item: _Item, kind: str) -> Iterator[list[Candidate]]:
-        keys = item.keys
-        if kind == "company":
-            if keys.domain:
-                yield self.index.companies_by("domain", keys.domain)
-            elif keys.company_name:  # no domain on either side: the name is all there is
-                yield [c for c in self.index.companies_by("name", keys.company_name) if c.domain is None]
-            return
-        if keys.email:
-            yield self.index.people_by("email", keys.email)
-        if keys.linkedin:
-            yield self.index.people_by("linkedin", keys.linkedin)
-        if keys.name and item.company is not None:
-            yield self.index.people_by("name", keys.name, item.company)
-
-    def _adopt(self, kind: str, entity_id: int, sink: str, sink_id: str) -> None:
-        SinkRef.insert(sink=sink, kind=kind, entity_id=entity_id, sink_id=sink_id,
-                       created_at=self.now).on_conflict_ignore().execute()
-        self.index.bind(kind, entity_id, sink, sink_id)
-
-    def _entity(self, item: _Item, kind: str) -> int | None:
-        return item.person_id if kind == "person" else item.company.entity_id if item.company else None
+            if i.merged:
+                self.report.add("merges", {"sink": i.sink, "kind": i.kind, "sink_id": i.sink_id,
+                                           "source": i.source, "source_id": i.source_id})
+            elif not i.diff:
+                self.report.counts["unchanged"] += 1
+        update_rows(StagedLead, "id", self.processed)
 
     # --- planning ----------------------------------------------------------------------------------
 
-    def _load_creates(self, items: list[_Item]) -> None:
-        """The create rows that already exist for the batch's identities, in one query per 500."""
+    def _load_creates(self, items: list[Item]) -> Creates:
+        """The create rows that already exist for the batch's identities."""
         keys = []
         for item in items:
             for sink in self.s.sinks:
                 if item.company is not None:
-                    keys.append(f"{sink}/company/{item.company.entity_id}/create")
+                    keys.append(create_key(sink, "company", item.company.entity_id))
                 if item.person_id is not None:
-                    keys.append(f"{sink}/person/{item.person_id}/create")
-        for part in chunks(sorted(set(keys))):
-            query = Outbox.select(Outbox.id, Outbox.key, Outbox.state, Outbox.payload).where(Outbox.key.in_(part))
-            for row in query:
-                self.creates[row.key] = _CreateRow(row.id, row.state, dict(row.payload))
+                    keys.append(create_key(sink, "person", item.person_id))
+        return Creates(keys)
 
-    def _plan_sink(self, item: _Item, sink: str, kinds: tuple[str, ...]) -> None:
+    def _plan_sink(self, item: Item, sink: str, kinds: tuple[str, ...]) -> None:
         if item.company is not None and item.lead.company is not None and "company" in kinds:
             self._plan_entity(item, sink, "company", item.company.entity_id, item.lead.company.values(), None)
         if "person" in kinds and item.person_id is not None:
             parent = item.company.entity_id if item.company is not None and "company" in kinds else None
             self._plan_entity(item, sink, "person", item.person_id, item.lead.person.values(), parent)
 
-    def _plan_entity(self, item: _Item, sink: str, kind: str, entity_id: int, values: dict[str, Any],
+    def _plan_entity(self, item: Item, sink: str, kind: str, entity_id: int, values: dict[str, Any],
                      parent: int | None) -> None:
         lead, row = item.lead, item.row
         src = present(values)
@@ -320,19 +161,17 @@ class _BatchPlanner:
             lead.updated_at.timestamp() > float(known.get("updated_at_epoch") or refreshed_at)
         diff = self.s.policy.diff(kind, src, known, source_newer=newer)
         if diff:
-            insert_rows(Outbox, [{
-                "key": f"{sink}/{kind}/{entity_id}/update/{row.id}.{row.revision}", "sink": sink, "kind": kind,
-                "action": "update", "entity_id": entity_id, "source": lead.source, "source_id": lead.source_id,
-                "payload": {"fields": {k: v[1] for k, v in diff.items()}, "diff": diff, "sink_id": sink_id,
-                            "staged_id": row.id}, "state": "pending", "attempts": 0, "next_attempt_at": 0.0,
-                "reconcile": False, "created_at": self.now, "updated_at": self.now}], ignore_conflicts=True)
+            insert_rows(Outbox, [new_row(update_key(sink, kind, entity_id, f"{row.id}.{row.revision}"), sink, kind,
+                                         "update", entity_id, lead.source, lead.source_id,
+                                         update_payload(diff, sink_id, row.id), self.now)], ignore_conflicts=True)
             known.update({k: v[1] for k, v in diff.items()})  # a duplicate later in the batch sees it sent
             if self.report is not None:
                 self.report.add("updates", {"sink": sink, "kind": kind, "sink_id": sink_id, "diff": diff,
                                             "source": lead.source, "source_id": lead.source_id})
-        self.links.append(_LinkIntent(item, sink, kind, entity_id, sink_id, diff))
+        self.links.append(LinkIntent(lead.source, lead.source_id, sink, kind, entity_id, sink_id, diff,
+                                     adopted=kind in item.adopted))
 
-    def _load_known(self, items: list[_Item]) -> None:
+    def _load_known(self, items: list[Item]) -> None:
         """The mirror's copy of every existing sink record the batch may update (what diffs are taken against)."""
         wanted: dict[tuple[str, str], set[str]] = {}
         for item in items:
@@ -345,93 +184,19 @@ class _BatchPlanner:
                 query = MirrorRecord.select(MirrorRecord.sink_id, MirrorRecord.fields, MirrorRecord.refreshed_at).where(
                     MirrorRecord.sink == sink, MirrorRecord.kind == kind, MirrorRecord.sink_id.in_(part))
                 for sink_id, fields, refreshed_at in tuples(query):
-                    if isinstance(fields, str):
-                        fields = json.loads(fields)
                     self.known[(sink, kind, sink_id)] = (dict(fields or {}), refreshed_at)
 
-    def _flush_links(self) -> None:
-        """Link source records to the existing sink records they were planned against. A link is a merge when the
-        sink record existed before this source record: adopted from the mirror, or linked to another one."""
-        intents = self.links
-        if not intents:
-            return
-        linked: set[tuple[str, str, str, str]] = set()
-        taken: set[tuple[str, str, str]] = set()
-        # Every lookup names the leading columns of an index: (source, source_id, ...) and (sink, kind, sink_id).
-        for source in {i.item.lead.source for i in intents}:
-            linked.update(select_in(Link, ("source", "source_id", "sink", "kind"), "source_id", sorted(
-                {i.item.lead.source_id for i in intents if i.item.lead.source == source}), {"source": source}))
-        for sink, kind in {(i.sink, i.kind) for i in intents}:
-            taken.update(select_in(Link, ("sink", "kind", "sink_id"), "sink_id", sorted(
-                {i.sink_id for i in intents if (i.sink, i.kind) == (sink, kind)}), {"sink": sink, "kind": kind}))
-        rows: list[dict[str, Any]] = []
-        for i in intents:
-            lead = i.item.lead
-            merged = False
-            if (lead.source, lead.source_id, i.sink, i.kind) not in linked:
-                merged = i.kind in i.item.adopted or (i.sink, i.kind, i.sink_id) in taken
-                linked.add((lead.source, lead.source_id, i.sink, i.kind))
-                taken.add((i.sink, i.kind, i.sink_id))
-                rows.append({"source": lead.source, "source_id": lead.source_id, "sink": i.sink, "kind": i.kind,
-                             "sink_id": i.sink_id, "entity_id": i.entity_id, "merged": merged,
-                             "created_at": self.now})
-                self.ledger.trace(lead.source, lead.source_id, "linked", sink=i.sink, kind=i.kind,
-                                  sink_id=i.sink_id, merged=merged)
-            action = "merge" if merged else "update" if i.diff else "none"
-            self.ledger.trace(lead.source, lead.source_id, "planned", sink=i.sink, kind=i.kind, action=action,
-                              diff=i.diff)
-            if i.kind != "person":
-                continue
-            if merged:
-                self.ledger.count("merged")
-                self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, i.sink, "merged",
-                                                               i.sink_id)))
-                if self.report is not None:
-                    self.report.add("merges", {"sink": i.sink, "kind": i.kind, "sink_id": i.sink_id,
-                                               "source": lead.source, "source_id": lead.source_id})
-            elif not i.diff:
-                self.ledger.count("skipped")
-                self.ledger.events.append(("synced", LeadEvent(lead.source, lead.source_id, i.sink, "skipped",
-                                                               i.sink_id)))
-                if self.report is not None:
-                    self.report.counts["unchanged"] += 1
-        insert_rows(Link, rows, ignore_conflicts=True)
-
-    def _plan_create(self, item: _Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
+    def _plan_create(self, item: Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
                      parent: int | None) -> None:
         lead, row = item.lead, item.row
-        key = f"{sink}/{kind}/{entity_id}/create"
-        existing = self.creates.get(key)
-        action = "create"
-        if existing is None:
-            payload: dict[str, Any] = {"fields": src, "staged_id": row.id}
-            outbox_id = insert_one(Outbox, {"key": key, "sink": sink, "kind": kind, "action": "create",
-                                            "entity_id": entity_id, "source": lead.source,
-                                            "source_id": lead.source_id, "parent_entity_id": parent,
-                                            "payload": payload, "state": "pending", "attempts": 0,
-                                            "next_attempt_at": 0.0, "reconcile": False, "created_at": self.now,
-                                            "updated_at": self.now})
-            self.creates[key] = _CreateRow(outbox_id, "pending", payload)
-        else:
-            outbox_id = existing.id
-            payload = dict(existing.payload)
-            # Dead: a new revision of a lead that failed before, try again with it. Done without a sink_ref (we
-            # are here because there is none): the sink deleted the record, so a change creates it again.
-            if existing.state in ("dead", "done"):
-                payload.update(fields=fill(src, payload.get("fields", {})), staged_id=row.id)
-                Outbox.update(state="pending", attempts=0, next_attempt_at=0, payload=payload, last_error=None,
-                              updated_at=self.now).where(Outbox.id == existing.id).execute()
-                self.creates[key] = _CreateRow(existing.id, "pending", payload)
-            else:
-                action = "join"  # a duplicate: its extra fields join the create, its link comes with the result
-                filled = fill(payload.get("fields", {}), src)
-                if existing.state == "pending" and filled != payload.get("fields"):
-                    payload["fields"] = filled
-                    Outbox.update(payload=payload, updated_at=self.now).where(Outbox.id == existing.id).execute()
-                    existing.payload = payload
+        key = create_key(sink, kind, entity_id)
+        is_new = key not in self.creates
+        outbox_id, action = self.creates.plan(new_row(key, sink, kind, "create", entity_id, lead.source,
+                                                      lead.source_id, {"fields": src, "staged_id": row.id}, self.now,
+                                                      parent=parent), row.id, self.now)
         self.ledger.trace(lead.source, lead.source_id, "planned", sink=sink, kind=kind, action=action,
                           outbox_id=outbox_id, fields=src)
-        if self.report is not None and existing is None and kind == "person" and \
+        if self.report is not None and is_new and kind == "person" and \
                 "opportunity" in self.s.sinks.get(sink, ()):
             # Planned once this create settles (``halosync.engine.opportunities``); a dry run counts it here.
             self.report.counts["opportunities"] += 1
@@ -443,7 +208,7 @@ class _BatchPlanner:
 
     # --- outcomes other than a plan ----------------------------------------------------------------
 
-    def _to_review(self, item: _Item) -> None:
+    def _to_review(self, item: Item) -> None:
         decision = item.review
         assert decision is not None
         lead = item.lead
@@ -456,7 +221,7 @@ class _BatchPlanner:
             self.report.add("reviews", {"source": lead.source, "source_id": lead.source_id,
                                         "reason": decision.reason, "rule": decision.rule})
 
-    def _dead(self, row: _Staged, reason: str) -> None:
+    def _dead(self, row: Staged, reason: str) -> None:
         StagedLead.update(state="dead", processed_at=self.now).where(StagedLead.id == row.id).execute()
         self.ledger.dead_letter("match", reason, source=row.source, source_id=row.source_id,
                                 payload={"staged_id": row.id})

@@ -1,8 +1,9 @@
-"""Pulling a source: page by page into staging, each page and its cursor in one transaction; and the dry run,
-which runs the same staging and planning inside one transaction that is rolled back.
+"""Pulling a source, the pipeline's first step (pull -> staging -> identity -> planner -> outbox -> workers ->
+links): page by page into staging, each page and its cursor in one transaction (table source_cursor). The dry run
+of a pull is ``dryrun``.
 
-A dry run holds one database thread for its whole length (a transaction cannot span threads): pages reach it
-through a channel, so the pull itself still streams and memory stays bounded.
+A pull is handed a ``PullContext`` (built by ``Engine._pull_context``), not the engine: what it needs to commit a
+page and tell the rest of the pipeline.
 """
 
 from __future__ import annotations
@@ -11,24 +12,28 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import trio
 from loguru import logger
 
 from halosync.contracts import Source, SourcePage
-from halosync.engine.ledger import Ledger
-from halosync.engine.planner import PlanReport, process_pending
+from halosync.engine.ledger import Commit, Ledger
 from halosync.engine.staging import StageResult, stage_page
 from halosync.exception_groups import unwrapped
 from halosync.store.models import SourceCursor
 
-if TYPE_CHECKING:
-    from halosync.engine.engine import Engine
-
 Emit = Callable[[dict[str, Any]], None]
 T = TypeVar("T")
 PREFETCH = 2  # pages fetched ahead of staging
+
+
+@dataclass(frozen=True)
+class PullContext:
+    commit: Commit  # a page and its cursor in one transaction, then the plugins are told
+    wake: Callable[[], None]  # the planner and the workers: there is work
+    beat: Callable[[], None]  # the watchdog: the pull is alive
+    draining: Callable[[], bool]  # the daemon is stopping: end the pull after this page
 
 
 @dataclass
@@ -68,7 +73,7 @@ def record_outcome(source: str, ok: bool, error: str | None) -> None:
     SourceCursor.update(update).where(SourceCursor.source == source).execute()
 
 
-async def pull_source(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
+async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
     """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
     totals, pages = StageResult(), 0
     # The next page is fetched while this one is staged (a buffer of PREFETCH pages bounds the memory).
@@ -85,17 +90,17 @@ async def pull_source(engine: Engine, source: Source, cursor: str | None, *, ful
             nursery.start_soon(fetch)
             async with receive:
                 async for page in receive:
-                    await _stage_one(engine, source, page, totals)
+                    await _stage_one(ctx, source, page, totals)
                     pages += 1
                     emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
                           "unchanged": totals.unchanged, "rejected": totals.rejected})
-                    if engine.draining:
+                    if ctx.draining():
                         nursery.cancel_scope.cancel()
                         break
     return totals
 
 
-async def _stage_one(engine: Engine, source: Source, page: SourcePage, totals: StageResult) -> None:
+async def _stage_one(ctx: PullContext, source: Source, page: SourcePage, totals: StageResult) -> None:
     """One page and its cursor in one transaction; then the planner and the workers are told."""
     ledger = Ledger()
 
@@ -105,45 +110,7 @@ async def _stage_one(engine: Engine, source: Source, page: SourcePage, totals: S
         return result
 
     started = time.perf_counter()
-    totals.add(await engine.commit(ledger, unit))
+    totals.add(await ctx.commit(ledger, unit))
     logger.debug("{}: staged a page of {} in {:.3f} s", source.name, len(page.leads), time.perf_counter() - started)
-    engine.wakeup.wake()
-    engine.daemon.beat()
-
-
-async def dry_run(engine: Engine, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> dict[str, Any]:
-    """The plan a pull would make (creates, updates with field diffs, merges), with nothing written."""
-    report, totals = PlanReport(), StageResult()
-    send, receive = trio.open_memory_channel[SourcePage](1)
-    settings = engine.plan_settings()
-
-    def planner() -> None:
-        def body() -> None:
-            with engine.store.db.atomic() as txn:
-                while True:
-                    try:
-                        page = trio.from_thread.run(receive.receive)
-                    except trio.EndOfChannel:
-                        break
-                    ledger = Ledger()
-                    totals.add(stage_page(source.name, page.leads, page.rejected, page.cursor, ledger,
-                                          via="dry-run"))
-                    while process_pending(settings, engine.settings.plan_batch, ledger, report):
-                        pass
-                txn.rollback()
-
-        engine.store.call(body)
-
-    pages = 0
-    with unwrapped():  # a source's error (raised in the body) or the planner's, as itself
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(lambda: trio.to_thread.run_sync(planner, limiter=engine.store.limiter))
-            async with send, closing(source.pull(cursor, full=full)) as pages_:
-                async for page in pages_:
-                    await send.send(page)
-                    pages += 1
-                    emit({"type": "progress", "source": source.name, "pages": pages, "dry_run": True})
-    plan = report.as_dict()
-    plan.update(source=source.name, pages=pages, staged=totals.staged, unchanged=totals.unchanged,
-                rejected=totals.rejected)
-    return plan
+    ctx.wake()
+    ctx.beat()

@@ -2,13 +2,16 @@
 
 Each sink has a pool of ``sync.concurrency`` workers (changeable at run time). A worker holds no state between
 batches: the outbox rows are the queue, and ``Wakeup`` only tells idle workers to look again, so a restart, a
-dead-letter retry or another daemon's claim need nothing special.
+dead-letter retry or another daemon's claim need nothing special. The sixth step of the pipeline (pull -> staging
+-> identity -> planner -> outbox -> workers -> links); workers are handed a ``WorkerContext`` (built by
+``Engine._worker_context``), not the engine.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import trio
 from loguru import logger
@@ -17,11 +20,10 @@ from halosync import metrics
 from halosync.contracts import Sink, WriteOp, WriteResult
 from halosync.daemon.failures import describe
 from halosync.engine import existing, outbox
-from halosync.engine.ledger import Ledger
+from halosync.engine.ledger import Commit, Ledger
+from halosync.engine.settings import EngineSettings
 from halosync.errors import ProviderError, RateLimited, RecordRejected, TransientProviderError
-
-if TYPE_CHECKING:
-    from halosync.engine.engine import Engine
+from halosync.store.gateway import Store
 
 BACKOFF_POLL = 60.0  # a worker waiting out its sink's backoff looks again at least this often (manual retries)
 IDLE_POLL = 2.0  # seconds an idle worker sleeps before looking again (rows may become due by their own clock)
@@ -43,9 +45,31 @@ class Wakeup:
             await event.wait()
 
 
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a sink's workers need. The callables are read on every turn: a reload replaces the settings and the
+    sinks, the engine's flags change while workers wait."""
+
+    store: Store  # transactions (the recheck before a write) and which database it is
+    commit: Commit  # a claim or a settle in one transaction, then metrics and the plugins' notifications
+    wakeup: Wakeup
+    worker_id: str  # host:pid:nonce, recorded on claimed rows
+    sink: Callable[[str], Sink | None]  # the sink of that name now (None once a reload removed it)
+    settings: Callable[[], EngineSettings]
+    concurrency: Callable[[], int]
+    draining: Callable[[], bool]
+    paused: Callable[[], bool]
+    mirror_ready: Callable[[], bool]  # every sink's mirror is loaded
+    next_due_in: Callable[[], float | None]  # seconds until a row this process put back falls due
+    pause_for: Callable[[float], Awaitable[None]]  # wait, or until a reload or the drain says to look again
+    retry_in: Callable[[str], float]  # the plugin's backoff
+    record_success: Callable[[str], None]
+    record_failure: Callable[[str, BaseException, str], None]
+
+
 class SinkWorkers:
-    def __init__(self, engine: Engine, sink_name: str) -> None:
-        self.engine = engine
+    def __init__(self, ctx: WorkerContext, sink_name: str) -> None:
+        self.ctx = ctx
         self.sink_name = sink_name
         self.running = 0  # worker tasks alive
         self.busy = 0  # workers inside a write
@@ -58,28 +82,28 @@ class SinkWorkers:
 
     async def _worker(self, index: int) -> None:
         self.running += 1
-        engine = self.engine
+        ctx = self.ctx
         try:
-            while index < engine.concurrency and not engine.draining:
-                sink = engine.daemon.sinks.get(self.sink_name)
+            while index < ctx.concurrency() and not ctx.draining():
+                sink = ctx.sink(self.sink_name)
                 if sink is None:
                     return  # removed by a reload
-                event = engine.wakeup.event
-                if engine.paused or not engine.mirror_ready.is_set():
-                    await engine.wakeup.wait(event, IDLE_POLL)
+                event = ctx.wakeup.event
+                if ctx.paused() or not ctx.mirror_ready():
+                    await ctx.wakeup.wait(event, IDLE_POLL)
                     continue
-                backoff = engine.daemon.retry_in(sink.name)
+                backoff = ctx.retry_in(sink.name)
                 if backoff > 0:  # the sink failed: no claims (no attempts used up) until its backoff ends
-                    await engine.pause_for(min(backoff, BACKOFF_POLL))
+                    await ctx.pause_for(min(backoff, BACKOFF_POLL))
                     continue
                 batch = await self._claim(sink, people_first=index % 2 == 1)
                 if batch is None:
-                    due = engine.next_due_in()
-                    await engine.wakeup.wait(event, IDLE_POLL if due is None else min(IDLE_POLL, due + 0.005))
+                    due = ctx.next_due_in()
+                    await ctx.wakeup.wait(event, IDLE_POLL if due is None else min(IDLE_POLL, due + 0.005))
                     continue
                 self.busy += 1
                 try:
-                    with trio.CancelScope(shield=engine.draining):
+                    with trio.CancelScope(shield=ctx.draining()):
                         await self._write(sink, batch)
                 finally:
                     self.busy -= 1
@@ -91,20 +115,20 @@ class SinkWorkers:
     async def _claim(self, sink: Sink, *, people_first: bool) -> outbox.Batch | None:
         """A batch of rows to write; creates whose identity has a record by now become updates instead (their
         lineage and links are committed with the claim)."""
-        engine = self.engine
+        ctx = self.ctx
         ledger = Ledger()
 
         def unit() -> outbox.Batch | None:
-            batch = outbox.claim(sink.name, sink.kinds, max(1, min(sink.batch_size, engine.settings.batch_size)),
-                                 engine.worker_id, skip_locked=not engine.store.sqlite, people_first=people_first,
-                                 policy=engine.settings.policy, ledger=ledger)
+            batch = outbox.claim(sink.name, sink.kinds, max(1, min(sink.batch_size, ctx.settings().batch_size)),
+                                 ctx.worker_id, skip_locked=not ctx.store.sqlite, people_first=people_first,
+                                 policy=ctx.settings().policy, ledger=ledger)
             ledger.flush()
             return batch
 
-        return await engine.commit(ledger, unit)
+        return await ctx.commit(ledger, unit)
 
     async def _write(self, sink: Sink, batch: outbox.Batch) -> None:
-        engine = self.engine
+        ctx = self.ctx
         results: dict[str, tuple[WriteResult, str]] = {}
         postpone_until = 0.0
         started = time.perf_counter()
@@ -117,10 +141,10 @@ class SinkWorkers:
                     written = await sink.write(todo)
                     for op, result in zip(todo, written, strict=True):
                         results[op.key] = (result, "ok")
-            engine.daemon.record_success(sink.name)
+            ctx.record_success(sink.name)
         except RateLimited as exc:
-            wait = exc.retry_after if exc.retry_after is not None else engine.settings.retry.base
-            engine.daemon.record_failure(sink.name, exc, "writing")
+            wait = exc.retry_after if exc.retry_after is not None else ctx.settings().retry.base
+            ctx.record_failure(sink.name, exc, "writing")
             logger.debug("{}: rate limited; {} writes wait {:.0f} s", sink.name, len(batch.rows), wait)
             postpone_until = time.time() + wait
             self._fill(batch.ops, results, str(exc), retryable=True, how="postponed")
@@ -132,7 +156,7 @@ class SinkWorkers:
             if isinstance(exc, trio.TooSlowError):
                 exc = TransientProviderError(sink.name, f"the write took longer than {WRITE_BOUND:g} s")
             reason = describe(exc) if isinstance(exc, ProviderError) else f"{sink.name} failed: {describe(exc)}"
-            engine.daemon.record_failure(sink.name, exc, "writing")
+            ctx.record_failure(sink.name, exc, "writing")
             logger.debug("{}: writing {} {} {}(s) failed: {}", sink.name, len(batch.ops), batch.action,
                          batch.kind, reason)
             self._fill(batch.ops, results, reason, retryable=True)
@@ -143,12 +167,12 @@ class SinkWorkers:
         ledger = Ledger()
 
         def unit() -> None:
-            outbox.settle(batch, results, engine.settings.retry, ledger, lock=not engine.store.sqlite,
-                          postpone_until=postpone_until, conflicts=engine.settings.policy)
+            outbox.settle(batch, results, ctx.settings().retry, ledger, lock=not ctx.store.sqlite,
+                          postpone_until=postpone_until, conflicts=ctx.settings().policy)
             ledger.flush()
 
-        await engine.commit(ledger, unit)
-        engine.wakeup.wake()  # a company just written frees the people waiting on it; `--once` checks if done
+        await ctx.commit(ledger, unit)
+        ctx.wakeup.wake()  # a company just written frees the people waiting on it; `--once` checks if done
 
     async def _reconcile(self, sink: Sink, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:
         """Rows that may have been written before (crash, timeout): ask the sink before writing them again."""
@@ -166,7 +190,7 @@ class SinkWorkers:
         rows = [r for r in batch.rows if r.action == "create" and r.key not in results]
         if not rows:
             return
-        records = await self.engine.store.transaction(existing.records_of, batch.sink, batch.kind,
+        records = await self.ctx.store.transaction(existing.records_of, batch.sink, batch.kind,
                                                       [r.entity_id for r in rows])
         for row in rows:
             if row.entity_id in records:
