@@ -28,6 +28,7 @@ from halosync.daemon import run_report
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
 from halosync.engine import backfill, mirror, outbox, pull
+from halosync.engine.figures import queue_figures
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
 from halosync.engine.planner import PlanSettings, process_pending
@@ -369,7 +370,7 @@ class Engine:
         return await self.store.run(read_totals)
 
     async def queue(self) -> dict[str, Any]:
-        figures = await self.store.run(outbox.queue_figures)
+        figures = await self.store.run(queue_figures)
         metrics.set_queue(figures)
         return figures
 
