@@ -1,4 +1,4 @@
-"""The built-in rule matcher: ordered rules over normalised keys; ambiguity goes to review, never to a guess.
+"""The rule matcher: ordered rules over normalised keys; ambiguity goes to review, never to a guess.
 
 Companies: ``domain`` (normalised domain), then ``name`` (normalised name without legal suffixes; a candidate whose
 domain differs from the lead's is a different company). People: ``email`` (not for role addresses), ``linkedin``
@@ -8,11 +8,16 @@ otherwise). Rule order is configurable (``[match] person_rules`` / ``company_rul
 
 Within one rule, a local identity (one the daemon already decided on) is preferred over the sink's mirror, so
 earlier decisions stay put; two or more candidates of the same origin are ambiguous.
+
+It lives in the core because the engine falls back to it when no matcher plugin is loaded (``[plugins] block``
+may leave none), so matching never silently stops; the built-in matcher plugin (``halosync_builtin.matcher``)
+offers the same class, loaded through the entry points like any third-party plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from halosync.engine.matching import Candidate, CandidateIndex, CompanyIdentity, Decision, LeadKeys
 
@@ -27,6 +32,11 @@ class RuleMatcher:
                  company_rules: Sequence[str] = COMPANY_RULES) -> None:
         self.person_rules = tuple(person_rules)
         self.company_rules = tuple(company_rules)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> RuleMatcher:
+        """The matcher the ``[match]`` table configures; a rule list left out (or empty) keeps the default order."""
+        return cls(section.get("person_rules") or PERSON_RULES, section.get("company_rules") or COMPANY_RULES)
 
     def match_company(self, keys: LeadKeys, index: CandidateIndex) -> Decision | None:
         inputs: dict[str, object] = {"domain": keys.domain, "company_name": keys.company_name}
