@@ -14,9 +14,8 @@ from halosync import secrets
 from halosync.config import loader
 from halosync.config.loader import Config
 from halosync.errors import ConfigError, HalosyncError
+from halosync.exitcodes import EX_CONFIG, EX_PROBLEMS
 from halosync.plugin.manager import PluginManager
-
-EX_OK, EX_PROBLEMS, EX_USAGE, EX_UNAVAILABLE, EX_NOPERM, EX_CONFIG = 0, 1, 2, 69, 77, 78
 
 Handler = Callable[[argparse.Namespace], int]
 

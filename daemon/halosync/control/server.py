@@ -29,6 +29,7 @@ from halosync.control.methods_write import WRITE_METHODS
 from halosync.control.peer import PeerPolicy, group_id
 from halosync.control.registry import MethodRegistry
 from halosync.errors import ControlError
+from halosync.exitcodes import EX_CONFIG, EX_NOPERM, EX_TEMPFAIL
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 SOCKET_MODE = 0o660
 MAX_UNIX_PATH = 107  # sun_path is 108 bytes including the terminating NUL
 STALE_PROBE_TIMEOUT = 2.0
-
-
-EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 75, 77, 78
 
 
 class SocketUnusable(ControlError):
