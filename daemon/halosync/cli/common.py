@@ -20,15 +20,6 @@ from halosync.plugin.manager import PluginManager
 Handler = Callable[[argparse.Namespace], int]
 
 
-def load_plugins(config_hint: Config | None = None) -> PluginManager:
-    """Load plugins through entry points, honouring [plugins] allow/block from a raw look at the file."""
-    pm = PluginManager()
-    allow = config_hint.get("plugins.allow", []) if config_hint else []
-    block = config_hint.get("plugins.block", []) if config_hint else []
-    pm.load_entry_points(allow=allow, block=block)
-    return pm
-
-
 def config_path(args: argparse.Namespace) -> Path | None:
     return loader.find_config(getattr(args, "config", None))
 

@@ -51,9 +51,6 @@ class ControlFailure(ControlError):
     def exit_code(self) -> int:  # type: ignore[override]
         return EXIT_CODES.get(self.code, EX_PROBLEMS)
 
-    def to_wire(self) -> dict[str, Any]:
-        return error(self.request_id, self.code, str(self))
-
 
 @dataclass(frozen=True)
 class Request:

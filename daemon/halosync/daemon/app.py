@@ -16,7 +16,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -273,13 +272,9 @@ class Daemon:
         health.state, health.last_error, health.last_error_at = state, error, time.time()
 
 
-def load_daemon_config(path: Path | None, plugins: PluginManager) -> Config:
-    return loader.load(path, plugins.config_specs())
-
-
 def _one_paragraph(exc: HalosyncError) -> str:
     """A ConfigError lists one problem a line; in a log record they read better joined."""
     return "; ".join(str(exc).splitlines())
 
 
-__all__ = ["Daemon", "PluginHealth", "load_daemon_config"]
+__all__ = ["Daemon", "PluginHealth"]

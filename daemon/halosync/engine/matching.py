@@ -29,7 +29,6 @@ class LeadKeys:
     name: str | None
     domain: str | None  # the company's
     company_name: str | None
-    company_linkedin: str | None
 
     @classmethod
     def of(cls, lead: Lead, *, strip_plus_tags: bool = True) -> LeadKeys:
@@ -42,7 +41,6 @@ class LeadKeys:
             name=normalize.person_name_key(p.first_name, p.last_name, p.full_name),
             domain=(normalize.domain_key(c.domain) or normalize.domain_key(c.website)) if c else None,
             company_name=normalize.company_name_key(c.name) if c else None,
-            company_linkedin=normalize.linkedin_key(c.linkedin_url) if c else None,
         )
 
     @property

@@ -19,24 +19,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from halosync.config.schema import COMPANY_MATCH_RULES, PERSON_MATCH_RULES
 from halosync.engine.matching import Candidate, CandidateIndex, CompanyIdentity, Decision, LeadKeys
-
-PERSON_RULES = ("email", "linkedin", "name_company")
-COMPANY_RULES = ("domain", "name")
 
 
 class RuleMatcher:
+    """By default every rule there is, in order (``PERSON_MATCH_RULES``, ``COMPANY_MATCH_RULES``): their one home
+    is the config schema, which also checks and defaults the ``[match]`` table."""
+
     name = "rules"
 
-    def __init__(self, person_rules: Sequence[str] = PERSON_RULES,
-                 company_rules: Sequence[str] = COMPANY_RULES) -> None:
+    def __init__(self, person_rules: Sequence[str] = PERSON_MATCH_RULES,
+                 company_rules: Sequence[str] = COMPANY_MATCH_RULES) -> None:
         self.person_rules = tuple(person_rules)
         self.company_rules = tuple(company_rules)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> RuleMatcher:
         """The matcher the ``[match]`` table configures; a rule list left out (or empty) keeps the default order."""
-        return cls(section.get("person_rules") or PERSON_RULES, section.get("company_rules") or COMPANY_RULES)
+        return cls(section.get("person_rules") or PERSON_MATCH_RULES,
+                   section.get("company_rules") or COMPANY_MATCH_RULES)
 
     def match_company(self, keys: LeadKeys, index: CandidateIndex) -> Decision | None:
         inputs: dict[str, object] = {"domain": keys.domain, "company_name": keys.company_name}
