@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from halosync.exitcodes import EX_CONFIG, EX_NOPERM, EX_PROBLEMS, EX_UNAVAILABLE
+
 
 class HalosyncError(Exception):
     """Base of every halosync error."""
 
-    exit_code: int = 1
+    exit_code: int = EX_PROBLEMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class ConfigProblem:
 
 
 class ConfigError(HalosyncError):
-    exit_code = 78
+    exit_code = EX_CONFIG
 
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
@@ -63,7 +65,7 @@ class PluginLoadError(PluginError):
     """An installed plugin cannot be imported or registered. Exit 78 (like an invalid configuration): the
     installation must change (fix, uninstall, or ``[plugins] block``), so a restart loop would not help."""
 
-    exit_code = 78
+    exit_code = EX_CONFIG
 
 
 class StoreError(HalosyncError):
@@ -91,7 +93,7 @@ class AuthError(ProviderError):
 
 
 class PermissionDenied(ProviderError):
-    exit_code = 77
+    exit_code = EX_NOPERM
 
 
 class RateLimited(ProviderError):
@@ -121,7 +123,7 @@ class ControlError(HalosyncError):
 
 
 class DaemonUnreachable(ControlError):
-    exit_code = 69
+    exit_code = EX_UNAVAILABLE
 
 
 class IncompletePull(ProviderError):

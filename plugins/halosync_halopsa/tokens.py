@@ -8,17 +8,31 @@ once when the API answers 401. The token and the secret never appear in a log li
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import httpx
 import trio
 
 from halosync.config.loader import check_provider_url
 from halosync.errors import AuthError, ProviderError
 from halosync_halopsa.answers import PROVIDER, NotFound, body_of
+from halosync_halopsa.settings import HaloSettings
 
-if TYPE_CHECKING:
-    from halosync_halopsa.client import HaloClient
+
+class AuthTransport(Protocol):
+    """What a token source needs of the API client (``HaloClient`` has it): the settings, the instance's address
+    and unauthenticated requests through the client's retries and rate limiting. The client owns its token source,
+    so this module must not depend on the client's class."""
+
+    @property
+    def settings(self) -> HaloSettings: ...
+    @property
+    def base_url(self) -> str: ...
+
+    async def send(self, method: str, route: str, path: str, *, form: Mapping[str, str] | None = None,
+                   url: str | None = None, auth: bool = True) -> httpx.Response: ...
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,7 @@ class Grant:
 
 
 class TokenSource:
-    def __init__(self, client: HaloClient) -> None:
+    def __init__(self, client: AuthTransport) -> None:
         self._client = client
         self._grant: Grant | None = None
         self._token_url: str | None = None

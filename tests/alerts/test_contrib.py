@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import halosync.alerts.metrics  # noqa: F401 - registers the alerting's own series
-from halosync.alerts.rules import BUILTIN
+from halosync.config.alert_rules import BUILTIN
 from halosync.metrics import REGISTRY
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from halosync.engine.matching import Candidate, CompanyIdentity, LeadKeys
+from halosync.engine.rules import RuleMatcher
 from halosync.model import Company, Lead, Person
-from halosync_builtin.match_rules import RuleMatcher
 
 
 @dataclass
@@ -96,3 +96,10 @@ def test_rule_order_is_configurable() -> None:
     decision = RuleMatcher(person_rules=["linkedin"]).match_person(
         keys(email="jane@acme.com", linkedin="linkedin.com/in/jane"), ACME, index)
     assert decision is not None and decision.candidate is other
+
+
+def test_the_match_table_sets_the_rule_order_and_an_absent_list_keeps_the_default() -> None:
+    configured = RuleMatcher.from_config({"person_rules": ["linkedin", "email"], "company_rules": []})
+    assert configured.person_rules == ("linkedin", "email")
+    assert configured.company_rules == ("domain", "name")
+    assert RuleMatcher.from_config({}).person_rules == ("email", "linkedin", "name_company")

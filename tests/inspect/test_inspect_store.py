@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from halosync.cli.main import main as halosync_main
+from halosync.engine.figures import queue_figures
 from halosync.inspect.deadletters import drop_dead_letters, list_dead_letters, retry_dead_letters
-from halosync.inspect.figures import queue_figures
 from halosync.inspect.integrity import run_checks
 from halosync.inspect.trace import trace
 from halosync.store.gateway import Store

@@ -22,8 +22,8 @@ from halosync.alerts.log_alerter import LogAlerter
 from halosync.alerts.memory import FILE_NAME as MEMORY_FILE
 from halosync.alerts.memory import AlertMemory
 from halosync.alerts.readings import History, take_snapshot
-from halosync.alerts.rules import Rule, load_rules
 from halosync.alerts.silences import FILE_NAME, Silences
+from halosync.config.alert_rules import Rule, load_rules
 from halosync.contracts import Alert, Alerter
 from halosync.control.registry import ControlMethod
 from halosync.daemon.api import HealthRecorder, MethodRegistration, PluginHealth, ReloadRegistration, StateView

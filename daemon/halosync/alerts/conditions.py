@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 
 from halosync.alerts.readings import History, Snapshot
-from halosync.alerts.rules import Rule
+from halosync.config.alert_rules import Rule
 
 Labels = tuple[tuple[str, str], ...]
 Values = list[tuple[Labels, float]]

@@ -20,7 +20,7 @@ from loguru import logger
 
 from halosync.alerts.conditions import KINDS, Labels
 from halosync.alerts.readings import History
-from halosync.alerts.rules import SEVERITIES, Level, Rule, Severity
+from halosync.config.alert_rules import SEVERITIES, Level, Rule, Severity
 from halosync.contracts import Alert
 
 

@@ -14,20 +14,10 @@ from halosync import secrets
 from halosync.config import loader
 from halosync.config.loader import Config
 from halosync.errors import ConfigError, HalosyncError
+from halosync.exitcodes import EX_CONFIG, EX_PROBLEMS
 from halosync.plugin.manager import PluginManager
 
-EX_OK, EX_PROBLEMS, EX_USAGE, EX_UNAVAILABLE, EX_NOPERM, EX_CONFIG = 0, 1, 2, 69, 77, 78
-
 Handler = Callable[[argparse.Namespace], int]
-
-
-def load_plugins(config_hint: Config | None = None) -> PluginManager:
-    """Load plugins through entry points, honouring [plugins] allow/block from a raw look at the file."""
-    pm = PluginManager()
-    allow = config_hint.get("plugins.allow", []) if config_hint else []
-    block = config_hint.get("plugins.block", []) if config_hint else []
-    pm.load_entry_points(allow=allow, block=block)
-    return pm
 
 
 def config_path(args: argparse.Namespace) -> Path | None:

@@ -14,10 +14,10 @@ import sys
 
 from halosync import __version__
 from halosync.cli import ctl_commands
-from halosync.cli.common import EX_CONFIG, EX_USAGE
 from halosync.cli.ctl_commands import COMMON, Session
 from halosync.control.protocol import ControlFailure
 from halosync.errors import ConfigError, DaemonUnreachable, HalosyncError
+from halosync.exitcodes import EX_CONFIG, EX_USAGE
 
 ORDER = ("status", "health", "integrity", "sync", "pause", "resume", "concurrency", "queue", "dlq", "rate_limits",
          "trace", "plugins", "custom_fields", "reload")

@@ -8,7 +8,7 @@ import importlib
 import sys
 
 from halosync import __version__, log
-from halosync.cli.common import EX_USAGE
+from halosync.exitcodes import EX_USAGE
 
 COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo")
 

@@ -178,7 +178,7 @@ def _log_file_option(option: str, value: Any) -> list[tuple[str, str]]:
 
 
 def _check_alert_rules(value: Any) -> list[tuple[str, str]]:
-    from halosync.alerts.rules import check_rules  # imported late: the rules module is not needed to load config
+    from halosync.config.alert_rules import check_rules
 
     return check_rules(value)
 

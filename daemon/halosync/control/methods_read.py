@@ -14,9 +14,9 @@ from halosync.contracts import Sink, Source
 from halosync.control.protocol import PROTOCOL_VERSION, ControlFailure
 from halosync.control.registry import Call, ControlMethod
 from halosync.daemon.api import StateView
+from halosync.engine.figures import queue_figures
 from halosync.http.health import health_document
 from halosync.inspect.deadletters import LIST_LIMIT, list_dead_letters
-from halosync.inspect.figures import queue_figures
 from halosync.inspect.reads import read
 from halosync.inspect.trace import trace
 

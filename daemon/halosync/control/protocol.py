@@ -15,26 +15,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from halosync.errors import ControlError
+from halosync.exitcodes import EX_CONFIG, EX_NOPERM, EX_PROBLEMS, EX_UNAVAILABLE, EX_USAGE
 
 PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 1 << 20
 
 # Error codes on the wire, and the exit code halosyncctl turns each into (sysexits, as CONTRACT.md lists them).
 EXIT_CODES: dict[str, int] = {
-    "parse_error": 2,
-    "invalid_request": 2,
-    "unsupported_version": 2,
-    "unknown_method": 2,
-    "invalid_params": 2,
-    "too_large": 2,
-    "not_found": 1,
-    "failed": 1,
-    "internal": 1,
-    "timeout": 1,
-    "busy": 69,
-    "unavailable": 69,
-    "permission_denied": 77,
-    "config_invalid": 78,
+    "parse_error": EX_USAGE,
+    "invalid_request": EX_USAGE,
+    "unsupported_version": EX_USAGE,
+    "unknown_method": EX_USAGE,
+    "invalid_params": EX_USAGE,
+    "too_large": EX_USAGE,
+    "not_found": EX_PROBLEMS,
+    "failed": EX_PROBLEMS,
+    "internal": EX_PROBLEMS,
+    "timeout": EX_PROBLEMS,
+    "busy": EX_UNAVAILABLE,
+    "unavailable": EX_UNAVAILABLE,
+    "permission_denied": EX_NOPERM,
+    "config_invalid": EX_CONFIG,
 }
 
 
@@ -48,10 +49,7 @@ class ControlFailure(ControlError):
 
     @property
     def exit_code(self) -> int:  # type: ignore[override]
-        return EXIT_CODES.get(self.code, 1)
-
-    def to_wire(self) -> dict[str, Any]:
-        return error(self.request_id, self.code, str(self))
+        return EXIT_CODES.get(self.code, EX_PROBLEMS)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from halosync.control.registry import ControlPorts, MethodRegistry
 from halosync.control.snapshot import StatusSnapshot
 from halosync.daemon.api import ReloadRegistration
 from halosync.errors import ControlError
+from halosync.exitcodes import EX_CONFIG, EX_NOPERM, EX_TEMPFAIL
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
@@ -38,9 +39,6 @@ if TYPE_CHECKING:
 SOCKET_MODE = 0o660
 MAX_UNIX_PATH = 107  # sun_path is 108 bytes including the terminating NUL
 STALE_PROBE_TIMEOUT = 2.0
-
-
-EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 75, 77, 78
 
 
 class SocketUnusable(ControlError):

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from halosync.inspect.figures import queue_figures, stored_totals
+from halosync.engine.figures import queue_figures
+from halosync.engine.ledger import read_totals
 from halosync.inspect.reads import read
 from halosync.store.models import SourceCursor
 
@@ -38,7 +39,7 @@ def cursor_status(names: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _figures(names: list[str]) -> dict[str, Any]:
-    return {"queue": queue_figures(), "totals": stored_totals(), "sources": cursor_status(names)}
+    return {"queue": queue_figures(), "totals": read_totals(), "sources": cursor_status(names)}
 
 
 class StatusSnapshot:

@@ -17,7 +17,6 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import trio
@@ -301,13 +300,9 @@ class Daemon:
         self.plugin_health.pop(name, None)
 
 
-def load_daemon_config(path: Path | None, plugins: PluginManager) -> Config:
-    return loader.load(path, plugins.config_specs())
-
-
 def _one_paragraph(exc: HalosyncError) -> str:
     """A ConfigError lists one problem a line; in a log record they read better joined."""
     return "; ".join(str(exc).splitlines())
 
 
-__all__ = ["Daemon", "PluginHealth", "load_daemon_config"]
+__all__ = ["Daemon", "PluginHealth"]

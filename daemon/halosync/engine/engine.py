@@ -29,9 +29,11 @@ from halosync.daemon.api import HealthRecorder, Lifecycle, ReloadRegistration, S
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
 from halosync.engine import backfill, dryrun, mirror, outbox, pull
+from halosync.engine.figures import queue_figures
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
 from halosync.engine.planner import PlanSettings, process_pending
+from halosync.engine.rules import RuleMatcher
 from halosync.engine.settings import EngineSettings
 from halosync.engine.staging import KEEP_CURSOR, stage_page
 from halosync.engine.workers import SinkWorkers, Wakeup, WorkerContext
@@ -109,11 +111,7 @@ class Engine:
     def _load_matchers(self) -> list[Matcher]:
         found: list[Matcher] = list(self.daemon.plugins.matchers(self.daemon.host))
         if not found:  # no matcher plugin loaded: the built-in rules still apply
-            from halosync_builtin.match_rules import RuleMatcher
-
-            match = self.daemon.config.section("match")
-            found = [RuleMatcher(match.get("person_rules") or RuleMatcher().person_rules,
-                                 match.get("company_rules") or RuleMatcher().company_rules)]
+            found = [RuleMatcher.from_config(self.daemon.config.section("match"))]
         return found
 
     def plan_settings(self) -> PlanSettings:
@@ -391,7 +389,7 @@ class Engine:
         return await self.store.run(read_totals)
 
     async def queue(self) -> dict[str, Any]:
-        figures = await self.store.run(outbox.queue_figures)
+        figures = await self.store.run(queue_figures)
         metrics.set_queue(figures)
         return figures
 

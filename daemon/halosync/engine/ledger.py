@@ -63,7 +63,7 @@ class Ledger:
 
     def publish_metrics(self) -> None:
         """After the commit: the same counts as Prometheus counters."""
-        for name in ("seen", "created", "updated", "merged", "skipped", "review", "failed"):
+        for name in metrics.LEAD_OUTCOMES:
             if self.totals[name]:
                 metrics.record_lead_outcome(name, self.totals[name])
 

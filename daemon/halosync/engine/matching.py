@@ -3,7 +3,7 @@
 A matcher decides, for one lead, which existing company and person it is, from the lead's normalised keys
 (``LeadKeys``) and the candidates the engine offers (``CandidateIndex``: the local identities in the store and the
 sink's mirror). It never calls a provider. Matchers come from plugins (``halosync_matchers``); the first one that
-returns a decision wins, and the built-in rule matcher (halosync_builtin.match_rules) answers when none does.
+returns a decision wins, and the rule matcher (``halosync.engine.rules``) answers when no matcher plugin is loaded.
 
 A ``Decision`` is explainable: the rule that decided, the inputs it looked at, and the candidates it weighed. It is
 recorded as the lead's ``matched`` lineage event.
@@ -29,7 +29,6 @@ class LeadKeys:
     name: str | None
     domain: str | None  # the company's
     company_name: str | None
-    company_linkedin: str | None
 
     @classmethod
     def of(cls, lead: Lead, *, strip_plus_tags: bool = True) -> LeadKeys:
@@ -42,7 +41,6 @@ class LeadKeys:
             name=normalize.person_name_key(p.first_name, p.last_name, p.full_name),
             domain=(normalize.domain_key(c.domain) or normalize.domain_key(c.website)) if c else None,
             company_name=normalize.company_name_key(c.name) if c else None,
-            company_linkedin=normalize.linkedin_key(c.linkedin_url) if c else None,
         )
 
     @property

@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import peewee as pw
 from loguru import logger
@@ -33,7 +33,7 @@ from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, select_in
 from halosync.model import Lead
 from halosync.plugin.host import LeadEvent
 from halosync.provider.backoff import exponential
-from halosync.store.models import DeadLetter, Outbox, SinkRef, StagedLead
+from halosync.store.models import Outbox, SinkRef, StagedLead
 
 Action = Literal["create", "update"]
 LIVE_WORKERS: set[str] = set()  # worker ids of the engines running in this process
@@ -275,19 +275,6 @@ def _gone(claimer: str, host: str) -> bool:
 
 def found_result(op: WriteOp, record: SinkRecord) -> WriteResult:
     return WriteResult(op.key, sink_id=record.sink_id)
-
-
-def queue_figures() -> dict[str, Any]:
-    now = time.time()
-    counts: dict[str, int] = dict(tuples(Outbox.select(Outbox.state, pw.fn.COUNT(Outbox.id)).where(
-        Outbox.state.in_(["pending", "in_flight"])).group_by(Outbox.state)))
-    oldest = Outbox.select(pw.fn.MIN(Outbox.created_at)).where(Outbox.state.in_(["pending", "in_flight"])).scalar()
-    done_last_minute = Outbox.select().where(Outbox.state == "done", Outbox.updated_at >= now - 60).count()
-    review = StagedLead.select().where(StagedLead.state == "review").count()
-    staged = StagedLead.select().where(StagedLead.state == "pending").count()
-    return {"pending": int(counts.get("pending", 0)), "in_flight": int(counts.get("in_flight", 0)),
-            "dead": DeadLetter.select().count(), "oldest_age_seconds": round(now - oldest, 3) if oldest else 0.0,
-            "rate_per_minute": done_last_minute, "review": review, "staged": staged}
 
 
 def unfinished() -> int:

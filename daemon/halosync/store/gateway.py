@@ -20,6 +20,7 @@ from halosync.errors import StoreError
 from halosync.store.checkpoint import SAFETY_PAGES, WalCheckpointer
 from halosync.store.database import is_sqlite, open_database, redacted_url
 from halosync.store.dbthread import DatabaseThread
+from halosync.store.migrations_runner import Migrations
 from halosync.store.models import MODELS, database_proxy
 
 P = ParamSpec("P")
@@ -85,8 +86,6 @@ class Store:
 
     def create_schema(self) -> None:
         """Bring the schema up to date (used by tests and `halosync run`; `halosync migrate` for control)."""
-        from halosync.store.migrations_runner import Migrations
-
         self.call(lambda: Migrations(self).up())
 
     def close(self) -> None:

@@ -13,16 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from loguru import logger
 from playhouse.migrations import MigrationError as PeeweeMigrationError
 from playhouse.migrations import Runner
 
 from halosync.errors import MigrationError
-
-if TYPE_CHECKING:
-    from halosync.store.gateway import Store
 
 DIRECTORY = Path(__file__).with_name("migrations")
 HISTORY_TABLE = "halosync_schema_migration"
@@ -36,8 +33,20 @@ class MigrationStatus:
     applied_at: str | None
 
 
+class MigratedStore(Protocol):
+    """What migrating needs of a store (``halosync.store.gateway.Store`` has it): the store builds migrations
+    to bring its own schema up to date, so this module must not depend on the store's class."""
+
+    @property
+    def db(self) -> Any: ...  # the peewee database
+    @property
+    def sqlite(self) -> bool: ...
+    @property
+    def timeout(self) -> float: ...
+
+
 class Migrations:
-    def __init__(self, store: Store, directory: Path = DIRECTORY) -> None:
+    def __init__(self, store: MigratedStore, directory: Path = DIRECTORY) -> None:
         self.store = store
         self.runner = Runner(store.db, str(directory), table_name=HISTORY_TABLE)
 

@@ -11,9 +11,10 @@ Out of process: ``python -m halosync_apollo.fake --port 0 --contacts N --seed S`
 
 from __future__ import annotations
 
-from halosync_apollo.fake.app import Churn, FakeApollo, Fault, KeyGrant, LoggedRequest
+from halosync_apollo.fake.app import FakeApollo
 from halosync_apollo.fake.generator import GeneratedContacts, GeneratorSpec, generate_contacts
 from halosync_apollo.fake.limits import DEFAULT_LIMITS, PLANS, UNLIMITED, Limits
+from halosync_apollo.fake.state import Churn, Fault, KeyGrant, LoggedRequest
 
 __all__ = [
     "DEFAULT_LIMITS", "PLANS", "UNLIMITED", "Churn", "FakeApollo", "Fault", "GeneratedContacts", "GeneratorSpec",

@@ -21,17 +21,15 @@ runs in another process (``python -m halosync_apollo.fake``), the demo and the c
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from halosync.provider.asgi import Request
 from halosync_apollo.fake.generator import GeneratorSpec
 from halosync_apollo.fake.limits import PLANS, WINDOWS, Limits
-
-if TYPE_CHECKING:
-    from halosync_apollo.fake.app import FakeApollo
+from halosync_apollo.fake.state import ApolloState
 
 
-def handle_admin(fake: FakeApollo, request: Request) -> tuple[int, Any]:
+def handle_admin(fake: ApolloState, request: Request) -> tuple[int, Any]:
     route = request.path.removeprefix("/__admin/").rstrip("/")
     try:
         body = request.json() if request.body else None
@@ -72,7 +70,7 @@ def handle_admin(fake: FakeApollo, request: Request) -> tuple[int, Any]:
     return 404, {"error": f"no admin route /__admin/{route}"}
 
 
-def _get(fake: FakeApollo, route: str, query: dict[str, str]) -> tuple[int, Any]:
+def _get(fake: ApolloState, route: str, query: dict[str, str]) -> tuple[int, Any]:
     if route == "stats":
         requests: dict[str, dict[str, int]] = {}
         for (endpoint, status), count in fake.counts.items():
@@ -87,7 +85,7 @@ def _get(fake: FakeApollo, route: str, query: dict[str, str]) -> tuple[int, Any]
     return 404, {"error": f"no admin route /__admin/{route}"}
 
 
-def _faults(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
+def _faults(fake: ApolloState, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("clear"):
         fake.faults.clear()
     if "latency" in body:
@@ -98,7 +96,7 @@ def _faults(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
     return {"pending_faults": len(fake.faults), "latency": fake.latency}
 
 
-def _limits(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
+def _limits(fake: ApolloState, body: dict[str, Any]) -> dict[str, Any]:
     if "endpoint" in body and "plan" in body:
         fake.set_limits(body["endpoint"], PLANS[str(body["plan"]).lower()])
     elif "endpoint" in body:
@@ -110,7 +108,7 @@ def _limits(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
     return {"limits": {e: asdict(v) for e, v in fake.quota.limits.items()}, "default": asdict(fake.quota.default)}
 
 
-def _behaviour(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any]:
+def _behaviour(fake: ApolloState, body: dict[str, Any]) -> dict[str, Any]:
     """Where Apollo promises nothing, how the fake varies: tie order, the undocumented day filter, churn."""
     if body.get("tie_order") in ("shuffled", "id"):
         fake.book.tie_order = body["tie_order"]

@@ -8,13 +8,12 @@ The fake delivers from a task started by the ASGI lifespan, after ``webhook_dela
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import trio
 
-if TYPE_CHECKING:
-    from halosync_apollo.fake.app import FakeApollo
+from halosync_apollo.fake.state import ApolloState
 
 MATCH_PARAMS = frozenset({
     "id", "email", "hashed_email", "first_name", "last_name", "name", "organization_name", "domain", "linkedin_url",
@@ -25,7 +24,7 @@ PERSON_KEYS = ("id", "first_name", "last_name", "name", "title", "linkedin_url",
                "state", "country", "organization")
 
 
-def people_match(fake: FakeApollo, body: Any) -> tuple[int, Any]:
+def people_match(fake: ApolloState, body: Any) -> tuple[int, Any]:
     if not isinstance(body, dict):
         return 422, {"error": "Invalid parameters", "error_detail": "the body must be a JSON object"}
     unknown = sorted(set(body) - MATCH_PARAMS)
@@ -51,7 +50,7 @@ def people_match(fake: FakeApollo, body: Any) -> tuple[int, Any]:
     return 200, answer
 
 
-def _find(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any] | None:
+def _find(fake: ApolloState, body: dict[str, Any]) -> dict[str, Any] | None:
     if body.get("id") in fake.book.by_id:
         return fake.book.by_id[body["id"]]
     email = str(body.get("email") or "").lower()
@@ -64,7 +63,7 @@ def _find(fake: FakeApollo, body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-async def deliver_webhooks(fake: FakeApollo, receive: trio.MemoryReceiveChannel[tuple[str, dict[str, Any]]]) -> None:
+async def deliver_webhooks(fake: ApolloState, receive: trio.MemoryReceiveChannel[tuple[str, dict[str, Any]]]) -> None:
     """Deliver queued enrichment results, as Apollo does: later, unsigned, retried a few times."""
     async with httpx.AsyncClient(timeout=10) as client:
         async for url, payload in receive:

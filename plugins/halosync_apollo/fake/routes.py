@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from halosync.provider.asgi import Request
 from halosync_apollo.fake.enrichment import people_match
 from halosync_apollo.fake.search import InvalidSearch, parse_query
-
-if TYPE_CHECKING:
-    from halosync_apollo.fake.app import FakeApollo
+from halosync_apollo.fake.state import ApolloState
 
 PREFIXES = ("/api/v1/", "/v1/")
 _WEBHOOK_RESULT = re.compile(r"^webhook_result/[^/]+$")
@@ -35,7 +33,7 @@ def template_of(method: str, endpoint: str) -> str | None:
     return None
 
 
-def answer(fake: FakeApollo, request: Request, template: str, endpoint: str) -> tuple[int, Any]:
+def answer(fake: ApolloState, request: Request, template: str, endpoint: str) -> tuple[int, Any]:
     if template == "auth/health":
         return 200, {"healthy": True, "is_logged_in": True}
     try:

@@ -18,12 +18,13 @@ from typing import Any
 
 import peewee as pw
 
-from halosync.cli.common import EX_OK, EX_PROBLEMS, guarded, load_all, print_json
+from halosync.cli.common import guarded, load_all, print_json
 from halosync.config.loader import Config
 from halosync.contracts import CheckResult
 from halosync.daemon import lock
 from halosync.diagnose.store_checks import sqlite_backup_checks, verify_store
 from halosync.errors import StoreError
+from halosync.exitcodes import EX_OK, EX_PROBLEMS
 from halosync.store import backup as copies
 from halosync.store.database import open_database, redacted_url
 

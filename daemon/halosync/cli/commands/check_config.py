@@ -11,10 +11,11 @@ import argparse
 import sys
 from typing import Any
 
-from halosync.cli.common import EX_CONFIG, EX_OK, allow_block, config_path, guarded
+from halosync.cli.common import allow_block, config_path, guarded
 from halosync.config import loader
 from halosync.config.locate import key_lines, line_of
 from halosync.errors import ConfigError, ConfigProblem
+from halosync.exitcodes import EX_CONFIG, EX_OK
 from halosync.plugin.manager import PluginManager
 
 

@@ -8,7 +8,8 @@ import json
 import re
 from typing import Any
 
-from halosync.cli.common import EX_OK, guarded, load_all, print_json
+from halosync.cli.common import guarded, load_all, print_json
+from halosync.exitcodes import EX_OK
 
 
 def register(sub: Any) -> None:

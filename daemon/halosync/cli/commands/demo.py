@@ -159,8 +159,8 @@ async def _demo(directory: Path, args: argparse.Namespace, console: Console) -> 
 
 
 async def _progress(daemon: Daemon, leads: int, done: trio.Event, console: Console) -> None:
+    from halosync.engine.figures import queue_figures
     from halosync.engine.ledger import read_totals
-    from halosync.engine.outbox import queue_figures
 
     with Live(console=console, refresh_per_second=8, transient=True) as live:
         while not done.is_set():

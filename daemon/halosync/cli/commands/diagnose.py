@@ -13,10 +13,11 @@ from typing import Any
 
 import trio
 
-from halosync.cli.common import EX_CONFIG, EX_OK, EX_PROBLEMS, guarded, load_all, print_json
+from halosync.cli.common import guarded, load_all, print_json
 from halosync.contracts import CheckResult
 from halosync.diagnose.runner import run_checks
 from halosync.errors import ConfigError
+from halosync.exitcodes import EX_CONFIG, EX_OK, EX_PROBLEMS
 
 
 def register(sub: Any) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from halosync.cli.common import EX_OK, EX_USAGE, fail, guarded, load_all, print_json
+from halosync.cli.common import fail, guarded, load_all, print_json
+from halosync.exitcodes import EX_OK, EX_USAGE
 from halosync.store.gateway import Store
 from halosync.store.migrations_runner import Migrations
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from halosync.cli.common import EX_OK, EX_PROBLEMS, allow_block, config_path, guarded, print_json
+from halosync.cli.common import allow_block, config_path, guarded, print_json
+from halosync.exitcodes import EX_OK, EX_PROBLEMS
 from halosync.plugin.manager import PluginManager
 
 

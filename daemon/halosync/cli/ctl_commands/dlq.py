@@ -10,8 +10,8 @@ import argparse
 import sys
 from typing import Any
 
-from halosync.cli.common import EX_USAGE
 from halosync.cli.ctl_commands import Session, add_command, answer, table, when
+from halosync.exitcodes import EX_USAGE
 
 
 def register(sub: Any) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from halosync.cli.common import EX_USAGE
 from halosync.cli.ctl_commands import Session, add_command, answer, when
+from halosync.exitcodes import EX_USAGE
 
 
 def register(sub: Any) -> None:

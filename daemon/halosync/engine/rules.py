@@ -1,4 +1,4 @@
-"""The built-in rule matcher: ordered rules over normalised keys; ambiguity goes to review, never to a guess.
+"""The rule matcher: ordered rules over normalised keys; ambiguity goes to review, never to a guess.
 
 Companies: ``domain`` (normalised domain), then ``name`` (normalised name without legal suffixes; a candidate whose
 domain differs from the lead's is a different company). People: ``email`` (not for role addresses), ``linkedin``
@@ -8,25 +8,37 @@ otherwise). Rule order is configurable (``[match] person_rules`` / ``company_rul
 
 Within one rule, a local identity (one the daemon already decided on) is preferred over the sink's mirror, so
 earlier decisions stay put; two or more candidates of the same origin are ambiguous.
+
+It lives in the core because the engine falls back to it when no matcher plugin is loaded (``[plugins] block``
+may leave none), so matching never silently stops; the built-in matcher plugin (``halosync_builtin.matcher``)
+offers the same class, loaded through the entry points like any third-party plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from halosync.config.schema import COMPANY_MATCH_RULES, PERSON_MATCH_RULES
 from halosync.engine.matching import Candidate, CandidateIndex, CompanyIdentity, Decision, LeadKeys
-
-PERSON_RULES = ("email", "linkedin", "name_company")
-COMPANY_RULES = ("domain", "name")
 
 
 class RuleMatcher:
+    """By default every rule there is, in order (``PERSON_MATCH_RULES``, ``COMPANY_MATCH_RULES``): their one home
+    is the config schema, which also checks and defaults the ``[match]`` table."""
+
     name = "rules"
 
-    def __init__(self, person_rules: Sequence[str] = PERSON_RULES,
-                 company_rules: Sequence[str] = COMPANY_RULES) -> None:
+    def __init__(self, person_rules: Sequence[str] = PERSON_MATCH_RULES,
+                 company_rules: Sequence[str] = COMPANY_MATCH_RULES) -> None:
         self.person_rules = tuple(person_rules)
         self.company_rules = tuple(company_rules)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> RuleMatcher:
+        """The matcher the ``[match]`` table configures; a rule list left out (or empty) keeps the default order."""
+        return cls(section.get("person_rules") or PERSON_MATCH_RULES,
+                   section.get("company_rules") or COMPANY_MATCH_RULES)
 
     def match_company(self, keys: LeadKeys, index: CandidateIndex) -> Decision | None:
         inputs: dict[str, object] = {"domain": keys.domain, "company_name": keys.company_name}
