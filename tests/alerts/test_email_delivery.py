@@ -60,7 +60,9 @@ async def test_mail_goes_out_over_starttls_with_credentials_only_after_it(tmp_pa
     assert server.commands.index("STARTTLS") < server.commands.index("AUTH")
     assert mail.recipients == ["noc@example.com", "owner@example.com"]
     assert mail.message["Subject"].startswith("[acme] [FIRING:1] halosync on ")
-    body = mail.message.get_payload(decode=True).decode()
+    payload = mail.message.get_payload(decode=True)
+    assert isinstance(payload, bytes), "the alert mail is not a single-part text message"
+    body = payload.decode()
     assert "CRITICAL queue_backlog: 2500 items, above 1000 items (since 2026-09-21T" in body
 
 

@@ -31,7 +31,7 @@ async def until(read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool]) -
         await trio.sleep(0.01)
 
 
-async def run_once(tmp_path: Path, db_url: str, plugin: MemoryPlugin, **sync: object) -> int:
+async def run_once(tmp_path: Path, db_url: str, plugin: MemoryPlugin, **sync: Any) -> int:
     with trio.fail_after(30):
         return await make_daemon(tmp_path, db_url, plugin, **sync).serve()
 

@@ -68,6 +68,7 @@ async def test_a_malformed_record_fails_with_halopsas_message_while_the_rest_lan
                                                          strict=True)}
     ops = person_ops(leads, ids)
     bad = ops[2]
+    assert bad.lead is not None
     person = Person(first_name="Ada2", email="ada2@@acme")
     ops[2] = dataclasses.replace(bad, fields={**bad.fields, "email": "ada2@@acme"},
                                  lead=dataclasses.replace(bad.lead, person=person))
