@@ -6,7 +6,7 @@ Tests drive it over HTTP and look at the store the way a user would (rows in the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,12 +96,3 @@ async def running_daemon(tmp_path: Path, text: str | None = None, *, plugins: Se
                 yield Running(daemon, http, client)
         finally:
             daemon.request_stop()
-
-
-async def until(predicate: Callable[[], Awaitable[bool]], *, within: float = 20.0, step: float = 0.05) -> None:
-    """Wait, polling the running system as an operator would, until ``predicate()`` is true."""
-    for _ in range(int(within / step)):
-        if await predicate():
-            return
-        await trio.sleep(step)
-    raise AssertionError(f"still not true after {within:g} s")
