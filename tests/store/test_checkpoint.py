@@ -10,6 +10,7 @@ import trio
 from halosync.store import checkpoint
 from halosync.store.gateway import Store
 from halosync.store.models import KV
+from tests.waiting import until
 
 
 async def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
@@ -25,7 +26,9 @@ async def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None
             nursery.start_soon(store.checkpointer.run)
             for n in range(200):
                 await store.transaction(KV.insert(key=f"k{n}", value="x" * 4000).execute)
-            await trio.sleep(checkpoint.EVERY * 3)
+            checkpointer = store.checkpointer
+            await until(lambda: (checkpointer.rounds, checkpointer.pages), lambda rp: rp[0] >= 2 and rp[1] >= 200,
+                        what="two background checkpoint rounds copying the 200 rows (rounds, pages)", within=30)
             nursery.cancel_scope.cancel()
         assert store.checkpointer.rounds >= 2 and store.checkpointer.pages >= 200
         assert await store.run(lambda: KV.select().count()) == 200
