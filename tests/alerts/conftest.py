@@ -9,7 +9,7 @@ runs the rules against the real sync engine over a real store.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,14 +144,6 @@ async def alerts_running(tmp_path: Path, toml: str = "", *plugins: object, db_ur
             nursery.cancel_scope.cancel()
     finally:
         daemon.store.close()
-
-
-async def eventually(check: Callable[[], bool]) -> None:
-    """Wait (at most a minute) until ``check()`` holds: for state that other tasks (delivery workers, servers)
-    change."""
-    with trio.fail_after(60):
-        while not check():  # noqa: ASYNC110 - the state belongs to other tasks; no event to wait on
-            await trio.sleep(0.02)
 
 
 @pytest.fixture

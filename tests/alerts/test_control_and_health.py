@@ -24,8 +24,8 @@ from halosync.control.server import ControlComponent
 from halosync.daemon.app import Daemon
 from halosync.http.server import HTTPComponent
 from halosync.plugin.manager import PluginManager
-from tests.alerts.conftest import eventually
 from tests.control.harness import short_dir
+from tests.waiting import until
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -97,7 +97,8 @@ async def test_silence_list_and_unsilence_through_halosyncctl(capsys: Capsys) ->
         code, made = await whole.ctl_json(capsys, "silence", "memory", "--for", "30m", "--comment", "load test")
         assert code == 0 and made["matchers"] == {"rule": "memory"} and made["comment"] == "load test"
         assert made["expires_at"] - made["starts_at"] == pytest.approx(1800)
-        await eventually(lambda: any(i.severity for i in _alerts(whole).evaluator.instances.values()))
+        await until(lambda: any(i.severity for i in _alerts(whole).evaluator.instances.values()),
+                    what="an alert firing", within=60)
         code, listed = await whole.ctl_json(capsys, "alerts")
         assert code == 1  # an alert fires (silenced or not)
         [alert] = listed["alerts"]
@@ -119,7 +120,7 @@ async def test_silence_list_and_unsilence_through_halosyncctl(capsys: Capsys) ->
 async def test_a_failing_receiver_shows_in_health_and_the_daemon_carries_on(capsys: Capsys) -> None:
     async with whole_daemon() as whole:
         health = whole.daemon.plugin_health["alerts.broken"]
-        await eventually(lambda: health.state == "failed")
+        await until(lambda: health.state, lambda s: s == "failed", what="the receiver's health failed", within=60)
         assert whole.http.url is not None
         async with httpx.AsyncClient() as client:
             answer = await client.get(f"{whole.http.url}/health")

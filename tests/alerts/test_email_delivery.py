@@ -15,8 +15,9 @@ from halosync.config import loader
 from halosync.contracts import Alert, Alerter
 from halosync.errors import AuthError, ProviderError
 from halosync.plugin.host import PluginHost
-from tests.alerts.conftest import alerts_running, eventually, plugin_manager, write_config
+from tests.alerts.conftest import alerts_running, plugin_manager, write_config
 from tests.alerts.smtp_server import CERT, SMTPServer
+from tests.waiting import until
 
 FIRING = Alert("queue_backlog", "critical", "firing", "queue_backlog: 2500 items, above 1000 items", 2500.0,
                {}, started_at=1_790_000_000.0)
@@ -60,7 +61,9 @@ async def test_mail_goes_out_over_starttls_with_credentials_only_after_it(tmp_pa
     assert server.commands.index("STARTTLS") < server.commands.index("AUTH")
     assert mail.recipients == ["noc@example.com", "owner@example.com"]
     assert mail.message["Subject"].startswith("[acme] [FIRING:1] halosync on ")
-    body = mail.message.get_payload(decode=True).decode()
+    payload = mail.message.get_payload(decode=True)
+    assert isinstance(payload, bytes), "the alert mail is not a single-part text message"
+    body = payload.decode()
     assert "CRITICAL queue_backlog: 2500 items, above 1000 items (since 2026-09-21T" in body
 
 
@@ -98,7 +101,8 @@ async def test_an_alert_reaches_a_local_relay_without_tls_end_to_end(tmp_path: P
         '[alerts.rules.queue_backlog]\nreceivers = ["oncall"]\nfor = 0\n')
     async with alerts_running(tmp_path, toml, alerts={"interval": 1}) as run:
         run.engine.queue_figures["pending"] = 2500
-        await eventually(lambda: bool(server.mails))
+        await until(lambda: server.mails, what="a mail at the SMTP server", within=60)
         health = run.daemon.plugin_health["alerts.oncall"]
-        await eventually(lambda: health.last_success_at is not None)
+        await until(lambda: health.last_success_at, lambda at: at is not None, what="a success in the mailer's health",
+                    within=60)
     assert not server.mails[0].tls and "queue_backlog" in server.mails[0].message["Subject"]

@@ -14,7 +14,8 @@ from halosync.contracts import Alert, Alerter
 from halosync.errors import ProviderError
 from halosync.plugin.host import PluginHost
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
-from tests.alerts.conftest import alerts_running, eventually, plugin_manager, write_config
+from tests.alerts.conftest import alerts_running, plugin_manager, write_config
+from tests.waiting import until
 
 FIRING = Alert("error_rate", "critical", "firing", "error_rate provider=apollo: 23 %, above 5 %", 23.0,
                {"provider": "apollo"}, started_at=1_790_000_000.0)
@@ -93,8 +94,9 @@ async def test_a_firing_rule_becomes_a_ticket_through_the_running_component(
     toml = halo_toml(url) + '[alerts.rules.queue_backlog]\nreceivers = ["tickets"]\nfor = 0\n'
     async with alerts_running(tmp_path, toml, halopsa_plugin, alerts={"interval": 1}) as run:
         run.engine.queue_figures["pending"] = 2500
-        await eventually(lambda: bool(fake.tables["tickets"].rows))
-        await eventually(lambda: run.daemon.plugin_health["alerts.tickets"].last_success_at is not None)
+        await until(lambda: fake.tables["tickets"].rows, what="a ticket in HaloPSA", within=60)
+        await until(lambda: run.daemon.plugin_health["alerts.tickets"].last_success_at, lambda at: at is not None,
+                    what="a success in alerts.tickets' health", within=60)
     [ticket] = fake.tables["tickets"].rows.values()
     assert "queue_backlog" in ticket["summary"]
 
@@ -109,7 +111,7 @@ async def test_a_receiver_that_cannot_be_built_is_reported_and_the_others_still_
         health = run.daemon.plugin_health["alerts.tickets"]
         assert health.state == "failed" and "needs base_url, client_id and client_secret" in (health.last_error or "")
         run.engine.queue_figures["pending"] = 2500
-        await eventually(lambda: bool(recorder.alerts))
+        await until(lambda: recorder.alerts, what="an alert recorded", within=60)
     assert recorder.states() == [("queue_backlog", "firing", "critical")]
 
 

@@ -77,7 +77,7 @@ async def test_memory_rule_reads_the_system_memory(tmp_path: Path, autojump_cloc
                               ReceiversPlugin(recorder)) as run:
         await run.at(1)
         [alert] = recorder.alerts
-        assert 0 < (alert.value or 0) <= 100
+        assert alert.value is not None and 0 < alert.value <= 100
         assert alert_metrics.MEMORY_USED._value.get() == pytest.approx(alert.value / 100, abs=0.05)
 
 

@@ -12,7 +12,8 @@ import pytest
 import trio
 
 from halosync.provider.asgi import Receive, Scope, Send, lifespan, read_request, respond, serve
-from tests.alerts.conftest import alerts_running, eventually
+from tests.alerts.conftest import alerts_running
+from tests.waiting import until
 
 
 @dataclass
@@ -72,9 +73,9 @@ async def test_firing_and_resolved_reach_a_real_http_receiver_in_each_preset(
     monkeypatch.setenv("HOOK_TOKEN", "Bearer s3cret-token")
     async with alerts_running(tmp_path, receivers_toml(url), alerts={"resolve_after": 0, "interval": 1}) as run:
         run.engine.queue_figures["pending"] = 2500
-        await eventually(lambda: len(receiver.posts) == 3)
+        await until(lambda: len(receiver.posts), lambda n: n == 3, what="three posts", within=60)
         run.engine.queue_figures["pending"] = 0
-        await eventually(lambda: len(receiver.posts) == 6)
+        await until(lambda: len(receiver.posts), lambda n: n == 6, what="six posts", within=60)
     by_path: dict[str, list[Any]] = {}
     for path, headers, body in receiver.posts:
         by_path.setdefault(path, []).append(body)
@@ -112,8 +113,9 @@ url = "{url}/ops"
     async with alerts_running(tmp_path, toml, alerts={"interval": 1, "retry_base": 0.2, "retry_cap": 0.5}) as run:
         run.engine.queue_figures["pending"] = 2500
         health = run.daemon.plugin_health["alerts.ops"]
-        await eventually(lambda: bool(receiver.posts))
-        await eventually(lambda: health.state == "connected" and health.last_success_at is not None)
+        await until(lambda: receiver.posts, what="a post to the receiver", within=60)
+        await until(lambda: (health.state, health.last_success_at), lambda h: h[0] == "connected" and h[1] is not None,
+                    what="the receiver connected, with a success", within=60)
     assert receiver.requests == 3  # two refusals, then the retry that got through
     assert health.last_error is not None and "HTTP 503" in health.last_error
     assert [body["alerts"][0]["rule"] for _, _, body in receiver.posts] == ["queue_backlog"]

@@ -12,7 +12,8 @@ from halosync.config import loader
 from halosync.daemon.app import Daemon
 from halosync.engine.component import EngineComponent
 from halosync.store.models import DeadLetter, Outbox
-from tests.alerts.conftest import ReceiversPlugin, Recorder, eventually, plugin_manager, write_config
+from tests.alerts.conftest import ReceiversPlugin, Recorder, plugin_manager, write_config
+from tests.waiting import until
 
 
 def pending_rows(n: int) -> None:
@@ -33,10 +34,12 @@ async def test_backlog_and_dead_letters_from_the_real_engine_fire(tmp_path: Path
         await nursery.start(daemon.serve)
         try:
             await daemon.store.transaction(pending_rows, 150)
-            await eventually(lambda: ("queue_backlog", "firing", "warning") in recorder.states())
+            await until(recorder.states, lambda s: ("queue_backlog", "firing", "warning") in s,
+                        what="queue_backlog firing", within=60)
             await daemon.store.run(lambda: DeadLetter.create(stage="intake", source="apollo", source_id="x",
                                                              reason="no email or name", payload={}))
-            await eventually(lambda: ("dead_letters_growing", "firing", "warning") in recorder.states())
+            await until(recorder.states, lambda s: ("dead_letters_growing", "firing", "warning") in s,
+                        what="dead_letters_growing firing", within=60)
         finally:
             daemon.request_stop()
     [backlog] = [a for a in recorder.alerts if a.rule == "queue_backlog"]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import trio
 
-from halosync.contracts import Rejected
+from halosync.contracts import Rejected, SourcePage
 from halosync.model import Lead
 from halosync.provider.asgi import serve
 from halosync_apollo.fake import UNLIMITED, FakeApollo
@@ -41,7 +41,7 @@ async def pull_all(source: ApolloSource, cursor: str | None = None, *, full: boo
     """Drain a pull as the engine would (page by page); ``stop_after`` pages simulates a crash;
     ``between_pages(n)`` runs after the n-th page (to change Apollo while the pull is under way)."""
     out = Pulled()
-    async with aclosing(source.pull(cursor, full=full)) as pages:
+    async with aclosing(cast("AsyncGenerator[SourcePage, None]", source.pull(cursor, full=full))) as pages:
         async for page in pages:
             out.leads.extend(page.leads)
             out.rejected.extend(page.rejected)

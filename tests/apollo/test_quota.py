@@ -127,8 +127,10 @@ async def test_rate_limits_reports_every_window_in_either_daily_spelling(
 
 def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
     quota = HeaderQuota("apollo", "contacts/search", APOLLO_WINDOWS)
-    minute = lambda used: {"x-rate-limit-minute": "20", "x-minute-usage": str(used),  # noqa: E731
-                           "x-minute-requests-left": str(20 - used), "x-24-hour-usage": ""}
+    def minute(used: int) -> dict[str, str]:
+        return {"x-rate-limit-minute": "20", "x-minute-usage": str(used), "x-minute-requests-left": str(20 - used),
+                "x-24-hour-usage": ""}
+
     quota.observe(minute(5), now=6_000.0)
     quota.observe(minute(15), now=6_010.0)  # 1 request a second, 5 left
 

@@ -5,8 +5,10 @@ any committed page; version 1 cursors."""
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import cast
 
 import httpx
 import trio
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import halosync
+from halosync.contracts import SourcePage
 from halosync.model import Lead
 from halosync_apollo.fake import PLANS, UNLIMITED, FakeApollo, LoggedRequest
 from halosync_apollo.settings import ApolloSettings
@@ -37,7 +40,7 @@ def _source(fake: FakeApollo, per_page: int) -> ApolloSource:
 
 async def _drain(source: ApolloSource, cursor: str | None = None, stop_after: int | None = None) -> Run:
     run = Run()
-    async with aclosing(source.pull(cursor)) as pages:
+    async with aclosing(cast("AsyncGenerator[SourcePage, None]", source.pull(cursor))) as pages:
         async for page in pages:
             run.leads.extend(page.leads)
             run.cursors.append(page.cursor)

@@ -7,10 +7,13 @@ never be the bottleneck, and every request it spends beyond one per 100 contacts
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from typing import cast
 
 import trio
 
+from halosync.contracts import SourcePage
 from halosync.provider.asgi import serve
 from halosync_apollo.fake import UNLIMITED, FakeApollo, GeneratorSpec
 from halosync_apollo.settings import ApolloSettings
@@ -24,7 +27,7 @@ Row = tuple[str, float | int | str, str, str]
 async def _pull(source: ApolloSource, cursor: str | None = None) -> tuple[int, str | None, float]:
     started = time.perf_counter()
     count = 0
-    async with aclosing(source.pull(cursor)) as pages:
+    async with aclosing(cast("AsyncGenerator[SourcePage, None]", source.pull(cursor))) as pages:
         async for page in pages:
             count += len(page.leads)
             cursor = page.cursor

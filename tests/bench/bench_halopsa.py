@@ -44,7 +44,7 @@ async def _sync(companies: int, people: int, answer: str) -> dict[str, float]:
         before = len(fake.log)
         mirrored = 0
         for kind in ("company", "person"):
-            async for page in sink.list_records(kind):  # type: ignore[arg-type]
+            async for page in sink.list_records(kind):
                 mirrored += len(page.records)
         mirror_requests = len(fake.log) - before
         await sink.aclose()

@@ -15,6 +15,7 @@ import math
 import trio
 import trio.testing
 
+from halosync.contracts import WriteOp
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.fake.state import LoggedRequest
 from halosync_halopsa.settings import HaloSettings
@@ -48,8 +49,8 @@ async def _load(limit: int, window: float, windows: int, keep_window: bool) -> d
         ops = company_ops(sample_leads(windows * limit * PER_POST if not keep_window else 3 * limit * PER_POST, 1))
         started = trio.current_time()
 
-        async def worker(mine: list[object]) -> None:
-            for batch in batches(mine, PER_POST):  # type: ignore[arg-type]
+        async def worker(mine: list[WriteOp]) -> None:
+            for batch in batches(mine, PER_POST):
                 await sink.write(batch)
 
         async with trio.open_nursery() as workers:

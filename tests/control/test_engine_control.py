@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 import trio
@@ -17,6 +16,7 @@ from halosync.control.server import ControlComponent
 from halosync.engine.component import EngineComponent
 from halosync_apollo.fake import GeneratorSpec
 from tests.control.harness import Running, running_daemon, short_dir
+from tests.waiting import until
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -40,15 +40,6 @@ async def engine_daemon(leads: int = 0) -> AsyncIterator[tuple[Running, DemoFake
         nursery.cancel_scope.cancel()
 
 
-async def until(predicate: Any, *, within: float = 20.0, step: float = 0.05) -> None:
-    """Wait (polling the running system, as an operator would) until ``predicate()`` is true."""
-    for _ in range(int(within / step)):
-        if await predicate():
-            return
-        await trio.sleep(step)
-    raise AssertionError(f"still not true after {within:g} s")
-
-
 async def first_pull_done(running: Running, capsys: Capsys) -> None:
     """The scheduler polls every source once at start; wait for that pull to end, as `status` shows it."""
 
@@ -56,7 +47,7 @@ async def first_pull_done(running: Running, capsys: Capsys) -> None:
         apollo = (await running.ctl_json(capsys, "status"))[1]["sources"].get("apollo") or {}
         return bool(apollo.get("last_success_at") and not apollo.get("running"))
 
-    await until(done, within=10)
+    await until(done, what="the first pull of apollo to end (status)", within=10)
 
 
 async def drained(running: Running, capsys: Capsys) -> bool:
@@ -82,7 +73,7 @@ async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
         code, resumed = await running.ctl_json(capsys, "resume")
         assert code == 0 and resumed["paused"] is False
 
-        await until(lambda: drained(running, capsys))
+        await until(lambda: drained(running, capsys), what="an empty queue")
         assert api_writes(fakes) > 0
 
         async def counted() -> bool:  # status figures may be a moment old (see halosync.control.snapshot)
@@ -90,7 +81,7 @@ async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
             users = len(fakes.halo.records("users"))
             return bool(status["state"] == "running" and status["totals"]["created"] == users)
 
-        await until(counted, within=5)
+        await until(counted, what="status totals.created equal to the users in HaloPSA", within=5)
         audit = [json.loads(line)["method"] for line in
                  (running.daemon.config.state_dir / "audit.log").read_text().splitlines()]
         assert audit == ["pause", "sync", "resume"]
@@ -148,7 +139,7 @@ async def test_concurrency_rate_limits_plugins_custom_fields(capsys: Capsys) -> 
 async def test_integrity_asks_the_sink_and_repairs_a_deleted_record(capsys: Capsys) -> None:
     async with engine_daemon(20) as (running, fakes):
         await first_pull_done(running, capsys)
-        await until(lambda: drained(running, capsys))
+        await until(lambda: drained(running, capsys), what="an empty queue")
         code, report = await running.ctl_json(capsys, "integrity")
         assert code == 0 and report["ok"] is True
         victim = str(fakes.halo.records("users")[0]["id"])
@@ -175,7 +166,7 @@ async def test_dead_letters_retried_after_the_cause_is_fixed(capsys: Capsys) -> 
             return bool(await drained(running, capsys) and (await running.ctl_json(capsys, "dlq", "list"))[1]["total"])
 
         code, _ = await running.ctl_json(capsys, "sync", "--wait")
-        await until(dead_letters)
+        await until(dead_letters, what="a drained queue with dead letters")
         code, listed = await running.ctl_json(capsys, "dlq", "list")
         assert code == 1 and {d["stage"] for d in listed["items"]} == {"write"}
         assert any("business rule" in d["reason"] for d in listed["items"])
@@ -188,6 +179,6 @@ async def test_dead_letters_retried_after_the_cause_is_fixed(capsys: Capsys) -> 
                         (await running.ctl_json(capsys, "dlq", "list"))[1]["total"] == 0 and
                         any(c["name"] == company for c in fakes.halo.records("client")))
 
-        await until(all_written)
+        await until(all_written, what="the retried leads written, no dead letter left")
         code, found = await running.ctl_json(capsys, "trace", listed["items"][0]["source_id"])
         assert code == 0 and "retried" in [e["stage"] for e in found["leads"][0]["events"]]

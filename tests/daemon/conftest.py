@@ -24,12 +24,16 @@ class NotifySocket:
         return message
 
     async def until(self, predicate: Callable[[str], bool], within: float = 10.0) -> str:
-        """Receive datagrams until one satisfies ``predicate``; return it."""
-        with trio.fail_after(within):
-            while True:
-                message = await self.receive(within)
-                if predicate(message):
-                    return message
+        """Receive datagrams until one satisfies ``predicate``; return it. Fails showing the last datagrams seen."""
+        try:
+            with trio.fail_after(within):
+                while True:
+                    message = await self.receive(within)
+                    if predicate(message):
+                        return message
+        except trio.TooSlowError:
+            raise AssertionError(f"waited {within:g} s for a datagram the test expects on NOTIFY_SOCKET; "
+                                 f"last seen: {self.seen[-3:]!r}") from None
 
     async def nothing_for(self, seconds: float, predicate: Callable[[str], bool]) -> bool:
         """True when no datagram satisfying ``predicate`` arrives within ``seconds``."""

@@ -29,6 +29,7 @@ from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.sink import HaloSink
 from tests.e2e.processes import daemon_env
 from tests.e2e.rig import Rig
+from tests.waiting import until
 
 TICKET_TYPE = 2  # the fake's "Opportunity" ticket type
 OPPORTUNITIES = "/api/opportunities"
@@ -139,9 +140,9 @@ async def test_sigkill_while_the_opportunity_post_is_in_flight_leaves_exactly_on
     with (rig.directory / "daemon.log").open("w") as log:
         daemon = await trio.lowlevel.open_process(command, env=daemon_env(), stdout=log, stderr=log)
         try:
-            with trio.fail_after(60):  # the POST has been carried out, its answer held back
-                while not any(r.route == OPPORTUNITIES and not r.answered for r in halo.log):  # noqa: ASYNC110 - the
-                    await trio.sleep(0.01)  # fake's log is written by its request handlers; no event to wait on
+            # the POST has been carried out, its answer held back (the fake's request log says so)
+            await until(lambda: any(r.route == OPPORTUNITIES and not r.answered for r in halo.log),
+                        what="an opportunity POST carried out and not yet answered", within=60, step=0.01)
         finally:
             daemon.send_signal(signal.SIGKILL)
             await daemon.wait()

@@ -50,10 +50,10 @@ async def test_duplicates_become_one_record_and_hard_negatives_stay_apart(rig: R
     assert all(len(ids) == 1 for ids in by_domain.values())
     assert len(halo.records("client")) == len(by_domain)
     # users sit at their company's client
-    users = {str(u["id"]): u for u in halo.records("users")}
+    user_by_id = {str(u["id"]): u for u in halo.records("users")}
     links = rig.links("person")
     for cid, domain in domains.items():
-        assert str(users[links[cid]]["client_id"]) == next(iter(by_domain[domain]))
+        assert str(user_by_id[links[cid]]["client_id"]) == next(iter(by_domain[domain]))
 
 
 async def test_second_run_writes_nothing(rig: Rig) -> None:

@@ -30,6 +30,7 @@ from halosync.store.models import Link
 from halosync_apollo.fake.generator import GeneratorSpec, generate_contacts
 from halosync_apollo.fake.shape import apollo_time
 from tests.e2e.processes import daemon_env, get_json, start_fake, stop
+from tests.waiting import until_sync
 
 IDENTIFYING = {"user": {"CFApolloId": "{source_id}", "CFLinkedIn": "{linkedin_url}"}}
 
@@ -169,10 +170,8 @@ def _run_and_kill(command: list[str], log: Path, kill: int, halo_url: str, rng: 
 
 def wait_running(log: Path, times: int) -> None:
     """Until the daemon has said "running" ``times`` times in its log (imports and start-up take a while)."""
-    deadline = time.monotonic() + 60
-    while log.read_text().count(" running (store ") < times:
-        assert time.monotonic() < deadline, "the daemon did not start:\n" + log.read_text()[-3000:]
-        time.sleep(0.02)
+    until_sync(log.read_text, lambda text: text.count(" running (store ") >= times,
+               what=f"the daemon's start number {times} in its log", within=60, step=0.02)
 
 
 def person_links(directory: Path) -> dict[str, str]:

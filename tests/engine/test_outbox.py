@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from halosync.engine.conflict import ConflictPolicy
 from halosync.store.gateway import Store
 from halosync.store.models import KV, DeadLetter, LineageEvent, Link, Outbox
 from tests.engine.memory import MemoryPlugin, MemorySink, MemorySource, lead, make_daemon
+from tests.waiting import until
 
 
 def rows(db_url: str, fn):  # type: ignore[no-untyped-def]
@@ -23,15 +23,7 @@ def rows(db_url: str, fn):  # type: ignore[no-untyped-def]
         store.close()
 
 
-async def until(read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool]) -> None:
-    """Poll a figure the engine serves (as halosyncctl would) until it says what we wait for."""
-    while True:
-        if ok(await read()):
-            return
-        await trio.sleep(0.01)
-
-
-async def run_once(tmp_path: Path, db_url: str, plugin: MemoryPlugin, **sync: object) -> int:
+async def run_once(tmp_path: Path, db_url: str, plugin: MemoryPlugin, **sync: Any) -> int:
     with trio.fail_after(30):
         return await make_daemon(tmp_path, db_url, plugin, **sync).serve()
 
@@ -112,11 +104,11 @@ async def test_pause_holds_writes_and_resume_releases_them(tmp_path: Path, db_ur
             assert engine is not None and engine.paused
             assert await engine.stage("mem", [lead(n) for n in range(3)]) == 3  # webhooks are still accepted
             assert await engine.stage("mem", [lead(n) for n in range(3)]) == 0  # unchanged: not again
-            await until(lambda: engine.queue(), lambda q: q["pending"] >= 2)
+            await until(engine.queue, lambda q: q["pending"] >= 2, what="two writes pending while paused")
             assert sink.writes == []
             engine.set_concurrency(4)
             engine.resume()
-            await until(lambda: engine.totals(), lambda t: t["created"] >= 3)
+            await until(engine.totals, lambda t: t["created"] >= 3, what="three records created after resume")
             assert sink.count("person") == 3
             assert (await engine.totals())["created"] == 3
             daemon.request_stop()

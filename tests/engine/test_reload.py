@@ -3,7 +3,7 @@ before it was added reach it too, and its own workers write to it, with no resta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,7 @@ from halosync import hookimpl
 from halosync.contracts import SinkRecord
 from halosync.plugin.host import PluginHost
 from tests.engine.memory import MemoryPlugin, MemorySink, MemorySource, lead, make_daemon
-
-
-async def until(done: Callable[[], bool]) -> None:
-    while True:
-        if done():
-            return
-        await trio.sleep(0.01)
+from tests.waiting import until
 
 
 class GrowingPlugin(MemoryPlugin):
@@ -49,18 +43,19 @@ async def test_a_sink_added_by_reload_is_matched_against_what_it_holds(tmp_path:
             engine = daemon.engine
             assert engine is not None
             await engine.stage("mem", [lead(0)])
-            await until(lambda: first.count("person") == 1)
+            await until(lambda: first.count("person"), lambda n: n == 1, what="lead 0 written to the first sink")
 
             plugin.sinks.append(second)
             assert await daemon.reload()
             await engine.stage("mem", [lead(1), lead(2)])
-            await until(lambda: first.count("person") == 3 and second.count("person") == 3)
+            await until(lambda: (first.count("person"), second.count("person")), lambda n: n == (3, 3),
+                        what="three people in each sink (first, second) after the reload")
             daemon.request_stop()
     assert (first.count("company"), first.count("person")) == (1, 3)
     # person 1 and the company were found in the new sink's mirror; person 0 (staged before the sink was added)
     # and person 2 are new there
     assert (second.count("company"), second.count("person")) == (1, 3)
-    assert sorted(r.fields.get("email") for r in second.records.values() if r.kind == "person") == [
+    assert sorted(str(r.fields.get("email")) for r in second.records.values() if r.kind == "person") == [
         "p0@acme.com", "p1@acme.com", "p2@acme.com"]
     # nothing was written again to the first sink: planning lead 0 again found its records there
     assert [w for w in first.writes if w[1] == "update"] == []
@@ -75,8 +70,8 @@ def test_only_a_sink_new_to_the_store_sends_processed_leads_back_to_planning(db_
     try:
         store.create_schema()
         for n in range(3):
-            store.call(lambda n=n: StagedLead.create(source="mem", source_id=f"c{n}", payload={}, content_hash="h",
-                                                     revision=1, state="processed"))
+            store.call(partial(StagedLead.create, source="mem", source_id=f"c{n}", payload={}, content_hash="h",
+                               revision=1, state="processed"))
 
         def states() -> list[str]:
             return sorted(r.state for r in StagedLead.select())

@@ -33,7 +33,7 @@ def keys(email: str | None = None, linkedin: str | None = None, first: str = "Ja
 
 
 def local(entity_id: int, **kw: str | None) -> Candidate:
-    return Candidate("local", entity_id, **kw)  # type: ignore[arg-type]
+    return Candidate("local", entity_id, **kw)
 
 
 ACME = CompanyIdentity(1)

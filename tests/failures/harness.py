@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -102,16 +100,3 @@ def captured(lines: list[str]) -> Iterator[None]:
         with suppress(ValueError):  # a reload's log.setup() has removed every handler already
             logger.remove(handler)
 
-
-async def until(condition: Callable[[], Any], what: str, *, within: float = 30.0) -> None:
-    """Wait (bounded) until ``condition()`` (or what it returns, awaited) holds; fail saying what never happened."""
-    deadline = time.monotonic() + within
-    while not await _holds(condition):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"within {within:g} s: {what}")
-        await trio.sleep(0.05)
-
-
-async def _holds(condition: Callable[[], Any]) -> bool:
-    value = condition()
-    return bool(await value) if inspect.isawaitable(value) else bool(value)

@@ -40,7 +40,9 @@ async def test_integrity_finds_a_deleted_user_within_its_share_of_the_budget(tmp
             await sink.start()
             report = await run_checks(daemon.store, daemon.sinks, fetch_timeout=30.0)
         spent = len(fakes.halo.log) - before
-        budget = int(sink.rate_limits()[0].limit * SINK_SHARE)
+        limit = sink.rate_limits()[0].limit
+        assert limit is not None, "the HaloPSA sink reports no rate limit to budget against"
+        budget = int(limit * SINK_SHARE)
         check = _links_check(report)
         assert not report["ok"]
         assert [d["sink_id"] for d in check["details"] if "sink_id" in d] == [str(gone["id"])]

@@ -18,7 +18,8 @@ from halosync.cli.commands.demo import DemoFakes
 from halosync.control.methods_read import plugin_states
 from halosync.http.health import health_document
 from halosync_apollo.fake import UNLIMITED, Limits
-from tests.failures.harness import FaultRig, captured, until
+from tests.failures.harness import FaultRig, captured
+from tests.waiting import until
 
 CONTACTS = 40
 FOREVER = 1_000_000  # "for a while": until the test clears it
@@ -105,10 +106,11 @@ async def test_a_failing_provider_never_stops_the_daemon(rig: FaultRig, name: st
             daemon, finished = await rig.serving(nursery)
             health = daemon.plugin_health[fault.plugin]
             retried = fault.waiting_for == "backoff"
-            await until(lambda: health.state == fault.state and health.waiting_for == fault.waiting_for
-                        and (health.failures >= 3 or not retried),
-                        f"{fault.plugin} {fault.state}, waiting for {fault.waiting_for} (it is {health.state}, "
-                        f"{health.waiting_for}, {health.failures} failure(s): {health.last_error})")
+            await until(lambda: (health.state, health.waiting_for, health.failures, health.last_error),
+                        lambda h: h[:2] == (fault.state, fault.waiting_for) and (h[2] >= 3 or not retried),
+                        what=f"{fault.plugin} {fault.state}, waiting for {fault.waiting_for}"
+                             f"{', after 3 failures' if retried else ''} (state, waiting for, failures, error)",
+                        within=30)
             assert daemon.state == "running" and not daemon.stopping.is_set()
             # what an operator sees: /health and status
             document = await health_document(daemon)
@@ -125,9 +127,10 @@ async def test_a_failing_provider_never_stops_the_daemon(rig: FaultRig, name: st
             assert len(rig.failure_lines(fault.plugin)) == 1, rig.failure_lines(fault.plugin)
             # the other plugin carries on
             if other == "apollo":
-                await until(lambda: _is(rig.staged(daemon), CONTACTS),
-                            "apollo's pull staged every contact while halopsa failed")
-            await until(lambda: daemon.plugin_health[other].state == "connected", f"{other} connected")
+                await until(lambda: rig.staged(daemon), lambda n: n == CONTACTS,
+                            what="apollo's pull staged every contact while halopsa failed", within=30)
+            await until(lambda: daemon.plugin_health[other].state, lambda s: s == "connected",
+                        what=f"{other} connected", within=30)
             # the fault clears (an operator fixing credentials reloads; a quota's reset is sooner in a test)
             fault.clear(rig.fakes)
             if fault.waiting_for == "reload" or (fault.plugin == "apollo" and fault.waiting_for == "quota reset"):
@@ -135,8 +138,9 @@ async def test_a_failing_provider_never_stops_the_daemon(rig: FaultRig, name: st
             people = len(set(rig.fakes.apollo.truth.values()))
             await until(lambda: len(rig.fakes.halo.records("users")) == people and daemon.engine is not None
                         and _is(daemon.engine.queue(), lambda q: q["pending"] == q["in_flight"] == 0),
-                        "every lead reached HaloPSA after the fault cleared", within=60)
-            await until(lambda: daemon.plugin_health[fault.plugin].state == "connected", "recovered")
+                        what="every lead reached HaloPSA after the fault cleared", within=60)
+            await until(lambda: daemon.plugin_health[fault.plugin].state, lambda s: s == "connected",
+                        what=f"{fault.plugin} recovered (connected)", within=30)
             daemon.request_stop()
             await finished.wait()
     rig.assert_every_lead_delivered_once()

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from loguru import logger
 
+from halosync.contracts import WriteOp
 from halosync_halopsa.budget import parse_budget
 from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.fake.state import LoggedRequest
@@ -75,8 +76,8 @@ async def write_companies(sink: HaloSink, count: int) -> None:
     """A sustained write load: ``count`` companies, one POST each, from two workers as the engine runs them."""
     ops = company_ops(sample_leads(count, 1))
 
-    async def worker(mine: list[object]) -> None:
-        for batch in batches(mine, 1):  # type: ignore[arg-type]
+    async def worker(mine: list[WriteOp]) -> None:
+        for batch in batches(mine, 1):
             assert all(r.ok for r in await sink.write(batch)), batch
 
     async with trio.open_nursery() as workers:

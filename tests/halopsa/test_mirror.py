@@ -49,6 +49,7 @@ async def test_incremental_listing_reads_only_what_is_new(fake: FakeHalo, sink: 
     for n in range(50):
         fake.add_client(f"Client {n}")
     watermark = (await pages(sink, "company"))[-1].watermark
+    assert watermark is not None
     for n in range(3):
         fake.add_client(f"New {n}")  # created by people in HaloPSA meanwhile
     before = fake.count("GET", "/api/client")

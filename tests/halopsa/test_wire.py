@@ -43,7 +43,7 @@ async def test_every_query_parameter_sent_is_one_halopsa_has(fake: FakeHalo, sin
     restarted = HaloSink(halo_settings(halo_url))  # after a crash: find what was written, by every route
     await restarted.find(pops + cops)
     for kind in ("company", "person"):
-        [page async for page in restarted.list_records(kind)]  # type: ignore[arg-type]
+        [page async for page in restarted.list_records(kind)]
     await restarted.fetch("person", [str(u["id"]) for u in fake.records("users")[:3]])
     sent = {name for r in fake.log for name in r.params}
     assert {"pageinate", "page_size", "page_no", "includeinactive"} <= sent

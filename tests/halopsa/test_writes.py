@@ -16,6 +16,7 @@ from halosync_halopsa.fake import FakeHalo, FakeSettings, serve_fake
 from halosync_halopsa.sink import HaloSink
 from tests.halopsa.conftest import halo_settings
 from tests.halopsa.leads import company_ops, person_ops, sample_leads
+from tests.waiting import until
 
 
 async def write_leads(sink: HaloSink, companies: int, people: int) -> tuple[list[WriteOp], dict[str, str]]:
@@ -68,6 +69,7 @@ async def test_a_malformed_record_fails_with_halopsas_message_while_the_rest_lan
                                                          strict=True)}
     ops = person_ops(leads, ids)
     bad = ops[2]
+    assert bad.lead is not None
     person = Person(first_name="Ada2", email="ada2@@acme")
     ops[2] = dataclasses.replace(bad, fields={**bad.fields, "email": "ada2@@acme"},
                                  lead=dataclasses.replace(bad.lead, person=person))
@@ -298,9 +300,8 @@ async def test_a_slow_answer_after_the_work_leaves_a_write_in_flight_that_the_st
     fake.inject("slow", method="POST", route="/api/client")
     async with trio.open_nursery() as nursery:
         nursery.start_soon(sink.write, company_ops(sample_leads(1, 1)))
-        with trio.fail_after(5):
-            for _ in iter(lambda: fake.stats()["writes_in_flight"], 1):
-                await trio.sleep(0.01)  # bounded by fail_after: the fake answers in 0.5 s
+        await until(lambda: fake.stats()["writes_in_flight"], lambda n: n == 1,  # the fake answers in 0.5 s
+                    what="one write in flight at the fake", within=5, step=0.01)
         assert len(fake.records("client")) == 1  # done before the answer left
     assert fake.stats()["writes_in_flight"] == 0 and fake.stats()["writes_held"] == 1
     assert len(fake.records("client")) == 1

@@ -6,12 +6,12 @@ Tests drive it over HTTP and look at the store the way a user would (rows in the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import trio
@@ -60,11 +60,12 @@ class Running:
     client: httpx.AsyncClient
 
     async def inbox(self) -> list[dict[str, Any]]:
-        return await self.daemon.store.run(lambda: list(WebhookInbox.select().order_by(WebhookInbox.received_at)
-                                                        .dicts()))
+        # peewee's stubs type .dicts() as the model select; it yields dicts
+        return await self.daemon.store.run(lambda: list(cast("Iterable[dict[str, Any]]", WebhookInbox.select()
+                                                             .order_by(WebhookInbox.received_at).dicts())))
 
     async def dead_letters(self) -> list[dict[str, Any]]:
-        return await self.daemon.store.run(lambda: list(DeadLetter.select().dicts()))
+        return await self.daemon.store.run(lambda: list(cast("Iterable[dict[str, Any]]", DeadLetter.select().dicts())))
 
     async def deliver(self, body: bytes | dict[str, Any], *, secret: str | Sequence[str] = SECRET,
                       plugin: str = "webhook", delivery_id: str | None = None, timestamp: int | None = None,
@@ -95,12 +96,3 @@ async def running_daemon(tmp_path: Path, text: str | None = None, *, plugins: Se
                 yield Running(daemon, http, client)
         finally:
             daemon.request_stop()
-
-
-async def until(predicate: Callable[[], Awaitable[bool]], *, within: float = 20.0, step: float = 0.05) -> None:
-    """Wait, polling the running system as an operator would, until ``predicate()`` is true."""
-    for _ in range(int(within / step)):
-        if await predicate():
-            return
-        await trio.sleep(step)
-    raise AssertionError(f"still not true after {within:g} s")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import trio
-
 from halosync.http.health import health_document, ping_database
 from tests.http import sink_plugin
 from tests.http.harness import config_text, running_daemon
+from tests.waiting import until
 
 WITH_SINK = {"plugins": [("testsink", sink_plugin)]}
 
@@ -57,10 +56,8 @@ async def test_control_socket_and_http_share_one_document(tmp_path: Path) -> Non
     async with running_daemon(tmp_path) as run:
         # The inbox figures join the cached state from a background task: compare once they are there, so that
         # both reads see the same cache.
-        for _ in range(250):  # at most 5 s
-            if "webhook_inbox" in (await health_document(run.daemon))["checks"]:
-                break
-            await trio.sleep(0.02)
+        await until(lambda: health_document(run.daemon), lambda doc: "webhook_inbox" in doc["checks"],
+                    what="the webhook_inbox check in the health document", within=5)
         over_http = (await run.client.get("/health")).json()
         direct = await health_document(run.daemon)
         for doc in (over_http, direct):

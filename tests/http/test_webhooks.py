@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import trio
@@ -87,7 +88,7 @@ async def test_oversized_body_is_413(tmp_path: Path) -> None:
         declared = await run.deliver(big)
         assert declared.status_code == 413 and "2048" in declared.json()["error"]
 
-        async def chunks():  # no content-length: the cap is enforced while reading
+        async def chunks() -> AsyncIterator[bytes]:  # no content-length: the cap is enforced while reading
             for _ in range(10):
                 yield b"x" * 1000
 

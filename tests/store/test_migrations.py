@@ -6,6 +6,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,9 +148,10 @@ def test_timestamps_of_an_older_postgresql_store_become_double_precision(pg_url:
     migrations = Migrations(store)
     try:
         store.call(migrations.up, 1)
-        store.call(lambda: store.db.execute_sql('ALTER TABLE "outbox" ALTER COLUMN "next_attempt_at" TYPE real'))
+        execute: Any = store.db.execute_sql  # untyped in peewee
+        store.call(lambda: execute('ALTER TABLE "outbox" ALTER COLUMN "next_attempt_at" TYPE real'))
         store.call(migrations.up)
-        kinds = dict(store.call(lambda: store.db.execute_sql(
+        kinds = dict(store.call(lambda: execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = 'outbox'").fetchall()))
         assert kinds["next_attempt_at"] == kinds["created_at"] == "double precision"

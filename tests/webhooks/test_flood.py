@@ -13,7 +13,8 @@ import trio
 from halosync.cli.commands.demo import DemoFakes, write_config
 from halosync.engine.component import EngineComponent
 from halosync.store.models import StagedLead
-from tests.http.harness import SECRET, Running, running_daemon, until
+from tests.http.harness import SECRET, Running, running_daemon
+from tests.waiting import until
 
 FLOOD = 200
 
@@ -71,7 +72,8 @@ async def test_flood_while_paused_is_stored_staged_and_written_after_resume(tmp_
         async def all_staged() -> bool:
             return await staged(running) == FLOOD
 
-        await until(all_staged)  # staging is not an outbound write: it goes on while paused
+        # staging is not an outbound write: it goes on while paused
+        await until(all_staged, what=f"all {FLOOD} deliveries staged while paused")
         assert {r["state"] for r in await running.inbox()} == {"processed"}
         await trio.sleep(0.5)  # time in which an unpaused engine would have written some
         assert api_writes(fakes) == 0
@@ -85,7 +87,7 @@ async def test_flood_while_paused_is_stored_staged_and_written_after_resume(tmp_
         async def all_written() -> bool:
             return len(fakes.halo.records("users")) == FLOOD
 
-        await until(all_written, within=30)
+        await until(all_written, what=f"all {FLOOD} people written after resume", within=30)
         emails = {u.get("emailaddress") for u in fakes.halo.records("users")}
         assert emails == {f"flo{i}@corp{i}.example" for i in range(FLOOD)}
         assert await running.dead_letters() == []
@@ -101,7 +103,7 @@ async def test_bad_deliveries_become_dead_letters_and_the_rest_goes_on(tmp_path:
         async def settled() -> bool:
             return {r["state"] for r in await running.inbox()} <= {"processed", "failed"}
 
-        await until(settled)
+        await until(settled, what="every delivery processed or failed")
         states = {r["delivery_id"]: (r["state"], r["error"]) for r in await running.inbox()}
         assert states["mixed"] == ("processed", None)
         assert states["not-leads"][0] == "failed" and "neither a lead" in states["not-leads"][1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
+from typing import Any, cast
 
 import trio
 
@@ -63,7 +65,7 @@ async def test_finish_marks_and_dead_letters_together_and_retry_requeues(db_url:
     await store.transaction(inbox.finish, [rows["ok"]], {rows["bad"]: "leads[0]: person has no value at all"})
     states = await store.run(lambda: {r.delivery_id: r.state for r in WebhookInbox.select()})
     assert states == {"ok": "processed", "bad": "failed"}
-    [letter] = await store.run(lambda: list(DeadLetter.select().dicts()))
+    [letter] = await store.run(lambda: list(cast("Iterable[dict[str, Any]]", DeadLetter.select().dicts())))
     assert letter["stage"] == "webhook" and letter["source_id"] == "bad" and "no value" in letter["reason"]
     assert letter["payload"]["inbox_id"] == rows["bad"]
     assert (await store.run(inbox.counts))["failed"] == 1
