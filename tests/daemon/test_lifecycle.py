@@ -117,7 +117,7 @@ async def test_watchdog_pings_only_while_the_heartbeat_is_fresh(
     daemon = make_daemon(tmp_path, notify_socket, [])
     async with trio.open_nursery() as nursery:
         await nursery.start(daemon.serve)
-        daemon.engine = SimpleNamespace(installed=True, paused=False)  # type: ignore[assignment]  # an engine now owns the heartbeat
+        daemon.engine = SimpleNamespace(installed=True, paused=False)  # an engine now owns the heartbeat
         await notify_socket.until(lambda m: m == "WATCHDOG=1", within=1)
         daemon.heartbeat = time.monotonic() - 5  # the main loop stopped turning
         await notify_socket.nothing_for(0.15, lambda m: False)  # let a ping already on its way arrive
