@@ -11,7 +11,7 @@ CONTRIB := $(wildcard contrib/halosync-example-plugin/pyproject.toml)
 $(STAMP): pyproject.toml $(CONTRIB)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,lint]' $(if $(CONTRIB),-e contrib/halosync-example-plugin)
+	$(BIN)/python -m pip install -q -e '.[test,lint,postgresql]' $(if $(CONTRIB),-e contrib/halosync-example-plugin)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -128,6 +128,26 @@ def test_stdlib_loggers_are_routed(capsys: pytest.CaptureFixture[str]) -> None:
     assert "WARNING  httpx: retrying" in err and "HTTP Request" not in err
 
 
+def test_json_lines_under_journald_keep_their_priority(tmp_path: Path) -> None:
+    """journald parses a leading <N> (SyslogLevelPrefix=yes, the default): without it every JSON line is "info"."""
+    journal = tmp_path / "journal"
+    with journal.open("w") as stream:
+        stat = os.fstat(stream.fileno())
+        log.setup(config(tmp_path, 'log_format = "json"'), stream=stream,
+                  environ={"JOURNAL_STREAM": f"{stat.st_dev}:{stat.st_ino}"})
+        logger.info("started")
+        logger.warning("slow provider")
+        try:
+            raise KeyError("id")
+        except KeyError:
+            logger.exception("bad page\nsecond line")
+    lines = journal.read_text().splitlines()
+    assert [line[:3] for line in lines] == ["<6>", "<4>", "<3>"]  # one line per record, each with its priority
+    documents = [json.loads(line[3:]) for line in lines]
+    assert [d["message"] for d in documents] == ["started", "slow provider", "bad page\nsecond line"]
+    assert documents[2]["exception"].endswith("KeyError: 'id'")
+
+
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_a_configured_secret_never_reaches_a_sink(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   fmt: str) -> None:

@@ -1,7 +1,7 @@
 """Logging with loguru: stderr by default; under journald (``$JOURNAL_STREAM`` names our stderr) syslog priority
-prefixes and no timestamps (journald adds its own); JSON lines when ``log_format = "json"``; optional ``app.log``
-and ``sync.log`` in ``log_dir`` with rotation, retention and compression. The stdlib loggers (httpx, hypercorn,
-peewee) are routed into loguru.
+prefixes and no timestamps (journald adds its own); JSON lines when ``log_format = "json"`` (prefixed too under
+journald); optional ``app.log`` and ``sync.log`` in ``log_dir`` with rotation, retention and compression. The
+stdlib loggers (httpx, hypercorn, peewee) are routed into loguru.
 
 Every secret known to the configuration is masked before a record reaches any sink: one patcher masks the message,
 the bound extras and the exception text, which it renders itself (``diagnose=False``: no variable values in
@@ -82,6 +82,11 @@ def _json_format(record: Record) -> str:
     return "{extra[json]}\n"
 
 
+def _json_journal_format(record: Record) -> str:
+    # One JSON document is one line, so one prefix keeps its priority (`journalctl -p err` finds it).
+    return "<{extra[priority]}>{extra[json]}\n"
+
+
 def under_journald(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     """True when ``stream`` is the journal: ``$JOURNAL_STREAM`` ("DEV:INODE") names this very file, as
     systemd.exec(5) says to check (a child whose stderr was redirected inherits the variable but not the journal)."""
@@ -107,9 +112,10 @@ def setup(config: Config | None = None, *, level: str | None = None, stream: Tex
     logger.remove()
     logger.configure(patcher=_patch)
     formatter: Callable[[Record], str]
+    journald = under_journald(out, environ)
     if fmt == "json":
-        formatter = _json_format
-    elif under_journald(out, environ):
+        formatter = _json_journal_format if journald else _json_format
+    elif journald:
         formatter = _journal_format
     else:
         formatter = _text_format

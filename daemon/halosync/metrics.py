@@ -16,8 +16,9 @@ Recording (call these where the event happens; each is cheap and never raises):
     observe_http_request(route, status, seconds)                    one request to the listener
 
 Collected at scrape time from cached state (``halosync.http.scrape``): outbox depth and oldest age, dead letters,
-service states, cursor ages, rate-limit windows, webhook inbox backlog, database pool use. Process RSS, CPU and
-file descriptors come from prometheus_client's process collector; ``halosync_build_info`` carries the version.
+service states and last successes, cursor ages, rate-limit windows, webhook inbox backlog, database pool use.
+Process RSS, CPU and file descriptors come from prometheus_client's process collector, as
+``halosync_process_resident_memory_bytes`` and so on; ``halosync_build_info`` carries the version.
 """
 
 from __future__ import annotations
@@ -97,8 +98,15 @@ OUTBOX_OLDEST_AGE = Gauge("halosync_outbox_oldest_age_seconds", "Age of the olde
 DEAD_LETTERS = Gauge("halosync_dead_letters", "Dead letters waiting for retry or drop.", registry=REGISTRY)
 SOURCE_CURSOR_AGE = Gauge("halosync_source_cursor_age_seconds", "Seconds since a source's cursor last moved.",
                           ["source"], registry=REGISTRY)
-SERVICE_UP = Gauge("halosync_service_up", "1 connected, 0.5 degraded, 0 disconnected, per plugin and the database.",
-                   ["service"], registry=REGISTRY)
+# Deprecated (kept: dashboards and alerts may read it): 0.5 for degraded is no convention; read service_state.
+SERVICE_UP = Gauge("halosync_service_up", "Deprecated, use halosync_service_state: 1 connected, 0.5 degraded, "
+                   "0 disconnected, per plugin and the database.", ["service"], registry=REGISTRY)
+SERVICE_STATES = ("connected", "degraded", "disconnected")
+SERVICE_STATE = Gauge("halosync_service_state", "1 for the state each plugin and the database is in, 0 for the "
+                      "other states (connected, degraded, disconnected).", ["service", "state"], registry=REGISTRY)
+SERVICE_LAST_SUCCESS = Gauge("halosync_service_last_success_timestamp_seconds",
+                             "Unix time of the last successful pull, write or ping, per plugin and the database.",
+                             ["service"], registry=REGISTRY)
 PAUSED = Gauge("halosync_paused", "1 while outbound writes and polling are paused.", registry=REGISTRY)
 
 # --- webhooks and the listener -------------------------------------------------------------------------
@@ -122,8 +130,13 @@ HTTP_LATENCY = Histogram("halosync_http_request_duration_seconds", "Listener req
 
 # --- the store -----------------------------------------------------------------------------------------
 
-DB_CONNECTIONS = Gauge("halosync_database_connections", "Database pool use: in_use and max.", ["state"],
-                       registry=REGISTRY)
+# Deprecated (kept): one series mixing a use and a limit; read the two gauges below.
+DB_CONNECTIONS = Gauge("halosync_database_connections", "Deprecated, use halosync_database_connections_in_use and "
+                       "_max: database pool use (state in_use) and size (state max).", ["state"], registry=REGISTRY)
+DB_CONNECTIONS_IN_USE = Gauge("halosync_database_connections_in_use", "Database connections in use now.",
+                              registry=REGISTRY)
+DB_CONNECTIONS_MAX = Gauge("halosync_database_connections_max", "Database connections the pool may open.",
+                           registry=REGISTRY)
 DB_WAITING = Gauge("halosync_database_waiting_tasks", "Units of work waiting for a database connection.",
                    registry=REGISTRY)
 
@@ -195,15 +208,24 @@ def set_queue(queue: Mapping[str, object]) -> None:
     DEAD_LETTERS.set(_number(queue.get("dead")))
 
 
-def set_service_states(states: Mapping[str, str]) -> None:
-    SERVICE_UP.clear()  # a plugin removed by a reload must not linger
+def set_service_states(states: Mapping[str, str], last_success: Mapping[str, object]) -> None:
+    """``states``: service -> connected|degraded|disconnected; ``last_success``: service -> Unix time or None."""
+    for gauge in (SERVICE_UP, SERVICE_STATE, SERVICE_LAST_SUCCESS):
+        gauge.clear()  # a plugin removed by a reload must not linger
     for service, state in states.items():
         SERVICE_UP.labels(service).set(SERVICE_LEVELS.get(state, 0.0))
+        for known in SERVICE_STATES:
+            SERVICE_STATE.labels(service, known).set(1 if state == known else 0)
+        when = last_success.get(service)
+        if isinstance(when, int | float):  # never succeeded yet: no series, rather than a 1970 timestamp
+            SERVICE_LAST_SUCCESS.labels(service).set(when)
 
 
 def set_database_pool(in_use: int, maximum: int, waiting: int) -> None:
     DB_CONNECTIONS.labels("in_use").set(in_use)
     DB_CONNECTIONS.labels("max").set(maximum)
+    DB_CONNECTIONS_IN_USE.set(in_use)
+    DB_CONNECTIONS_MAX.set(maximum)
     DB_WAITING.set(waiting)
 
 

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from halosync import __version__  # one version for the distribution that ships this plugin
+
+__all__ = ["__version__"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from pathlib import Path
 
 import pytest
+import trio
 
 from halosync import log
 from halosync.daemon.notify import Notifier
@@ -57,3 +60,19 @@ async def test_a_receiver_that_stops_reading_never_blocks_the_daemon(
     assert time.monotonic() - started < 5
     assert capsys.readouterr().err.count("cannot notify systemd") == 1
     notifier.close()
+
+
+async def test_an_abstract_namespace_socket_is_reached() -> None:
+    """``NOTIFY_SOCKET=@name`` names a socket with no file (sd_notify(3)); systemd uses this form too."""
+    name = f"halosync-test-notify-{os.getpid()}-{time.monotonic_ns()}"
+    receiver = trio.socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    await receiver.bind("\0" + name)
+    try:
+        notifier = Notifier({"NOTIFY_SOCKET": "@" + name})
+        assert notifier.enabled
+        notifier.ready("ü")
+        with trio.fail_after(10):
+            assert (await receiver.recv(65536)).decode("utf-8") == "READY=1\nSTATUS=ü"
+        notifier.close()
+    finally:
+        receiver.close()

@@ -108,3 +108,32 @@ async def test_an_unreachable_store_is_one_clear_line_without_the_password(tmp_p
     assert result.returncode == 1
     assert "halosync stopped: database postgresql://halo:********@127.0.0.1:1/halo: " in err
     assert "pw-31c9-secret" not in err and "Traceback" not in err
+
+
+def _exec_reload() -> list[str]:
+    unit = (Path(__file__).resolve().parents[2] / "systemd" / "halosync.service").read_text()
+    [command] = [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecReload=")]
+    return command.split()
+
+
+async def test_the_units_exec_reload_reports_a_refused_configuration(daemon: Running, notify_socket: NotifySocket,
+                                                                      tmp_path: Path) -> None:
+    """`systemctl reload` runs the unit's ExecReload= and fails when it exits non-zero: the command must wait for
+    the daemon's verdict, and exit 78 when the new configuration is refused (SIGHUP could not say)."""
+    program, *arguments = _exec_reload()
+    assert program == "/usr/bin/halosyncctl"
+    argv = [str(Path(sys.executable).with_name("halosyncctl")), *arguments]
+    await notify_socket.until(lambda m: "READY=1" in m, within=20)
+    env = {**os.environ, "HALOSYNC_CONFIG": str(tmp_path / "halosync.toml")}  # the unit's Environment=
+
+    good = await trio.run_process(argv, env=env, capture_stdout=True, capture_stderr=True, check=False)
+    assert good.returncode == 0, good.stderr.decode()
+    assert "READY=1" in await notify_socket.until(lambda m: "READY=1" in m)
+
+    config = tmp_path / "halosync.toml"
+    config.write_text(config.read_text().replace("shutdown_grace = 5", 'shutdown_grace = "later"'))
+    refused = await trio.run_process(argv, env=env, capture_stdout=True, capture_stderr=True, check=False)
+    assert refused.returncode == 78
+    assert "daemon.shutdown_grace: must be a number" in refused.stderr.decode()
+    assert "running configuration is kept" in refused.stderr.decode()
+    assert daemon.process.returncode is None  # the daemon carries on with the old configuration

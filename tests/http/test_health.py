@@ -84,3 +84,17 @@ async def test_unhealthy_when_the_database_cannot_be_written(tmp_path: Path) -> 
             holder.close()
         await ping_database(run.daemon)
         assert (await run.client.get("/health")).status_code == 200
+
+
+async def test_every_get_route_answers_head_without_a_body(tmp_path: Path) -> None:
+    """Load balancers and uptime checkers probe with HEAD: the GET's status and headers, no body (RFC 9110)."""
+    async with running_daemon(tmp_path) as run:
+        for route in ("/health", "/health/live", "/metrics"):
+            got = await run.client.get(route)
+            head = await run.client.head(route)
+            assert head.status_code == got.status_code == 200, route
+            assert head.content == b"", route
+            assert head.headers["content-type"] == got.headers["content-type"], route
+            assert int(head.headers["content-length"]) > 0, route  # the GET's length, as HEAD promises
+        refused = await run.client.post("/health")
+        assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"

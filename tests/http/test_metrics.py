@@ -4,6 +4,7 @@ and no lead data anywhere in it."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -33,12 +34,22 @@ async def test_metrics_are_prometheus_text_with_no_lead_data(tmp_path: Path) -> 
                  "halosync_rate_limit_remaining", "halosync_outbox_depth", "halosync_outbox_oldest_age_seconds",
                  "halosync_dead_letters", "halosync_webhook_deliveries", "halosync_database_connections",
                  "halosync_process_resident_memory_bytes", "halosync_process_cpu_seconds", "halosync_build_info",
-                 "halosync_service_up", "halosync_http_request_duration_seconds"):
+                 "halosync_service_up", "halosync_http_request_duration_seconds", "halosync_service_state",
+                 "halosync_service_last_success_timestamp_seconds", "halosync_database_connections_in_use",
+                 "halosync_database_connections_max"):
         assert name in families, name
     assert re.search(r'^halosync_webhook_deliveries_total\{plugin="webhook",result="accepted"\} [1-9]', body, re.M)
     assert re.search(r'^halosync_webhook_deliveries_total\{plugin="unknown",result="unknown_plugin"\} [1-9]',
                      body, re.M)
     assert re.search(r'^halosync_rate_limit_remaining\{provider="testsink",window="rolling-300s"\} 288', body, re.M)
     assert re.search(r'^halosync_service_up\{service="database"\} 1', body, re.M)
+    # One series per state, 1 for the state the service is in (not 0.5 for "degraded").
+    assert re.search(r'^halosync_service_state\{service="database",state="connected"\} 1\.0$', body, re.M)
+    assert re.search(r'^halosync_service_state\{service="database",state="degraded"\} 0\.0$', body, re.M)
+    assert re.search(r'^halosync_service_state\{service="database",state="disconnected"\} 0\.0$', body, re.M)
+    [when] = re.findall(r'^halosync_service_last_success_timestamp_seconds\{service="database"\} (\S+)$', body, re.M)
+    assert abs(float(when) - time.time()) < 120
+    assert re.search(r'^halosync_database_connections_max [1-9]', body, re.M)
+    assert re.search(r'^halosync_database_connections_in_use \d', body, re.M)
     assert re.search(r'^halosync_build_info\{python="[0-9.]+",version="[^"]+"\} 1', body, re.M)
     assert re.search(r'^halosync_http_requests_total\{route="other",status="404"\}', body, re.M)

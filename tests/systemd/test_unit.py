@@ -1,8 +1,8 @@
 """The systemd unit and its snippets, checked with this machine's own systemd tools.
 
-``systemd-analyze verify`` refuses a unit whose ExecStart= binary is missing, and /usr/bin/halosync exists only on
-an installed host; so the unit is verified as a copy whose ExecStart= points at this checkout's ``halosync``
-script (every other line byte for byte the same). The security score needs no such change.
+``systemd-analyze verify`` refuses a unit whose ExecStart= or ExecReload= binary is missing, and /usr/bin/halosync
+and /usr/bin/halosyncctl exist only on an installed host; so the unit is verified as a copy whose commands point at
+this checkout's scripts (every other line byte for byte the same). The security score needs no such change.
 """
 
 from __future__ import annotations
@@ -44,10 +44,16 @@ def _settings(text: str) -> dict[str, list[str]]:
     return out
 
 
-def _checkout_binary() -> Path:
-    script = Path(sys.executable).parent / "halosync"
+def _checkout_binary(name: str = "halosync") -> Path:
+    script = Path(sys.executable).parent / name
     assert script.is_file(), f"{script} missing: run `pip install -e .` in the venv first"
     return script
+
+
+def _for_checkout(text: str) -> str:
+    """The unit with its commands pointing at this checkout's scripts."""
+    text = text.replace(f"ExecStart={INSTALLED_BINARY} ", f"ExecStart={_checkout_binary()} ")
+    return text.replace(f"ExecReload={INSTALLED_BINARY}ctl ", f"ExecReload={_checkout_binary('halosyncctl')} ")
 
 
 SERVICES = ("halosync.service", "halosync-backup.service")
@@ -60,7 +66,7 @@ def test_units_verify_without_a_single_warning(tmp_path: Path) -> None:
     for name in (*SERVICES, "halosync-backup.timer"):
         copy = tmp_path / name
         text = (SYSTEMD / name).read_text()
-        copy.write_text(text.replace(f"ExecStart={INSTALLED_BINARY} ", f"ExecStart={_checkout_binary()} "))
+        copy.write_text(_for_checkout(text))
         copies.append(str(copy))
     result = subprocess.run([_tool("systemd-analyze"), "verify", *copies], capture_output=True, text=True,
                             timeout=60)
@@ -71,7 +77,7 @@ def test_units_verify_without_a_single_warning(tmp_path: Path) -> None:
 def test_verify_would_catch_a_broken_unit(tmp_path: Path) -> None:
     """The check above can fail: a misspelt setting is reported."""
     copy = tmp_path / "halosync.service"
-    text = UNIT.read_text().replace(f"ExecStart={INSTALLED_BINARY} ", f"ExecStart={_checkout_binary()} ")
+    text = _for_checkout(UNIT.read_text())
     copy.write_text(text.replace("ProtectHome=yes", "ProtectHomes=yes"))
     result = subprocess.run([_tool("systemd-analyze"), "verify", str(copy)], capture_output=True, text=True,
                             timeout=60)
@@ -100,7 +106,8 @@ def test_exposure_rises_without_the_hardening(tmp_path: Path) -> None:
 def test_unit_matches_the_daemons_defaults_and_the_contract() -> None:
     s = _settings(UNIT.read_text())
     assert s["Type"] == ["notify"]
-    assert s["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    # Synchronous: `systemctl reload` fails when the daemon refuses the new configuration (exit 78).
+    assert s["ExecReload"] == [f"{INSTALLED_BINARY}ctl reload"]
     assert s["Restart"] == ["on-failure"]
     assert s["StateDirectory"] == ["halosync"] and s["RuntimeDirectory"] == ["halosync"]
     assert s["LogsDirectory"] == ["halosync"]

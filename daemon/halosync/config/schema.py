@@ -184,8 +184,13 @@ def _check_alert_rules(value: Any) -> list[tuple[str, str]]:
 
 
 def _database_url(value: Any) -> list[tuple[str, str]]:
-    if value == "" or str(value).startswith(("sqlite:///", "postgresql://", "postgres://")):
+    if value == "" or str(value).startswith("sqlite:///"):
         return []
+    if str(value).startswith(("postgresql://", "postgres://")):
+        from halosync.store.database import postgres_driver_missing  # late: loading a config needs no peewee
+
+        missing = postgres_driver_missing()
+        return [("", missing)] if missing else []
     return [("", "must be sqlite:///PATH or postgresql://USER@HOST/DB")]  # the value may hold a password
 
 

@@ -1,10 +1,10 @@
 """systemd notifications (``sd_notify``), wrapped so the daemon never fails because systemd is absent.
 
-sdnotify sends the datagrams; but it has no MONOTONIC_USEC helper, encodes as Latin-1, silently swallows every
-error, reads ``$NOTIFY_SOCKET`` itself and leaks its socket when the connection fails. This wrapper connects the
-socket itself (any address, closed on failure), adds the reload message systemd >= 253 expects (RELOADING=1 with
-MONOTONIC_USEC in the same datagram), sends UTF-8, keeps STATUS= to one line, and logs a failure to notify once
-(a missing READY=1 makes systemd kill the unit, so a silent failure would be a mystery).
+The protocol is one datagram of ``KEY=value`` lines on the ``AF_UNIX`` socket named by ``$NOTIFY_SOCKET``
+(sd_notify(3)); no library is needed. This module connects the socket (a path, or ``@name`` in the abstract
+namespace; closed on failure), adds the reload message systemd >= 253 expects (RELOADING=1 with MONOTONIC_USEC in
+the same datagram), sends UTF-8, keeps STATUS= to one line, and logs a failure to notify once (a missing READY=1
+makes systemd kill the unit, so a silent failure would be a mystery).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import socket
 import time
 from collections.abc import Mapping
 
-import sdnotify
 from loguru import logger
 
 SEND_TIMEOUT = 0.5  # seconds one notification may wait for room in the receiver's queue
@@ -24,30 +23,28 @@ class Notifier:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
         self.address = env.get("NOTIFY_SOCKET", "")
-        self._sd: _SdNotifier | None = None
+        self._sock: socket.socket | None = None
         self._warned = False
         self._congested = False
         if self.address:
             try:
-                self._sd = _connect(self.address)
+                self._sock = _connect(self.address)
             except OSError as exc:
                 self._fail(exc)
 
     @property
     def enabled(self) -> bool:
-        return self._sd is not None
+        return self._sock is not None
 
     def send(self, *lines: str) -> None:
         """Send one datagram of ``KEY=value`` lines (a no-op outside systemd)."""
-        if self._sd is None:
+        if self._sock is None:
             return
-        # sdnotify encodes with Latin-1; handing it the UTF-8 bytes as Latin-1 text sends them unchanged.
-        payload = "\n".join(lines).encode("utf-8").decode("latin-1")
         try:
-            self._sd.notify(payload)
+            self._sock.sendall("\n".join(lines).encode("utf-8"))
         except (TimeoutError, BlockingIOError) as exc:
             # Congested: stop waiting (drop messages) until the receiver reads again; one stall per episode.
-            self._sd.socket.settimeout(0)
+            self._sock.settimeout(0)
             self._congested = True
             self._fail(exc)
         except OSError as exc:
@@ -55,12 +52,12 @@ class Notifier:
         else:
             if self._congested:
                 self._congested = False
-                self._sd.socket.settimeout(SEND_TIMEOUT)
+                self._sock.settimeout(SEND_TIMEOUT)
 
     def close(self) -> None:
-        if self._sd is not None:
-            self._sd.socket.close()
-            self._sd = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
     def _fail(self, exc: Exception) -> None:
         if not self._warned:
@@ -86,15 +83,7 @@ class Notifier:
         self.send("STOPPING=1")
 
 
-class _SdNotifier(sdnotify.SystemdNotifier):  # type: ignore[misc]  # sdnotify is untyped
-    """sdnotify's sender on a socket we connected; ``debug=True`` makes it raise instead of swallowing."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.debug = True
-        self.socket = sock
-
-
-def _connect(address: str) -> _SdNotifier:
+def _connect(address: str) -> socket.socket:
     # A leading '@' names a socket in the abstract namespace (sd_notify(3)).
     target = "\0" + address[1:] if address.startswith("@") else address
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
@@ -106,7 +95,7 @@ def _connect(address: str) -> _SdNotifier:
     # A receiver that stops reading fills its queue (about ten datagrams on Linux); a send must then give up
     # rather than freeze the event loop (and with it the watchdog).
     sock.settimeout(SEND_TIMEOUT)
-    return _SdNotifier(sock)
+    return sock
 
 
 def _status(text: str) -> str:

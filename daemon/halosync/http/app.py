@@ -6,8 +6,9 @@
     POST /webhooks/test     explain a signature check; stores nothing
     POST /webhooks/{plugin} a delivery (see halosync.http.webhooks)
 
-Every request is bounded by http.request_timeout; one that takes longer is answered 503 (for a webhook: not
-acknowledged, so the sender retries; if the inbox commit finished anyway, the retry is answered 200 as a duplicate).
+Every GET route answers HEAD too. Every request is bounded by http.request_timeout; one that takes longer is
+answered 503 (for a webhook: not acknowledged, so the sender retries; if the inbox commit finished anyway, the retry
+is answered 200 as a duplicate).
 """
 
 from __future__ import annotations
@@ -81,8 +82,10 @@ class ListenerApp:
     async def _dispatch(self, scope: Scope, receive: Receive) -> Answer:
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
         if path in _GET_ROUTES:
-            if method != "GET":
-                raise HTTPError(405, f"{path} answers GET", headers={"allow": "GET"})
+            # HEAD is GET without the body (RFC 9110 9.3.2; the server drops the body): load balancers and uptime
+            # checkers probe with it.
+            if method not in ("GET", "HEAD"):
+                raise HTTPError(405, f"{path} answers GET and HEAD", headers={"allow": "GET, HEAD"})
             return await self._get(path)
         if path.startswith("/webhooks/") and path.count("/") == 2:
             if method != "POST":

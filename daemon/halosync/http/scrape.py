@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 async def scrape(daemon: StateView) -> tuple[bytes, str]:
     document = await health_document(daemon)
     checks: dict[str, Any] = document["checks"]
-    metrics.set_service_states(document["services"])
+    metrics.set_service_states(document["services"], {name: check.get("last_success_at")
+                                                       for name, check in checks.items() if isinstance(check, dict)})
     metrics.PAUSED.set(1 if document.get("paused") else 0)
     queue = checks.get("queue")
     if isinstance(queue, dict) and "error" not in queue:

@@ -43,6 +43,9 @@ def open_database(url: str, *, timeout: float = 30.0, pool_size: int = 4,
             },
         )
     if parts.scheme in ("postgres", "postgresql"):
+        missing = postgres_driver_missing()
+        if missing:
+            raise StoreError(missing)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         db: pw.Database = PooledPostgresqlDatabase(
             unquote(parts.path.lstrip("/")) or "postgres",
@@ -58,6 +61,17 @@ def open_database(url: str, *, timeout: float = 30.0, pool_size: int = 4,
         )
         return db
     raise StoreError(f"database.url {redacted_url(url)!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+
+
+def postgres_driver_missing() -> str:
+    """Why PostgreSQL cannot be used here ("" when it can): its driver is the optional ``[postgresql]`` extra, so
+    that SQLite-only installs need no compiled client library. peewee would only say "driver not installed"."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return ("PostgreSQL needs the psycopg2 driver, which is not installed: install halosync with its "
+                "PostgreSQL extra, pip install 'halosync[postgresql]', in halosync's virtualenv")
+    return ""
 
 
 def redacted_url(url: str) -> str:
