@@ -19,7 +19,8 @@ import pytest
 import trio
 
 import halosync_builtin.alerts as builtin_alerts
-from halosync.alerts.component import AlertsComponent, AlertService
+from halosync.alerts.component import AlertsComponent
+from halosync.alerts.service import AlertService
 from halosync.config import loader
 from halosync.contracts import Alert, Alerter
 from halosync.daemon.app import Daemon

@@ -23,7 +23,7 @@ from halosync.daemon.api import MethodRegistration
 from halosync.errors import HalosyncError
 
 if TYPE_CHECKING:
-    from halosync.alerts.component import AlertService
+    from halosync.alerts.service import AlertService
 
 
 def list_alerts(service: AlertService) -> dict[str, Any]:
