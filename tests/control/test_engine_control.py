@@ -16,6 +16,7 @@ from halosync.control.server import ControlComponent
 from halosync.engine.component import EngineComponent
 from halosync_apollo.fake import GeneratorSpec
 from tests.control.harness import Running, running_daemon, short_dir
+from tests.engine.paused import declined_while_paused
 from tests.waiting import until
 
 Capsys = pytest.CaptureFixture[str]
@@ -66,9 +67,11 @@ async def test_pause_stops_writes_and_resume_drains(capsys: Capsys) -> None:
                                                         hard_negative_share=0.0, missing_email_share=0.0))
         code, synced = await running.ctl_json(capsys, "sync", "--wait")
         assert code == 0 and synced["summary"]["sources"][0]["staged"] == len(generated.contacts)
-        await trio.sleep(1.0)  # time in which an unpaused daemon writes all of them
-        code, queue = await running.ctl_json(capsys, "queue")
-        assert queue["pending"] + queue["staged_pending"] > 0
+        async def planned() -> int:
+            return int((await running.ctl_json(capsys, "queue"))[1]["pending"])
+
+        await declined_while_paused(running.daemon.engine,
+                                    await until(planned, lambda n: n > 0, what="outbox rows planned while paused"))
         assert api_writes(fakes) == 0
         code, resumed = await running.ctl_json(capsys, "resume")
         assert code == 0 and resumed["paused"] is False

@@ -13,6 +13,7 @@ import trio
 from halosync.cli.commands.demo import DemoFakes, write_config
 from halosync.engine.component import EngineComponent
 from halosync.store.models import StagedLead
+from tests.engine.paused import declined_while_paused
 from tests.http.harness import SECRET, Running, running_daemon
 from tests.waiting import until
 
@@ -75,7 +76,7 @@ async def test_flood_while_paused_is_stored_staged_and_written_after_resume(tmp_
         # staging is not an outbound write: it goes on while paused
         await until(all_staged, what=f"all {FLOOD} deliveries staged while paused")
         assert {r["state"] for r in await running.inbox()} == {"processed"}
-        await trio.sleep(0.5)  # time in which an unpaused engine would have written some
+        await declined_while_paused(engine, await planned_writes(running))
         assert api_writes(fakes) == 0
         health = (await running.client.get("/health")).json()
         assert health["paused"] is True and health["status"] == "degraded"  # paused: nothing flows to the sink
@@ -111,3 +112,11 @@ async def test_bad_deliveries_become_dead_letters_and_the_rest_goes_on(tmp_path:
         letters = {(d["stage"], d["source_id"]): d["reason"] for d in await running.dead_letters()}
         assert "neither a lead" in letters[("webhook", "not-leads")]
         assert any(stage == "intake" and "shoe_size" in reason for (stage, _), reason in letters.items())
+
+
+async def planned_writes(running: Running) -> int:
+    """Waits until the planner has put rows in the outbox; their number."""
+    async def pending() -> int:
+        return int((await running.client.get("/health")).json()["checks"]["queue"]["pending"])
+
+    return await until(pending, lambda n: n > 0, what="outbox rows planned while paused")

@@ -414,6 +414,10 @@ class Engine:
         self._set_paused(False)
         self.wakeup.wake()
 
+    def paused_turns(self) -> int:
+        """How many times, in all, a sink worker looked for work and left it because the engine was paused."""
+        return sum(workers.paused_turns for workers in self._workers.values())
+
     @property
     def paused(self) -> bool:
         return self._paused

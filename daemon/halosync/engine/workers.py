@@ -73,6 +73,9 @@ class SinkWorkers:
         self.sink_name = sink_name
         self.running = 0  # worker tasks alive
         self.busy = 0  # workers inside a write
+        # Turns on which a worker looked for work and left it because the engine was paused: what proves that a
+        # paused daemon declined rows that were there (a test waits for it instead of sleeping and hoping).
+        self.paused_turns = 0
         self.idle = trio.Event()
 
     def resize(self, nursery: trio.Nursery, workers: int) -> None:
@@ -90,6 +93,7 @@ class SinkWorkers:
                     return  # removed by a reload
                 event = ctx.wakeup.event
                 if ctx.paused() or not ctx.mirror_ready():
+                    self.paused_turns += ctx.paused()
                     await ctx.wakeup.wait(event, IDLE_POLL)
                     continue
                 backoff = ctx.retry_in(sink.name)
