@@ -20,6 +20,7 @@ from halosync.daemon.notify import Notifier
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
 from tests.daemon.conftest import NotifySocket
+from tests.waiting import until
 
 
 class Gated:
@@ -84,7 +85,7 @@ async def test_ready_only_after_every_component(tmp_path: Path, notify_socket: N
         assert await notify_socket.until(lambda m: "first" in m) == "STATUS=starting: first"
         first.gate.set()
         assert await notify_socket.until(lambda m: "second" in m) == "STATUS=starting: second"
-        assert await notify_socket.nothing_for(0.2, lambda m: "READY" in m)
+        assert not [m for m in notify_socket.drain() if "READY" in m]  # the second component has not started yet
         assert daemon.state == "starting"
         second.gate.set()
         assert await notify_socket.until(lambda m: "READY" in m) == "READY=1\nSTATUS=running: 1 source(s), 0 sink(s)"
@@ -120,8 +121,11 @@ async def test_watchdog_pings_only_while_the_heartbeat_is_fresh(
         daemon.engine = SimpleNamespace(installed=True, paused=False)  # an engine now owns the heartbeat
         await notify_socket.until(lambda m: m == "WATCHDOG=1", within=1)
         daemon.heartbeat = time.monotonic() - 5  # the main loop stopped turning
-        await notify_socket.nothing_for(0.15, lambda m: False)  # let a ping already on its way arrive
-        assert await notify_socket.nothing_for(0.4, lambda m: m == "WATCHDOG=1")
+        withheld = daemon.withheld_pings
+        await until(lambda: daemon.withheld_pings, lambda n: n > withheld, what="the watchdog to see the stale beat")
+        notify_socket.drain()  # pings sent before it saw it
+        await until(lambda: daemon.withheld_pings, lambda n: n >= withheld + 3, what="three withheld pings")
+        assert "WATCHDOG=1" not in notify_socket.drain()
         daemon.beat()
         await notify_socket.until(lambda m: m == "WATCHDOG=1", within=1)
         daemon.request_stop()
@@ -135,7 +139,8 @@ async def test_watchdog_for_another_pid_is_ignored(tmp_path: Path, notify_socket
     daemon = make_daemon(tmp_path, notify_socket, [])
     async with trio.open_nursery() as nursery:
         await nursery.start(daemon.serve)
-        assert await notify_socket.nothing_for(0.4, lambda m: m == "WATCHDOG=1")
+        await until(lambda: daemon.watchdog_state, lambda state: state == "off", what="the watchdog to stand down")
+        assert "WATCHDOG=1" not in notify_socket.drain()
         daemon.request_stop()
 
 

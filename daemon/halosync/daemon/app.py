@@ -59,6 +59,10 @@ class Daemon:
         self.health_cache = HealthCache()
         self.exit_code = 0
         self.heartbeat = time.monotonic()
+        # What the watchdog loop decided: "off" (systemd watches no process of ours), "on"; and how many of its
+        # turns withheld the ping because the heartbeat was stale (visible proof that a stuck loop goes unpinged).
+        self.watchdog_state = "starting"
+        self.withheld_pings = 0
         self.reload_hooks: list[ReloadHook] = []
         # Control-socket methods by name; components add their own (see halosync.control).
         self.control_methods: dict[str, ControlMethod] = {}
@@ -186,7 +190,9 @@ class Daemon:
         usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
         pid = os.environ.get("WATCHDOG_PID")
         if not usec or (pid and pid != str(os.getpid())):  # no watchdog, or it watches another process
+            self.watchdog_state = "off"
             return
+        self.watchdog_state = "on"
         stale_after = float(self.config.get("daemon.watchdog_stale_after"))
         stale = False
         while True:
@@ -200,8 +206,11 @@ class Daemon:
                 stale = False
             elif not stale:
                 stale = True
+                self.withheld_pings += 1
                 logger.error("main loop heartbeat is {:.0f} s old (limit daemon.watchdog_stale_after = {:g} s); "
                              "withholding watchdog pings so that systemd restarts the daemon", age, stale_after)
+            else:
+                self.withheld_pings += 1
             await trio.sleep(usec / 2e6)
 
     def beat(self) -> None:
