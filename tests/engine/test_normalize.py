@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import idna
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -100,3 +101,39 @@ def test_person_name_key() -> None:
     assert person_name_key("Sean", "O'Brien") == "sean obrien"
     assert person_name_key(None, None, "Jane  Doe") == "jane doe"
     assert person_name_key(None, None, None) is None
+
+
+# Internationalised domain names: the Unicode and the xn-- (punycode) spelling of one domain are one key.
+IDN_SPELLINGS = [("bücher.de", "xn--bcher-kva.de"), ("müller-gmbh.at", "xn--mller-gmbh-9db.at"),
+                 ("例え.jp", "xn--r8jz45g.jp"), ("straße.de", "xn--strae-oqa.de")]
+
+
+@pytest.mark.parametrize(("unicode_", "ascii_"), IDN_SPELLINGS)
+def test_idn_websites_domains_and_emails_have_one_key(unicode_: str, ascii_: str) -> None:
+    key = domain_key(unicode_)
+    assert key is not None
+    for spelling in (unicode_, ascii_, ascii_.upper(), unicode_.upper()):
+        assert domain_key(spelling) == key, spelling
+        assert domain_key(f"https://www.{spelling}/impressum") == key, spelling
+        assert domain_key(f"jane@{spelling}") == key, spelling
+        assert email_key(f"Jane.Doe+x@{spelling}") == f"jane.doe@{key}", spelling
+    assert domain_key(key) == key and email_key(f"jane@{key}") == f"jane@{key}"  # idempotent
+
+
+def test_hosts_idna_refuses_keep_their_plain_key() -> None:
+    assert domain_key("my_host.example.com") == "my_host.example.com"  # underscore: not a valid IDNA label
+    assert domain_key("xn--zz.de") == "xn--zz.de"  # not valid punycode
+    assert email_key("jo@Intra_Net.Example.com") == "jo@intra_net.example.com"
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüéñçå", min_size=1, max_size=20),
+       st.sampled_from(["de", "com", "co.uk"]))
+def test_unicode_and_punycode_spellings_agree(label: str, tld: str) -> None:
+    try:
+        ascii_ = f"{idna.encode(label, uts46=True).decode()}.{tld}"
+    except idna.IDNAError:
+        return  # not a label IDNA can encode, so there is no second spelling to compare
+    key = domain_key(f"{label}.{tld}")
+    assert key is not None
+    assert domain_key(ascii_) == key
+    assert email_key(f"a@{ascii_}") == email_key(f"a@{label}.{tld}") == f"a@{key}"

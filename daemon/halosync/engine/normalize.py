@@ -5,6 +5,7 @@ can be explained from them.
     email_key("John.Smith+crm@GoogleMail.com ")   -> "johnsmith@gmail.com"
     linkedin_key("https://uk.linkedin.com/in/Jo-S/?trk=x") -> "in/jo-s"
     domain_key("http://www.Acme.co.uk/about")     -> "acme.co.uk"
+    domain_key("xn--bcher-kva.de")                -> "bücher.de"  (IDNA: one key for both spellings)
     company_name_key("ACME, Inc.")                -> "acme"
     person_name_key("José", "Müller")            -> "jose muller"
 
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+import idna
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
@@ -52,7 +56,7 @@ def email_key(email: str | None, *, strip_plus_tags: bool = True) -> str | None:
         return None
     text = fold(email).replace(" ", "")
     local, at, domain = text.rpartition("@")
-    domain = domain.rstrip(".")
+    domain = idna_host(domain.rstrip("."))
     if not at or not local or "." not in domain or "@" in local:
         return None
     if domain in GMAIL_DOMAINS:
@@ -104,12 +108,31 @@ def domain_key(value: str | None) -> str | None:
         host = urlsplit(text).hostname or ""
     except ValueError:
         return None
-    host = host.rstrip(".")
+    host = idna_host(host.rstrip("."))
     while host.startswith("www."):
         host = host[4:]
     if "." not in host or not re.fullmatch(r"[\w.-]+", host):
         return None
     return host
+
+
+def idna_host(host: str) -> str:
+    """One spelling of an internationalised domain name: ``xn--bcher-kva.de``, ``BÜCHER.de`` and ``bücher.de`` are
+    all ``bücher.de`` (UTS-46 mapping, then IDNA2008 to Unicode labels, then :func:`fold`). The Unicode form, not
+    the ``xn--`` one, so keys stored before IDNA was applied keep matching and explanations stay readable. A host
+    IDNA refuses (an underscore, an empty label, ...) is returned as given, which is what keys were before."""
+    if host.isascii() and "xn--" not in host:
+        return host  # IDNA would only lower-case it (fold already has) or refuse it: either way unchanged
+    return _idna_host(host)
+
+
+@lru_cache(maxsize=4096)  # a sync sees the same few company domains over and over; IDNA costs ~10-50 µs
+def _idna_host(host: str) -> str:
+    try:
+        # fold again: a decoded label may hold what fold maps (``xn--strae-oqa`` is ``straße``, folded ``strasse``).
+        return fold(idna.decode(host, uts46=True))
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return host
 
 
 def company_name_key(name: str | None) -> str | None:

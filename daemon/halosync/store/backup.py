@@ -2,8 +2,9 @@
 
 SQLite: the online backup API copies a snapshot of one read transaction, so a backup taken while the daemon
 writes is consistent (WAL lets the daemon carry on meanwhile). The copy is a single self-contained file.
-PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot too) and ``pg_restore`` in one transaction. The
-connection's password reaches them through ``PGPASSWORD``, never on a command line.
+PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot too) and ``pg_restore`` in one transaction, given
+database.url whole as a libpq URI (TLS files and every other parameter included). The connection's password
+reaches them through ``PGPASSWORD``, never on a command line.
 
 A restore never starts from a file that fails its own checks, keeps a copy of the store it replaces, and is
 verified afterwards (``halosync.diagnose.store_checks``); the order lives in ``halosync.cli.commands.backup``.
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from halosync.errors import StoreError
 from halosync.store.database import redacted_url
@@ -142,31 +143,40 @@ def _fsync(path: Path) -> None:
 
 @dataclass(frozen=True)
 class PgTarget:
-    """How the PostgreSQL client tools reach the store: libpq environment, and the schema when the URL's
-    search_path names one (then only that schema is dumped and restored)."""
+    """How the PostgreSQL client tools reach the store: a libpq connection URI for ``--dbname`` (database.url with
+    every query parameter, but no password), the environment that carries the password, and the schema when the
+    URL's search_path names one (then only that schema is dumped and restored)."""
 
+    conninfo: str
     env: dict[str, str]
     schema: str | None
 
 
 def pg_target(url: str) -> PgTarget:
+    """database.url as the client tools take it. The daemon hands the URL's query parameters to libpq as they are
+    (halosync.store.database), so they go on unchanged -- ``sslrootcert``, ``sslcert``, ``sslkey``,
+    ``target_session_attrs``, ``host=/run/postgresql``, all of them -- and ``pg_dump`` reaches the store the way the
+    daemon does. The password, in the user info or a ``password`` parameter, moves to ``PGPASSWORD``: a command
+    line is readable by every user of the machine (ps, /proc)."""
     parts = urlsplit(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    env = {k: v for k, v in {
-        "PGHOST": parts.hostname or "",
-        "PGPORT": str(parts.port or ""),
-        "PGUSER": unquote(parts.username or ""),
-        "PGPASSWORD": unquote(parts.password or ""),
-        "PGDATABASE": unquote(parts.path.lstrip("/")) or "postgres",
-        "PGOPTIONS": query.get("options", ""),
-        "PGSSLMODE": query.get("sslmode", ""),
-        "PGCONNECT_TIMEOUT": query.get("connect_timeout", "10"),
-    }.items() if v}
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, _, userinfo_password = userinfo.partition(":")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    password = unquote(userinfo_password) or next((v for k, v in reversed(pairs) if k == "password"), "")
+    kept = [(k, v) for k, v in pairs if k != "password"]
+    path = parts.path if parts.path.lstrip("/") else "/postgres"  # the daemon's default database, not libpq's
+    # Put together by hand: urlunsplit drops an empty host (postgresql:///db, a Unix socket), which libpq needs.
+    netloc = f"{user}@{hostport}" if at else hostport
+    query = urlencode(kept, quote_via=quote)  # parse_qsl decoded "+" as a space, as the daemon's driver sees it
+    conninfo = f"postgresql://{netloc}{path}" + (f"?{query}" if query else "")
+    env = {"PGCONNECT_TIMEOUT": "10"}  # libpq waits for ever by default; a URL's connect_timeout wins over this
+    if password:
+        env["PGPASSWORD"] = password
     schema = None
-    for option in query.get("options", "").split():
+    for option in dict(pairs).get("options", "").split():
         if option.startswith("-csearch_path="):
             schema = option.split("=", 1)[1].split(",")[0].strip('"') or None
-    return PgTarget(env, schema)
+    return PgTarget(conninfo, env, schema)
 
 
 def pg_tool(name: str) -> str:
@@ -190,7 +200,8 @@ def pg_dump(url: str, dest: Path) -> Copied:
     target = pg_target(url)
     started = time.monotonic()
     partial = dest.with_name(f".{dest.name}.partial")
-    argv = [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"]
+    argv = [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}",
+            f"--dbname={target.conninfo}"]
     if target.schema:
         argv.append(f"--schema={target.schema}")
     try:
@@ -206,7 +217,7 @@ def pg_restore(url: str, src: Path) -> None:
     """Replace the store's tables with the archive's, in one transaction (all or nothing)."""
     target = pg_target(url)
     argv = [pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-            "--single-transaction", "--exit-on-error", f"--dbname={target.env['PGDATABASE']}"]
+            "--single-transaction", "--exit-on-error", f"--dbname={target.conninfo}"]
     if target.schema:
         argv.append(f"--schema={target.schema}")
     _run_pg([*argv, str(src)], target)

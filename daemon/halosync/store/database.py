@@ -56,8 +56,8 @@ def open_database(url: str, *, timeout: float = 30.0, pool_size: int = 4,
             max_connections=pool_size,
             stale_timeout=300,
             timeout=timeout,
-            connect_timeout=int(max(1, timeout)),
-            **query,
+            # The URL's own connect_timeout wins (as a second keyword it was a TypeError).
+            **{"connect_timeout": int(max(1, timeout)), **query},
         )
         return db
     raise StoreError(f"database.url {redacted_url(url)!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
