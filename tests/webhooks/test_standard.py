@@ -86,11 +86,32 @@ def test_signature_that_is_not_base64_does_not_match() -> None:
     assert result.ok  # the second entry matches; the unreadable first one is skipped
 
 
-@pytest.mark.parametrize("secret", ["whsec_not base64!", "whsec_c2hvcnQ="])
-def test_bad_secrets_are_refused_without_echoing_them(secret: str) -> None:
+@pytest.mark.parametrize(("secret", "words"), [
+    ("whsec_not base64!", "is not whsec_ followed by base64"),
+    ("whsec_bm90-dXJs_c2FmZQ", "is not whsec_ followed by base64"),  # URL-safe base64 is another alphabet
+    ("whsec_c2hvcnQ=c2hvcnQ=", "is not whsec_ followed by base64"),  # padding inside: two secrets pasted together
+    ("whsec_YWJjZ", "not a whole number of bytes"),
+    ("whsec_", "holds no key"),
+    ("whsec_==", "holds no key"),
+])
+def test_bad_secrets_are_refused_without_echoing_them(secret: str, words: str) -> None:
     with pytest.raises(SecretFormatError) as info:
         decode_secret(secret)
-    assert secret.removeprefix("whsec_") not in str(info.value)
+    assert words in str(info.value)
+    if secret.removeprefix("whsec_").strip("="):
+        assert secret.removeprefix("whsec_") not in str(info.value)
+
+
+@pytest.mark.parametrize(("secret", "key"), [
+    ("whsec_c2hvcnQ=", b"short"),  # 5 bytes: short, but the sender's library signs with it
+    ("whsec_c2hvcnQ", b"short"),  # unpadded, as some senders print it
+    ("c2hvcnQ", b"short"),  # the prefix is optional
+    ("whsec_YQ", b"a"),
+    ("whsec_YQ=====", b"a"),  # too much padding is tolerated, as by the reference
+    ("  whsec_YWI=\n", b"ab"),  # pasted with surrounding whitespace
+])
+def test_secrets_the_reference_accepts_are_accepted(secret: str, key: bytes) -> None:
+    assert decode_secret(secret) == key
 
 
 def test_explain_never_reveals_the_expected_signature() -> None:

@@ -38,9 +38,9 @@ def test_secrets_from_env_are_resolved_and_masked(tmp_path: Path) -> None:
 
 def test_bad_secrets_are_config_errors_naming_the_entry(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        load(tmp_path, 'secrets = ["whsec_c2hvcnQ=", "env:NOT_SET"]')
+        load(tmp_path, 'secrets = ["whsec_YWJjZ", "env:NOT_SET"]')
     text = str(info.value)
-    assert "plugins.webhook.secrets.0: decodes to 5 bytes" in text
+    assert "plugins.webhook.secrets.0: has 5 base64 characters" in text
     assert "plugins.webhook.secrets.1: environment variable NOT_SET is not set" in text
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +34,8 @@ from halosync.contracts import Verification, WebhookRequest
 TOLERANCE_SECONDS = 300.0
 SECRET_PREFIX = "whsec_"
 _HEADER_PREFIXES = ("webhook-", "svix-")
+# The standard alphabet with any run of padding at the end (the reference tolerates too much or too little).
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*=*")
 
 
 class SecretFormatError(ValueError):
@@ -40,15 +43,25 @@ class SecretFormatError(ValueError):
 
 
 def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret (the prefix is optional, as the reference libraries allow)."""
+    """The HMAC key of a ``whsec_<base64>`` secret, read as the reference implementation reads it.
+
+    The prefix is optional and the padding may be missing or off (the reference appends ``==`` before decoding),
+    and a key of any non-empty length is taken: the sender chooses the key, and refusing one the sender's library
+    accepts would only drop its deliveries. Unlike the reference, a character outside the base64 alphabet is an
+    error rather than silently skipped, so a mistyped secret is reported instead of yielding some other key.
+    """
     text = secret.strip().removeprefix(SECRET_PREFIX)
-    try:
-        key = base64.b64decode(text, validate=True)
-    except ValueError:
+    if not _BASE64.fullmatch(text):
         raise SecretFormatError(
-            "is not whsec_ followed by base64; copy the secret exactly as the sender shows it") from None
-    if len(key) < 16:
-        raise SecretFormatError(f"decodes to {len(key)} bytes; use a key of at least 16 bytes (24-64 is usual)")
+            "is not whsec_ followed by base64; copy the secret exactly as the sender shows it")
+    data = text.rstrip("=")
+    if len(data) % 4 == 1:  # one character too many or too few: no padding makes that whole bytes
+        raise SecretFormatError(
+            f"has {len(data)} base64 characters, which is not a whole number of bytes; the secret was cut or "
+            "extended when copied: copy it again exactly as the sender shows it")
+    key = base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+    if not key:
+        raise SecretFormatError("holds no key after whsec_; copy the whole secret as the sender shows it")
     return key
 
 
