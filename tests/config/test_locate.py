@@ -81,3 +81,8 @@ def test_line_of_falls_back_to_the_nearest_written_ancestor() -> None:
     assert line_of(lines, ("http", "listen")) == 2
     assert line_of(lines, ("http", "timeout")) == 1
     assert line_of(lines, ("sync", "interval")) == 0
+
+
+def test_a_file_without_a_final_newline() -> None:
+    assert key_lines("[a]\nb = [1,\n  2]") == {("a",): 1, ("a", "b"): 2}
+    assert key_lines("") == {}

@@ -96,7 +96,8 @@ class _Reader:
         token = self.tokens[self.at]
         if token.kind not in kinds:
             raise _Unexpected(token)
-        self.at += 1
+        if token.kind != "end":  # the end stays, so peek() always has a token to show
+            self.at += 1
         return token
 
     def skip_newlines(self) -> None:
