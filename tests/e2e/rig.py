@@ -33,16 +33,8 @@ class Rig:
 
     async def serving(self, nursery: trio.Nursery, **sync: Any) -> tuple[Daemon, trio.Event]:
         """A running daemon (not once) and an event set when its serve() has returned (plugins closed)."""
-        daemon, finished = self.daemon(once=False, **sync), trio.Event()
-
-        async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-            try:
-                await daemon.serve(task_status=task_status)
-            finally:
-                finished.set()
-
-        await nursery.start(serve)
-        return daemon, finished
+        daemon = self.daemon(once=False, **sync)
+        return daemon, await served(nursery, daemon)
 
     async def run_once(self, **sync: Any) -> int:
         with trio.fail_after(60):
@@ -77,3 +69,17 @@ class Rig:
 def company_domains(contacts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """contact id -> its company's domain (the generator's ground truth for companies)"""
     return {cid: c["organization"]["primary_domain"] for cid, c in contacts.items() if c.get("organization")}
+
+
+async def served(nursery: trio.Nursery, daemon: Daemon) -> trio.Event:
+    """Start ``daemon.serve()`` in ``nursery`` (returns once it is up); the event is set when serve() has returned."""
+    finished = trio.Event()
+
+    async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        try:
+            await daemon.serve(task_status=task_status)
+        finally:
+            finished.set()
+
+    await nursery.start(serve)
+    return finished

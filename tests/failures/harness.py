@@ -16,6 +16,7 @@ from halosync.daemon.app import Daemon
 from halosync.engine.component import EngineComponent
 from halosync.store.gateway import Store
 from halosync.store.models import DeadLetter, Link, StagedLead
+from tests.e2e.rig import served
 
 # Fast retries so a test sees several failures in a second or two; a HaloPSA window of 5 s so that a 429's
 # reset (which the daemon waits for) comes soon.
@@ -42,16 +43,8 @@ class FaultRig:
         return Daemon(load_config(path, plugins), plugins, once=once, components=[EngineComponent()])
 
     async def serving(self, nursery: trio.Nursery) -> tuple[Daemon, trio.Event]:
-        daemon, finished = self.daemon(once=False), trio.Event()
-
-        async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-            try:
-                await daemon.serve(task_status=task_status)
-            finally:
-                finished.set()
-
-        await nursery.start(serve)
-        return daemon, finished
+        daemon = self.daemon(once=False)
+        return daemon, await served(nursery, daemon)
 
     def failure_lines(self, plugin: str) -> list[str]:
         """The log lines saying ``plugin`` fails (the first, and any reminder)."""
