@@ -160,7 +160,7 @@ class Engine:
             # A new sink: nothing is matched or written until its mirror is loaded, or leads would be created
             # there again for records it already holds.
             self.mirror_ready = trio.Event()
-            self._mirror_kick.set()
+        self._mirror_kick.set()  # refresh now: a new sink's mirror, or a sink that waited for this reload
         await self._backfill_new_sinks()
         self.set_concurrency(self.settings.concurrency)  # starts the new sinks' workers
         # The daemon has forgotten every plugin's failures (the operator may have fixed them): loops waiting out a
@@ -177,6 +177,7 @@ class Engine:
         self.draining = True
         self._stopped.set()
         self._kick.set()
+        self._mirror_kick.set()
         self.wakeup.wake()
         for workers in self._workers.values():
             if workers.running:
@@ -235,8 +236,7 @@ class Engine:
 
     async def _mirror_loop(self) -> None:
         while not self.draining:
-            self._mirror_kick = trio.Event()  # a kick from here on (a reload adding a sink) asks for another round
-            kick = self._kick
+            self._mirror_kick = trio.Event()  # a kick from here on (a reload, the drain) asks for another round
             ok = await self._refresh_mirrors()
             if ok and set(self.daemon.sinks) <= self._mirrored:
                 logger.debug("sink mirror refreshed")
@@ -246,9 +246,7 @@ class Engine:
             wait = self.settings.mirror_refresh if ok else min(
                 [self.settings.mirror_refresh, *(self.daemon.retry_in(n) for n in self.daemon.sinks)])
             with trio.move_on_after(max(wait, 0.05)):
-                async with trio.open_nursery() as nursery:
-                    for event in (self._mirror_kick, kick):
-                        nursery.start_soon(_cancel_when_set, event, nursery.cancel_scope)
+                await self._mirror_kick.wait()
 
     async def _refresh_mirrors(self) -> bool:
         ok = True
@@ -487,11 +485,6 @@ def _save_paused(paused: bool) -> None:
 
 def _ignore(event: dict[str, Any]) -> None:
     pass
-
-
-async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
-    await event.wait()
-    scope.cancel()
 
 
 __all__ = ["Engine", "Source"]
