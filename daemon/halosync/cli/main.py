@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
+
+from loguru import logger
 
 from halosync import __version__, log
+from halosync.cli.common import config_path
 from halosync.cli.conventions import QUIET, VERBOSE, Option, closed_stdout, environment, everywhere, verbosity
 from halosync.exitcodes import EX_USAGE
 
@@ -56,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     with environment(HALOSYNC_LOG_LEVEL=LOG_LEVELS[verbosity(args)]):
         # Until a command configures logging from its configuration, records still go through the masking patcher.
         log.setup()
-        return closed_stdout(lambda: int(handler(args)))
+        started = time.perf_counter()
+        found = config_path(args)
+        logger.debug("halosync {}: configuration {}", args.command,
+                     found if found is not None else "none found (--config, $HALOSYNC_CONFIG, ./halosync.toml, "
+                     "/etc/halosync/halosync.toml): the defaults")
+        code = closed_stdout(lambda: int(handler(args)))
+        logger.debug("halosync {}: exit {} after {:.3f} s", args.command, code, time.perf_counter() - started)
+        return code
 
 
 if __name__ == "__main__":
