@@ -116,7 +116,7 @@ def _stuck(status: dict[str, Any]) -> str | None:
     if status.get("paused") or status.get("state") == "paused":
         return "the daemon is paused: they are written after `halosyncctl resume`"
     refused = sorted(name for name, plugin in (status.get("plugins") or {}).items()
-                     if plugin.get("kind") == "sink" and plugin.get("waiting_for") == "reload")
+                     if "sink" in str(plugin.get("kind")).split(",") and plugin.get("waiting_for") == "reload")
     if refused:
         return (f"{', '.join(refused)} refused the credentials and waits for `halosyncctl reload` after the "
                 "configuration is fixed")
