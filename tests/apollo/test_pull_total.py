@@ -8,6 +8,7 @@ from contextlib import aclosing
 from typing import Any
 
 from halosync_apollo.fake import FakeApollo, GeneratorSpec
+from tests.apollo.conftest import pull_all
 from tests.apollo.test_pull import MakeSource
 
 
@@ -19,7 +20,6 @@ async def pages_of(source: Any, cursor: str | None = None, *, full: bool = False
         async for page in pages:
             yielded += len(page.leads) + len(page.rejected)
             out.append((yielded, page.total))
-            cursor = page.cursor
     out.append((yielded, None if not out else out[-1][1]))
     return out
 
@@ -37,10 +37,8 @@ async def test_an_incremental_pull_expects_only_what_is_past_its_cursor(fake: Fa
                                                                          make_source: MakeSource) -> None:
     generated = fake.generate(GeneratorSpec(count=1_500, seed=3, days=10))
     source = make_source()
-    cursor = None
-    async with aclosing(source.pull(None)) as pages:
-        async for page in pages:
-            cursor = page.cursor
+    first = await pull_all(source)
+    cursor = first.cursor
     for index in (5, 700, 1_499):
         fake.update_contact(generated.contacts[index]["id"], title="Edited")
     second = await pages_of(source, cursor)
