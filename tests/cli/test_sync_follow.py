@@ -80,3 +80,12 @@ async def test_follow_stops_with_exit_1_when_the_daemon_is_paused(capsys: Capsys
             return bool(queue["pending"] + queue["in_flight"] + queue["staged_pending"] == 0)
 
         await until(drained, what="the queue drained after resume")
+
+
+async def test_a_dry_run_follows_its_reading_of_the_total_and_no_writes(capsys: Capsys) -> None:
+    async with engine_daemon(25) as (running, fakes):
+        await first_pull_done(running, capsys)
+        code, out, err = await running.ctl(capsys, "sync", "--follow", "--full", "--dry-run")
+        assert code == 0, err
+        assert "read=25" in out and "(100% of 25)" in out and "dry run: nothing written" in out
+        assert "writing" not in out and "every write done" not in out

@@ -77,7 +77,9 @@ class _ProgressView:
         numbers = _numbers(event)
         words = " ".join(f"{k}={shown(v)}" for k, v in numbers.items() if k != "total")
         label = str(event.get("source") or event.get("stage") or event.get("type") or "sync")
-        done = sum(numbers.get(k, 0) for k in ("staged", "unchanged", "rejected"))
+        # A pull counts what it staged; a dry run what it read (its staging is rolled back).
+        done = numbers["read"] if "read" in numbers else sum(numbers.get(k, 0) for k in ("staged", "unchanged",
+                                                                                        "rejected"))
         total = numbers.get("total")
         if self.progress is None:
             of = f" ({done / total:.0%} of {total:,})" if total else ""
