@@ -5,9 +5,16 @@ cannot go on by themselves (the daemon is paused)."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
 from halosync_apollo.fake import GeneratorSpec
 from tests.control.test_engine_control import engine_daemon, first_pull_done
@@ -83,9 +90,48 @@ async def test_follow_stops_with_exit_1_when_the_daemon_is_paused(capsys: Capsys
 
 
 async def test_a_dry_run_follows_its_reading_of_the_total_and_no_writes(capsys: Capsys) -> None:
-    async with engine_daemon(25) as (running, fakes):
+    async with engine_daemon(25) as (running, _fakes):
         await first_pull_done(running, capsys)
         code, out, err = await running.ctl(capsys, "sync", "--follow", "--full", "--dry-run")
         assert code == 0, err
         assert "read=25" in out and "(100% of 25)" in out and "dry run: nothing written" in out
         assert "writing" not in out and "every write done" not in out
+
+
+def follow_in_a_terminal(socket: str) -> tuple[int, str]:
+    """`halosyncctl sync --follow --full` with a pty as stdout, as an operator runs it: (exit code, screen)."""
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    with subprocess.Popen([str(Path(sys.executable).parent / "halosyncctl"), "--socket", socket, "sync", "--follow",
+                           "--full"], stdin=child, stdout=child, stderr=subprocess.STDOUT, env=env) as proc:
+        os.close(child)
+        seen = b""
+        try:
+            while True:
+                ready, _, _ = select.select([main], [], [], 0.2)
+                if ready:
+                    try:
+                        chunk = os.read(main, 65536)
+                    except OSError:  # the child closed the terminal
+                        break
+                    if not chunk:
+                        break
+                    seen += chunk
+                elif proc.poll() is not None:
+                    break
+            return proc.wait(timeout=60), seen.decode(errors="replace")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            os.close(main)
+
+
+async def test_in_a_terminal_the_bar_shows_a_percentage_and_an_eta(capsys: Capsys) -> None:
+    async with engine_daemon() as (running, fakes):
+        await first_pull_done(running, capsys)
+        fakes.halo.settings.latency = HALO_LATENCY
+        fakes.apollo.generate(contacts(30, seed=14))
+        code, screen = await trio.to_thread.run_sync(follow_in_a_terminal, str(running.socket))
+        assert code == 0, screen[-3000:]
+        assert "100%" in screen and "ETA" in screen and "30 of 30 leads" in screen
+        assert "writing: 0 to match, 0 pending, 0 in flight" in screen and " done" in screen
