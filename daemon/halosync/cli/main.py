@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # not built yet
         module.register(sub)
     everywhere(parser, GLOBAL_OPTIONS)
+    parser.set_defaults(config=None, verbosity=0)  # present whether given or not, before or after the command
     return parser
 
 
