@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in command_modules():
         importlib.import_module(f"halosync.cli.ctl_commands.{name}").register(sub)
     everywhere(parser, GLOBAL_OPTIONS)
-    parser.set_defaults(socket=None, config=None, verbosity=0)  # present whether given or not, before or after the command
+    parser.set_defaults(socket=None, config=None, verbosity=0)  # present whether given or not, on either side
     return parser
 
 

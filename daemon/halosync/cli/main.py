@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # not built yet
         module.register(sub)
     everywhere(parser, GLOBAL_OPTIONS)
-    parser.set_defaults(config=None, verbosity=0)  # present whether given or not, before or after the command
+    parser.set_defaults(config=None, verbosity=0)  # present whether given or not, on either side
     return parser
 
 
