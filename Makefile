@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml $(CONTRIB)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,lint,postgresql]' $(if $(CONTRIB),-e contrib/halosync-example-plugin)
+	$(BIN)/python -m halosync.cli.manuals $(VENV)/share > /dev/null   # completions and man pages (issue 19)
 	touch $(STAMP)
 
 install: $(STAMP)

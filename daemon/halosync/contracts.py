@@ -63,11 +63,16 @@ class Rejected:
 @dataclass(frozen=True, slots=True)
 class SourcePage:
     """A page of a pull. ``cursor`` is opaque to the daemon; it is committed in the same transaction as the
-    leads, so after a crash the pull resumes after the last staged page, never past an unstaged lead."""
+    leads, so after a crash the pull resumes after the last staged page, never past an unstaged lead.
+
+    ``total``, when the source knows it (Apollo's ``total_entries``), is how many records (leads and rejected) the
+    whole pull is expected to yield, this page and the earlier ones included: an estimate that may change from page
+    to page, for progress only (``halosyncctl sync --follow`` shows a percentage and an ETA from it)."""
 
     leads: Sequence[Lead]
     cursor: str | None
     rejected: Sequence[Rejected] = ()
+    total: int | None = None
 
 
 @runtime_checkable

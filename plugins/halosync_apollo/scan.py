@@ -42,6 +42,8 @@ class ScanState:
     rejected_seen: set[str] = field(default_factory=set)
     reached_limit: bool = False
     requests: int = 0
+    yielded: int = 0  # leads and rejected records yielded by this pull so far
+    expected: int | None = None  # how many the whole pull should yield, from total_entries (progress only)
 
     @classmethod
     def from_cursor(cls, boundary: Boundary | None) -> ScanState:
@@ -70,6 +72,7 @@ class ListScan:
         ``state.reached_limit`` when Apollo's display limit stops the list before its end."""
         state.reached_limit = False
         steps_back = 0
+        estimated = False
         while True:
             plan = plan_page(expected, self.per_page, self.display_limit())
             if plan is None:
@@ -79,6 +82,10 @@ class ListScan:
             if answer is None:
                 continue
             contacts, total, start = answer
+            if not estimated and total is not None:
+                # This list holds ``total`` contacts and the scan reads on from ``start``: what this pull should
+                # still yield (a re-read tie group makes it a slight overestimate, which the end corrects).
+                state.expected, estimated = state.yielded + max(0, total - start), True
             rows = rows_of(contacts, start)
             if not starts_before(rows, start, state.at, state.complete):
                 steps_back += 1  # contacts before us were edited or deleted: the list moved up under us
@@ -137,7 +144,9 @@ class ListScan:
         return SourcePage(leads, None, rejected)
 
     def _page(self, page: SourcePage, state: ScanState) -> SourcePage:
-        return SourcePage(page.leads, state.cursor(self.kind), page.rejected)
+        state.yielded += len(page.leads) + len(page.rejected)
+        expected = max(state.expected, state.yielded) if state.expected is not None else None
+        return SourcePage(page.leads, state.cursor(self.kind), page.rejected, total=expected)
 
     async def _get(self, state: ScanState, page: int, size: int) -> tuple[list[Any], int | None, int] | None:
         state.requests += 1

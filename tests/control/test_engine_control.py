@@ -103,7 +103,9 @@ async def test_sync_follow_streams_events_then_the_summary(capsys: Capsys) -> No
         assert lines[-1]["result"]["summary"]["type"] == "done"
         await client.aclose()
         code, followed = await running.ctl_json(capsys, "sync", "--follow")
-        assert code == 0 and followed["events"][-1]["type"] == "done"
+        kinds = [event["type"] for event in followed["events"]]
+        assert code == 0 and kinds.index("done") < kinds.index("writes")  # the pull, then its writes
+        assert followed["events"][-1] == {"type": "writes", "staged_pending": 0, "pending": 0, "in_flight": 0}
         code, out, _ = await running.ctl(capsys, "sync", "--follow", "--full")
         assert code == 0 and "progress: apollo" in out and "source apollo" in out
 

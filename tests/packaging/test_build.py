@@ -104,6 +104,13 @@ def test_the_wheel_alone_installs_from_the_lock_and_runs(dist: Path, tmp_path: P
     where, halopsa_version, psycopg2 = plugins.stdout.splitlines()
     assert where.startswith(str(venv)) and halopsa_version == VERSION and psycopg2 == "None"
 
+    # The README's completion and man page step, from the installed wheel alone (shtab comes from the lock).
+    share = tmp_path / "share"
+    installed = run([str(venv / "bin" / "python"), "-m", "halosync.cli.manuals", str(share)], cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr
+    assert (share / "man" / "man1" / "halosyncctl.1").read_text().startswith(".TH HALOSYNCCTL 1")
+    assert "_shtab_halosyncctl" in (share / "bash-completion" / "completions" / "halosyncctl").read_text()
+
     demo = run([halosync, "demo"], cwd=tmp_path, timeout=300)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "HaloPSA clients" in demo.stdout and "Traceback" not in demo.stderr

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from loguru import logger
+
 from halosync import secrets
 from halosync.config import loader
 from halosync.config.loader import Config
@@ -30,7 +32,10 @@ def load_all(args: argparse.Namespace) -> tuple[Config, PluginManager]:
     allow, block = allow_block(path)
     pm = PluginManager()
     pm.load_entry_points(allow=allow, block=block)
-    return loader.load(path, pm.config_specs()), pm
+    config = loader.load(path, pm.config_specs())
+    logger.debug("plugins installed: {}; enabled: {}", ", ".join(sorted(s.name for s in pm.config_specs())) or "none",
+                 ", ".join(config.enabled_plugins()) or "none")
+    return config, pm
 
 
 def allow_block(path: Path | None) -> tuple[list[str], list[str]]:

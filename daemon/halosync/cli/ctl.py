@@ -14,13 +14,23 @@ import sys
 
 from halosync import __version__
 from halosync.cli import ctl_commands
+from halosync.cli.conventions import QUIET, VERBOSE, Option, closed_stdout, everywhere, exclusive
 from halosync.cli.ctl_commands import COMMON, Session
 from halosync.control.protocol import ControlFailure
 from halosync.errors import ConfigError, DaemonUnreachable, HalosyncError
 from halosync.exitcodes import EX_CONFIG, EX_USAGE
 
-ORDER = ("status", "health", "integrity", "sync", "pause", "resume", "concurrency", "queue", "dlq", "rate_limits",
-         "trace", "plugins", "custom_fields", "reload")
+ORDER = ("status", "top", "health", "integrity", "sync", "pause", "resume", "concurrency", "queue", "dlq",
+         "rate_limits", "trace", "plugins", "custom_fields", "reload", "completion")
+
+# Accepted before the command and after it (`halosyncctl --socket S status`, `halosyncctl status --socket S`).
+GLOBAL_OPTIONS = (
+    Option(("--socket",), {"metavar": "PATH", "help": "the daemon's control socket"}, exclusive_with="config"),
+    Option(("--config",), {"metavar": "PATH", "help": "read daemon.control_socket from this configuration file"},
+           exclusive_with="socket"),
+    QUIET,
+    VERBOSE,
+)
 
 
 def command_modules() -> list[str]:
@@ -37,25 +47,31 @@ def build_parser() -> argparse.ArgumentParser:
         "78 configuration invalid",
     )
     parser.add_argument("--version", action="version", version=f"halosyncctl {__version__}")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--socket", metavar="PATH", help="the daemon's control socket")
-    where.add_argument("--config", metavar="PATH", help="read daemon.control_socket from this configuration file")
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
                         help="how long to wait for an answer (default 30; sync --wait/--follow wait as long as "
                         "the sync runs)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(f"halosync.cli.ctl_commands.{name}").register(sub)
+    everywhere(parser, GLOBAL_OPTIONS)
+    parser.set_defaults(socket=None, config=None, verbosity=0)  # present whether given or not, on either side
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    exclusive(parser, args, "socket", "config")
+    return closed_stdout(lambda: _run(parser, args))
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EX_USAGE
+    if getattr(args, "offline", False):  # needs no daemon (completion): handed the arguments, not a session
+        return int(handler(args))
     try:
         code: int = handler(Session.from_args(args))
     except ConfigError as exc:
@@ -81,6 +97,7 @@ def _failed(args: argparse.Namespace, code: str, message: str, exit_code: int, *
         json.dump({"error": {"code": code, "message": message}}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     return exit_code
+
 
 if __name__ == "__main__":
     sys.exit(main())

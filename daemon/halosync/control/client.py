@@ -25,6 +25,7 @@ HOW_TO_START = ("start it with `systemctl start halosync` (or `halosync run` in 
                 "its socket with --socket PATH or --config PATH")
 
 OnEvent = Callable[[dict[str, Any]], None]
+Warn = Callable[[str], None]
 MAX_ANSWER_BYTES = 64 << 20
 
 
@@ -37,7 +38,7 @@ class SocketLocation:
         return f"{self.path} (from {self.origin})"
 
 
-def _configured_socket(path: Path, *, explicit: bool) -> str | None:
+def _configured_socket(path: Path, *, explicit: bool, warn: Warn | None = None) -> str | None:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -45,7 +46,13 @@ def _configured_socket(path: Path, *, explicit: bool) -> str | None:
             return None
         raise ConfigError([ConfigProblem(str(path), 0, "(file)", f"cannot read: {exc.strerror or exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([ConfigProblem(str(path), 0, "(syntax)", str(exc))]) from None
+        if warn is None:
+            raise ConfigError([ConfigProblem(str(path), 0, "(syntax)", str(exc))]) from None
+        # Only the socket path is needed here, and the daemon may well run on its last good configuration: say
+        # so and go on with the other places the socket can come from (issue 15).
+        warn(f"{path}: {exc}: daemon.control_socket cannot be read from it, so it is ignored here "
+             "(`halosync check-config` shows every problem)")
+        return None
     value = raw.get("daemon", {}).get("control_socket") if isinstance(raw.get("daemon"), dict) else None
     if value is not None and not isinstance(value, str):
         raise ConfigError([ConfigProblem(str(path), 0, "daemon.control_socket", "must be a string (a path)")])
@@ -53,7 +60,9 @@ def _configured_socket(path: Path, *, explicit: bool) -> str | None:
 
 
 def resolve_socket(socket_arg: str | None, config_arg: str | None,
-                   environ: Mapping[str, str] | None = None) -> SocketLocation:
+                   environ: Mapping[str, str] | None = None, *, warn: Warn | None = None) -> SocketLocation:
+    """Where the daemon's socket is. With ``warn``, a configuration file that is not valid TOML is reported through
+    it and skipped; without, it raises ``ConfigError``."""
     env = os.environ if environ is None else environ
     if socket_arg:
         return SocketLocation(Path(socket_arg), "--socket")
@@ -61,7 +70,7 @@ def resolve_socket(socket_arg: str | None, config_arg: str | None,
         return SocketLocation(Path(env["HALOSYNC_DAEMON__CONTROL_SOCKET"]), "$HALOSYNC_DAEMON__CONTROL_SOCKET")
     config = loader.find_config(config_arg, env)
     if config is not None:
-        configured = _configured_socket(config, explicit=bool(config_arg))
+        configured = _configured_socket(config, explicit=bool(config_arg), warn=warn)
         if configured:
             return SocketLocation(Path(configured), f"daemon.control_socket in {config}")
     if env.get("HALOSYNC_SOCKET"):

@@ -52,15 +52,18 @@ async def dry_run(ctx: DryRunContext, source: Source, cursor: str | None, *, ful
 
         ctx.store.call(body)
 
-    pages = 0
+    pages = read = 0
     with unwrapped():  # a source's error (raised in the body) or the planner's, as itself
         async with trio.open_nursery() as nursery:
             nursery.start_soon(lambda: trio.to_thread.run_sync(planner, limiter=ctx.store.limiter))
             async with send, closing(source.pull(cursor, full=full)) as pages_:
                 async for page in pages_:
                     await send.send(page)
-                    pages += 1
-                    emit({"type": "progress", "source": source.name, "pages": pages, "dry_run": True})
+                    pages, read = pages + 1, read + len(page.leads) + len(page.rejected)
+                    event = {"type": "progress", "source": source.name, "pages": pages, "read": read, "dry_run": True}
+                    if page.total is not None:  # the source's estimate of the pull's size (progress only)
+                        event["total"] = max(page.total, read)
+                    emit(event)
     plan = report.as_dict()
     plan.update(source=source.name, pages=pages, staged=totals.staged, unchanged=totals.unchanged,
                 rejected=totals.rejected)

@@ -75,7 +75,7 @@ def record_outcome(source: str, ok: bool, error: str | None) -> None:
 
 async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
     """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
-    totals, pages = StageResult(), 0
+    totals, pages, expected = StageResult(), 0, None
     # The next page is fetched while this one is staged (a buffer of PREFETCH pages bounds the memory).
     send, receive = trio.open_memory_channel[SourcePage](PREFETCH)
 
@@ -92,8 +92,12 @@ async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, f
                 async for page in receive:
                     await _stage_one(ctx, source, page, totals)
                     pages += 1
-                    emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
-                          "unchanged": totals.unchanged, "rejected": totals.rejected})
+                    expected = page.total if page.total is not None else expected  # the source's latest estimate
+                    event = {"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
+                             "unchanged": totals.unchanged, "rejected": totals.rejected}
+                    if expected is not None:  # done so far: staged + unchanged + rejected, of total
+                        event["total"] = max(expected, totals.staged + totals.unchanged + totals.rejected)
+                    emit(event)
                     if ctx.draining():
                         nursery.cancel_scope.cancel()
                         break

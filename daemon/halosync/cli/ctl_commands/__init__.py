@@ -3,6 +3,10 @@ output, and small renderers for rich tables.
 
 A command module defines ``register(sub)``; it adds its parser with ``add_command`` and sets ``handler`` to a
 function ``(Session) -> int`` (the exit code).
+
+``--quiet`` (``Session.quiet``): no warnings, progress or timings on stderr, and the acknowledgement of a command
+that only changes something (``pause``, ``resume``, ``reload``...: ``ACKNOWLEDGED``) is left out; the exit code
+says it. ``--verbose`` (``Session.verbose``): where the socket came from and each call's round trip on stderr.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from halosync.cli.conventions import verbosity
 from halosync.control.client import ControlClient, OnEvent, SocketLocation, resolve_socket
 
 # --json is accepted both before the command and after it (`halosyncctl --json status`, `halosyncctl status --json`).
@@ -33,6 +38,14 @@ def add_command(sub: Any, name: str, summary: str, description: str = "") -> arg
     return parser
 
 
+# Methods whose answer only acknowledges a change: under --quiet their text is left out (the exit code says it).
+ACKNOWLEDGED = frozenset({"pause", "resume", "reload", "concurrency", "dlq.retry", "dlq.drop"})
+
+
+def warn(text: str) -> None:
+    print(f"halosyncctl: warning: {text}", file=sys.stderr)
+
+
 @dataclass
 class Session:
     args: argparse.Namespace
@@ -40,17 +53,41 @@ class Session:
     json: bool
     timeout: float
     console: Console
+    verbosity: int = 0  # -1 --quiet, 0, 1 --verbose
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Session:
-        location = resolve_socket(getattr(args, "socket", None), getattr(args, "config", None))
-        return cls(args, location, bool(getattr(args, "json", False)), float(getattr(args, "timeout", 30.0)),
-                   Console(highlight=False))
+        level = verbosity(args)
+        location = resolve_socket(getattr(args, "socket", None), getattr(args, "config", None),
+                                  warn=(lambda _text: None) if level < 0 else warn)
+        session = cls(args, location, bool(getattr(args, "json", False)), float(getattr(args, "timeout", 30.0)),
+                      Console(highlight=False), level)
+        session.detail(f"socket {location}")
+        return session
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    @property
+    def verbose(self) -> bool:
+        return self.verbosity > 0
+
+    def detail(self, text: str) -> None:
+        """A line for --verbose only, on stderr (stdout stays the result, for scripts)."""
+        if self.verbose:
+            print(f"halosyncctl: {text}", file=sys.stderr)
 
     def call(self, method: str, params: dict[str, Any] | None = None, *, on_event: OnEvent | None = None,
              wait_long: bool = False) -> Any:
+        started = time.perf_counter()
         with ControlClient(self.location, timeout=None if wait_long else self.timeout) as client:
-            return client.call(method, params, on_event=on_event)
+            connected = time.perf_counter()
+            result = client.call(method, params, on_event=on_event)
+        done = time.perf_counter()
+        self.detail(f"{method}: connected in {(connected - started) * 1000:.1f} ms, answered in "
+                    f"{(done - connected) * 1000:.1f} ms")
+        return result
 
     def print_json(self, document: Any) -> None:
         json.dump(document, sys.stdout, indent=2, default=str)
@@ -120,6 +157,6 @@ def answer(session: Session, method: str, params: dict[str, Any] | None, render:
     result = session.call(method, params, wait_long=wait_long)
     if session.json:
         session.print_json(result)
-    else:
+    elif not (session.quiet and method in ACKNOWLEDGED):
         render(session, result)
     return exit_code(result) if exit_code is not None else 0

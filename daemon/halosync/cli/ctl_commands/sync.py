@@ -1,12 +1,32 @@
-"""``halosyncctl sync [--source NAME] [--full] [--dry-run] [--wait|--follow]``: start a sync now."""
+"""``halosyncctl sync [--source NAME] [--full] [--dry-run] [--wait|--follow]``: start a sync now.
+
+``--follow`` follows the pull (a bar with a percentage and an ETA when the source knows its total, as Apollo does)
+and then its writes: it ends once nothing is left to match or write (``queue``: staged_pending, pending and
+in_flight all 0), and its totals are read after that, so they are what ``status`` says next. It stops early, exit
+1, when the writes cannot go on by themselves: the daemon is paused, or a sink waits for a reload (its credentials
+were refused). Rows waiting for a retry or a rate-limit window are waited for (the line says how many).
+"""
 
 from __future__ import annotations
 
+import sys
+import time
 from typing import Any
 
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from halosync.cli.ctl_commands import Session, add_command, pairs, shown, table
+
+WRITES_POLL = 0.5  # seconds between two looks at the queue while writes are followed
+FRESH_TOTALS_WITHIN = 5.0  # status serves a snapshot (halosync.control.snapshot): wait this long for a newer one
 
 
 def register(sub: Any) -> None:
@@ -28,34 +48,109 @@ def _numbers(event: dict[str, Any]) -> dict[str, Any]:
 
 
 class _ProgressView:
-    """A progress bar when stdout is a terminal, one line per event otherwise."""
+    """A progress bar when stdout is a terminal (percentage and ETA once a total is known), one line per event
+    otherwise; nothing under --quiet."""
 
     def __init__(self, session: Session) -> None:
         self.console = session.console
+        self.quiet = session.quiet
         self.progress: Progress | None = None
         self.task: Any = None
-        if self.console.is_terminal:
+        self.writes: Any = None
+        self.last_line = ""
+        if self.console.is_terminal and not self.quiet:
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed:,.0f} leads"), TimeElapsedColumn(),
-                                     console=self.console, transient=False)
-            self.task = self.progress.add_task("starting", total=None)
+                                     TaskProgressColumn(), TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
+                                     TextColumn("ETA"), TimeRemainingColumn(), console=self.console,
+                                     transient=False)
+            self.task = self.progress.add_task("starting", total=None, count="")
             self.progress.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if self.quiet:
+            return
         if event.get("type") == "done":
+            if self.progress is not None:  # the pull is over: its bar is full, whatever the estimate said
+                task = self.progress.tasks[0]
+                self.progress.update(self.task, total=task.completed or 1, completed=task.completed or 1)
             return  # the summary that follows says it all
         numbers = _numbers(event)
-        words = " ".join(f"{k}={shown(v)}" for k, v in numbers.items())
+        words = " ".join(f"{k}={shown(v)}" for k, v in numbers.items() if k != "total")
         label = str(event.get("source") or event.get("stage") or event.get("type") or "sync")
+        # A pull counts what it staged; a dry run what it read (its staging is rolled back).
+        done = numbers["read"] if "read" in numbers else sum(numbers.get(k, 0) for k in ("staged", "unchanged",
+                                                                                        "rejected"))
+        total = numbers.get("total")
         if self.progress is None:
-            self.console.print(f"{event.get('type', 'event')}: {label} {words}".rstrip())
+            of = f" ({done / total:.0%} of {total:,})" if total else ""
+            self.console.print(f"{event.get('type', 'event')}: {label} {words}{of}".rstrip())
             return
-        done = sum(numbers.get(k, 0) for k in ("staged", "unchanged", "rejected"))
-        self.progress.update(self.task, description=f"{label} {words}", completed=done, total=numbers.get("total"))
+        self.progress.update(self.task, description=f"{label} {words}", completed=done, total=total,
+                             count=f"{done:,} of {total:,} leads" if total else f"{done:,} leads")
+
+    def writes_left(self, left: dict[str, int], written: int, peak: int) -> None:
+        """The writes after the pull: what is left to match and write, and how many of the most seen are done."""
+        if self.quiet:
+            return
+        words = (f"writing: {left['staged_pending']:,} to match, {left['pending']:,} pending, "
+                 f"{left['in_flight']:,} in flight")
+        if self.progress is None:
+            if words != self.last_line:  # one line per change, not one per look
+                self.console.print(words)
+                self.last_line = words
+            return
+        if self.writes is None:
+            self.writes = self.progress.add_task(words, total=peak, count="")
+        self.progress.update(self.writes, description=words, completed=written, total=peak,
+                             count=f"{written:,} of {peak:,} done")
 
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def _left(queue: dict[str, Any]) -> dict[str, int]:
+    return {k: int(queue.get(k) or 0) for k in ("staged_pending", "pending", "in_flight")}
+
+
+def _stuck(status: dict[str, Any]) -> str | None:
+    """Why the writes cannot go on by themselves, or None."""
+    if status.get("paused") or status.get("state") == "paused":
+        return "the daemon is paused: they are written after `halosyncctl resume`"
+    refused = sorted(name for name, plugin in (status.get("plugins") or {}).items()
+                     if "sink" in str(plugin.get("kind")).split(",") and plugin.get("waiting_for") == "reload")
+    if refused:
+        return (f"{', '.join(refused)} refused the credentials and waits for `halosyncctl reload` after the "
+                "configuration is fixed")
+    return None
+
+
+def follow_writes(session: Session, view: _ProgressView | None, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Follow the writes the pull queued until none is left (or they cannot go on); then read fresh totals.
+    Returns ``{"left": ..., "stopped": reason or None, "seconds": ..., "totals": ...}``."""
+    started, peak, stopped = time.monotonic(), 0, None
+    while True:
+        left = _left(session.call("queue"))
+        drained_at = time.time()
+        total_left = sum(left.values())
+        peak = max(peak, total_left)
+        if session.json:
+            events.append({"type": "writes", **left})
+        if view is not None:
+            view.writes_left(left, peak - total_left, peak)
+        if total_left == 0:
+            break
+        stopped = _stuck(session.call("status"))
+        if stopped:
+            break
+        time.sleep(WRITES_POLL)
+    status = session.call("status")
+    deadline = time.monotonic() + FRESH_TOTALS_WITHIN
+    while (status.get("as_of") or 0) < drained_at and time.monotonic() < deadline:
+        time.sleep(WRITES_POLL / 5)  # the snapshot refreshes in the background once it is FRESH seconds old
+        status = session.call("status")
+    return {"left": left, "stopped": stopped, "seconds": round(time.monotonic() - started, 3),
+            "totals": status.get("totals")}
 
 
 PLAN_ROWS_SHOWN = 50
@@ -75,18 +170,26 @@ def _plan(session: Session, source: str, plan: dict[str, Any]) -> None:
 def render(session: Session, result: dict[str, Any]) -> None:
     summary = result.get("summary")
     if summary is None:
-        what = f"source {result['source']}" if result.get("source") else "every enabled source"
-        session.console.print(f"sync started for {what}" + (" (dry run)" if result.get("dry_run") else ""))
+        if not session.quiet:  # an acknowledgement only
+            what = f"source {result['source']}" if result.get("source") else "every enabled source"
+            session.console.print(f"sync started for {what}" + (" (dry run)" if result.get("dry_run") else ""))
         return
-    for source in _source_summaries(summary):
+    for source in [] if session.quiet else _source_summaries(summary):  # --quiet: the totals (or plans) only
         plan = source.get("plan")
         session.console.print(pairs(f"source {source.get('source')}",
                                     {k: v for k, v in source.items() if k not in ("plan", "source")}))
         if isinstance(plan, dict):
             _plan(session, str(source.get("source")), plan)
+    if session.quiet:
+        for source in _source_summaries(summary):
+            if isinstance(source.get("plan"), dict):
+                session.console.print(pairs(f"plan for {source.get('source')}", source["plan"].get("counts") or {}))
     totals = summary.get("totals")
     if isinstance(totals, dict):
         session.console.print(table("totals", list(totals), [list(totals.values())]))
+    writes = result.get("writes")
+    if isinstance(writes, dict) and not writes.get("stopped") and not session.quiet:
+        session.console.print(f"every write done {writes.get('seconds', 0):.1f} s after the pull ended")
 
 
 def _source_summaries(summary: Any) -> list[dict[str, Any]]:
@@ -107,14 +210,27 @@ def handle(session: Session) -> int:
         if view is not None:
             view(event)
 
+    writes: dict[str, Any] | None = None
     try:
         result = session.call("sync", params, on_event=on_event, wait_long=args.wait or args.follow)
+        if args.follow and not args.dry_run:
+            writes = follow_writes(session, view, events)
     finally:
         if view is not None:
             view.stop()
+    if writes is not None:
+        summary = result.get("summary")
+        if isinstance(summary, dict) and isinstance(writes.get("totals"), dict):
+            summary["totals"] = writes["totals"]  # after the writes, not when the pull ended
+        result["writes"] = {k: v for k, v in writes.items() if k != "totals"}
     if session.json:
         session.print_json({**result, "events": events} if args.follow else result)
     else:
         render(session, result)
     failed = [s for s in _source_summaries(result.get("summary")) if s.get("ok") is False]
+    if writes is not None and writes["stopped"]:
+        left = writes["left"]
+        print(f"halosyncctl: {left['staged_pending'] + left['pending'] + left['in_flight']:,} write(s) are still "
+              f"waiting: {writes['stopped']}", file=sys.stderr)
+        return 1
     return 1 if failed else 0
