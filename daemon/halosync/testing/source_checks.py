@@ -86,7 +86,8 @@ class SourceConformance:
             resumed = await kit.pull(cursor)
             assert_nothing_lost(tied, seen | resumed.ids, f"a restart from page {n} amid tied change times",
                                 "A cursor taken in the middle of records sharing one change time must still lead to "
-                                "the rest of them")
+                                "the rest of them: put the last record's id in the cursor beside its change time, and "
+                                "resume after (time, id), or at the time itself skipping the ids already seen")
 
     async def test_edits_during_a_pull_arrive_by_the_next_pull(self, halosync_source_kit: SourceKit) -> None:
         kit = halosync_source_kit
