@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from halosync.plugin import hookimpl
+from halosync._markers import hookimpl
 
 try:
     __version__ = version("halosync")

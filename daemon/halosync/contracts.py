@@ -4,6 +4,8 @@ Plugins hand the daemon objects (through the registration hooks in ``halosync.pl
 what those objects must do. Async methods are awaited from the daemon's trio loop and must honour cancellation;
 every network call inside them is bounded by a timeout.
 
+Plugin authors import all of these from ``halosync.plugin``, the stable surface (docs/plugins.md).
+
 Error semantics shared by all of them: raise a ``halosync.errors.ProviderError`` subclass. ``retryable=True`` errors
 (timeouts, 5xx, 429) are retried by the daemon with backoff; others are reported to the user as they are.
 """
@@ -12,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from halosync.model import Lead
+
+if TYPE_CHECKING:  # the matcher's data types live with the engine that builds them (halosync.engine.matching)
+    from halosync.engine.matching import Candidate, CompanyIdentity, Decision, LeadKeys
 
 EntityKind = Literal["company", "person", "opportunity"]
 CheckStatus = Literal["pass", "warn", "fail"]
@@ -259,3 +264,51 @@ class WebhookParser(Protocol):
     plugin: str
 
     def parse(self, request: WebhookRequest) -> WebhookContent: ...
+
+
+# --- matchers ----------------------------------------------------------------------------------------
+
+
+class CandidateIndex(Protocol):
+    """What a matcher may look candidates up in: the local identities in the store and the sink's mirror."""
+
+    def companies_by(self, rule: Literal["domain", "name"], key: str) -> list[Candidate]:
+        """Local companies and mirror records whose domain key / name key equals ``key``."""
+        ...
+
+    def people_by(self, rule: Literal["email", "linkedin", "name"], key: str,
+                  company: CompanyIdentity | None = None) -> list[Candidate]:
+        """Local people and mirror records with that key; for ``name``, only those at ``company``."""
+        ...
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """Decides, for one lead, which existing company and person it is (``halosync_matchers``). It never calls a
+    provider; the first matcher that returns a decision wins, and the rule matcher answers when none does."""
+
+    name: str
+
+    def match_company(self, keys: LeadKeys, index: CandidateIndex) -> Decision | None:
+        """Which company the lead's company is (called only when the lead names a company); None: no opinion."""
+        ...
+
+    def match_person(self, keys: LeadKeys, company: CompanyIdentity | None,
+                     index: CandidateIndex) -> Decision | None:
+        """Which person the lead is; None: no opinion."""
+        ...
+
+
+# --- notifications -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadEvent:
+    """Payload of ``halosync_lead_synced`` / ``halosync_lead_failed``."""
+
+    source: str
+    source_id: str
+    sink: str
+    outcome: str  # created | updated | merged | skipped | failed
+    sink_id: str | None = None
+    detail: str = ""

@@ -18,18 +18,22 @@ import httpx
 import trio
 from loguru import logger
 
-from halosync import __version__, metrics, secrets
-from halosync.config.loader import check_provider_url
-from halosync.contracts import RateWindow
-from halosync.errors import (
+from halosync import __version__
+from halosync.plugin import (
     AuthError,
+    HeaderQuota,
     PermissionDenied,
     ProviderError,
     RateLimited,
+    RateWindow,
     TransientProviderError,
+    WindowHeaders,
+    check_provider_url,
+    full_jitter,
+    metrics,
+    parse_retry_after,
+    secrets,
 )
-from halosync.provider.backoff import full_jitter
-from halosync.provider.quota import HeaderQuota, WindowHeaders, parse_retry_after
 from halosync_apollo.settings import ApolloSettings
 
 PROVIDER = "apollo"

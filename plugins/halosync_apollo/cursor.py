@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from halosync.errors import ProviderError
+from halosync.plugin import ProviderError
 
 VERSION = 2
 SEEN_KEPT = 200  # a larger tie group is stored as "unknown": re-staging it costs no sink write, a huge cursor would

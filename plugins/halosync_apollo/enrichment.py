@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from halosync.contracts import Verification, WebhookRequest
-from halosync.errors import ProviderError
+from halosync.plugin import ProviderError, Verification, WebhookRequest
 from halosync_apollo.client import PROVIDER, ApolloClient
 
 

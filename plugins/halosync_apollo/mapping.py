@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from halosync.contracts import Rejected
-from halosync.model import Company, Lead, Person
+from halosync.plugin import Company, Lead, Person, Rejected
 from halosync_apollo.cursor import parse_time
 
 SOURCE = "apollo"

@@ -21,8 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from halosync.contracts import Rejected
-from halosync.model import Lead
+from halosync.plugin import Lead, Rejected
 from halosync_apollo.cursor import canonical, parse_time
 from halosync_apollo.mapping import contact_to_lead
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from halosync.config.schema import PluginConfigSpec
-from halosync.contracts import Source, WebhookVerifier
-from halosync.plugin import hookimpl
-from halosync.plugin.host import PluginHost
+from halosync.plugin import PluginConfigSpec, PluginHost, Source, WebhookVerifier, hookimpl
 from halosync_apollo.enrichment import EnrichmentTokens, EnrichmentVerifier
 from halosync_apollo.settings import CONFIG_SPEC, ApolloSettings
 from halosync_apollo.source import ApolloSource

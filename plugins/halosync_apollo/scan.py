@@ -16,9 +16,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from halosync.contracts import Rejected, SourcePage
-from halosync.errors import IncompletePull
-from halosync.model import Lead
+from halosync.plugin import IncompletePull, Lead, Rejected, SourcePage
 from halosync_apollo.cursor import Boundary
 from halosync_apollo.pages import Row, last_page, plan_page, rejected_digest, rows_of, starts_before
 

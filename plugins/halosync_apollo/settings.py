@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from halosync.config.schema import REQUIRED, Field, PluginConfigSpec
+from halosync.plugin import REQUIRED, Field, PluginConfigSpec
 
 
 def _ids(value: Any) -> list[tuple[str, str]]:

@@ -34,8 +34,7 @@ from typing import Any
 import httpx
 from loguru import logger
 
-from halosync.contracts import CheckResult, RateWindow, SourcePage
-from halosync.errors import IncompletePull, ProviderError
+from halosync.plugin import CheckResult, IncompletePull, ProviderError, RateWindow, SourcePage
 from halosync_apollo.client import PROVIDER, ApolloClient
 from halosync_apollo.cursor import Boundary
 from halosync_apollo.enrichment import ApolloEnrichment, EnrichmentTokens

@@ -20,9 +20,7 @@ from email.utils import formatdate, make_msgid
 
 import trio
 
-from halosync.alerts import render
-from halosync.contracts import Alert
-from halosync.errors import AuthError, ProviderError, TransientProviderError
+from halosync.plugin import Alert, AuthError, ProviderError, TransientProviderError, render
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 587}
 

@@ -29,8 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from halosync import secrets
-from halosync.config.loader import check_provider_url
+from halosync.plugin import check_provider_url, secrets
 
 
 @dataclass(frozen=True)

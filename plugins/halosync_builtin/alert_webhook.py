@@ -20,9 +20,7 @@ from typing import Any
 import httpx
 
 from halosync import __version__
-from halosync.alerts import render
-from halosync.contracts import Alert
-from halosync.errors import ProviderError, TransientProviderError
+from halosync.plugin import Alert, ProviderError, TransientProviderError, render
 
 _EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
 _TEAMS_COLOUR = {"critical": "Attention", "warning": "Warning", "info": "Accent"}

@@ -1,5 +1,6 @@
 """The built-in alert plugin (entry point ``alerts``): the ``log`` receiver, and the named receivers of
-``[plugins.alerts.receivers.NAME]``: webhook (JSON, Slack, Teams), email over SMTP, and HaloPSA tickets.
+``[plugins.alerts.receivers.NAME]``: webhook (JSON, Slack, Teams) and email over SMTP. It checks the tables of
+HaloPSA ticket receivers too, which the HaloPSA plugin builds (``halosync_halopsa.alert_tickets``).
 
 Rules route to receivers by name (``[alerts] receivers``, ``[alerts.rules.NAME] receivers``). ``log`` is always
 there while this plugin is enabled; a receiver table named ``log`` replaces it (to change its level).
@@ -12,18 +13,26 @@ from typing import Any
 
 from loguru import logger
 
-from halosync import secrets
-from halosync.alerts.log_alerter import LogAlerter
-from halosync.config.schema import Field, PluginConfigSpec
-from halosync.contracts import Alert, Alerter
-from halosync.errors import HalosyncError, PluginError
-from halosync.plugin import hookimpl
-from halosync.plugin.host import PluginHost
+from halosync.plugin import (
+    Alert,
+    Alerter,
+    Field,
+    HalosyncError,
+    LogAlerter,
+    PluginConfigSpec,
+    PluginError,
+    PluginHost,
+    hookimpl,
+    secrets,
+)
 from halosync_builtin.alert_email import EmailAlerter, SMTPSettings
 from halosync_builtin.alert_receivers import check_receivers, settings
 from halosync_builtin.alert_webhook import WebhookAlerter
 
 NAME = "alerts"
+# Receiver types this plugin checks in its table but leaves to the plugin that knows the provider to build, through
+# that plugin's own ``halosync_alerters`` hook: "halopsa" tickets come from the HaloPSA plugin (halosync_halopsa).
+OTHER_PLUGINS_BUILD = frozenset({"halopsa"})
 
 SPEC = PluginConfigSpec(NAME, help="alert receivers: log, webhook (JSON/Slack/Teams), email (SMTP), HaloPSA tickets",
                         fields={
@@ -44,6 +53,8 @@ def halosync_alerters(host: PluginHost) -> list[Alerter]:
         return []
     out: dict[str, Alerter] = {"log": LogAlerter()}
     for name, receiver in table["receivers"].items():
+        if receiver["type"] in OTHER_PLUGINS_BUILD:
+            continue
         try:
             out[name] = build(name, settings(receiver), host)
         except (HalosyncError, secrets.SecretUnavailable) as exc:
@@ -77,8 +88,4 @@ def build(name: str, s: dict[str, Any], host: PluginHost) -> Alerter:
             host=s["host"], sender=s["from"], to=tuple(s["to"]), port=s["port"], security=s["security"],
             username=s["username"], password=s["password"], subject_prefix=s["subject_prefix"],
             ca_file=s["ca_file"], timeout=float(s["timeout"])))
-    # Imported here: the HaloPSA plugin is only needed by those who route alerts to HaloPSA tickets.
-    from halosync_builtin.alert_halopsa import HaloTicketAlerter
-
-    return HaloTicketAlerter.from_settings(name, s, host.settings("halopsa"),
-                                           host.state_dir if host.state_dir.is_dir() else None)
+    raise PluginError(NAME, f"receiver {name!r} has type {s['type']!r}, which this plugin does not build")

@@ -5,11 +5,9 @@ The engine falls back to the same rules when no matcher plugin is loaded, so mat
 
 from __future__ import annotations
 
-from halosync.engine.rules import RuleMatcher
-from halosync.plugin import hookimpl
-from halosync.plugin.host import PluginHost
+from halosync.plugin import Matcher, PluginHost, RuleMatcher, hookimpl
 
 
 @hookimpl
-def halosync_matchers(host: PluginHost) -> list[object]:
+def halosync_matchers(host: PluginHost) -> list[Matcher]:
     return [RuleMatcher.from_config(host.config.section("match"))]

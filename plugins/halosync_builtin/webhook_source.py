@@ -32,13 +32,25 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from halosync.config.schema import Field, PluginConfigSpec
-from halosync.contracts import Rejected, Verification, WebhookContent, WebhookRequest, WebhookVerifier
-from halosync.errors import LeadError
-from halosync.model import Company, Lead, Person
-from halosync.plugin import hookimpl
-from halosync.plugin.host import PluginHost
-from halosync.webhooks.standard import TOLERANCE_SECONDS, SecretFormatError, StandardWebhookVerifier, decode_secret
+from halosync.plugin import (
+    TOLERANCE_SECONDS,
+    Company,
+    Field,
+    Lead,
+    LeadError,
+    Person,
+    PluginConfigSpec,
+    PluginHost,
+    Rejected,
+    SecretFormatError,
+    StandardWebhookVerifier,
+    Verification,
+    WebhookContent,
+    WebhookRequest,
+    WebhookVerifier,
+    decode_secret,
+    hookimpl,
+)
 
 NAME = "webhook"
 _PERSON_KEYS = frozenset(f.name for f in fields(Person))

@@ -14,14 +14,14 @@ from typing import Any
 
 import httpx
 
-from halosync import secrets
-from halosync.errors import (
+from halosync.plugin import (
     AuthError,
     PermissionDenied,
     ProviderError,
     RateLimited,
     RecordRejected,
     TransientProviderError,
+    secrets,
 )
 
 PROVIDER = "halopsa"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from halosync.provider.rolling import RollingWindowLimiter
+from halosync.plugin import RollingWindowLimiter
 from halosync_halopsa.settings import HaloSettings
 
 # "30 Requests per rolling 10 second window", "1 request per rolling hour", "500 requests per 5-minute window",

@@ -7,8 +7,7 @@ custom fields -> the opportunity ticket type -> rate-limit headroom. A failing s
 
 from __future__ import annotations
 
-from halosync.contracts import CheckResult
-from halosync.errors import AuthError, PermissionDenied, ProviderError
+from halosync.plugin import AuthError, CheckResult, PermissionDenied, ProviderError
 from halosync_halopsa.client import HaloClient
 from halosync_halopsa.settings import HaloSettings
 

@@ -23,13 +23,19 @@ import trio
 from loguru import logger
 
 from halosync import __version__
-from halosync.config.loader import check_provider_url
-from halosync.contracts import RateWindow
-from halosync.errors import PluginError, ProviderError, RateLimited, TransientProviderError
-from halosync.metrics import observe_provider_request, set_rate_limit_remaining
-from halosync.provider.backoff import full_jitter
-from halosync.provider.circuit import CircuitBreaker
-from halosync.provider.rolling import RollingWindowLimiter
+from halosync.plugin import (
+    CircuitBreaker,
+    PluginError,
+    ProviderError,
+    RateLimited,
+    RateWindow,
+    RollingWindowLimiter,
+    TransientProviderError,
+    check_provider_url,
+    full_jitter,
+    observe_provider_request,
+    set_rate_limit_remaining,
+)
 from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for, message_of
 from halosync_halopsa.budget import Budget
 from halosync_halopsa.settings import HaloSettings

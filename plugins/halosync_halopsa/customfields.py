@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from halosync.contracts import CheckResult, WriteOp
+from halosync.plugin import CheckResult, WriteOp
 from halosync_halopsa.templates import HaloObject, Template, context, render
 
 FIELD_USAGE: dict[HaloObject, int] = {"opportunity": 1, "client": 2, "user": 3}

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
-from halosync.contracts import EntityKind
+from halosync.plugin import EntityKind
 from halosync_halopsa.answers import NotFound
 from halosync_halopsa.client import HaloClient
 from halosync_halopsa.customfields import CustomFields

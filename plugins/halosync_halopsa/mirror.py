@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 
 from loguru import logger
 
-from halosync.contracts import EntityKind, MirrorPage
+from halosync.plugin import EntityKind, MirrorPage
 from halosync_halopsa.lookup import MAX_PAGES, Lookup
 from halosync_halopsa.records import ENDPOINTS, to_sink_record
 from halosync_halopsa.settings import PAGE_CAP

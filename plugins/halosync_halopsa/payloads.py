@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from halosync.contracts import WriteOp
+from halosync.plugin import WriteOp
 from halosync_halopsa.customfields import CustomFields
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.templates import OBJECTS, mapped

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from halosync.config.schema import PluginConfigSpec
-from halosync.contracts import Sink, WebhookVerifier
-from halosync.errors import PluginError
-from halosync.plugin import hookimpl
-from halosync.plugin.host import PluginHost
+from halosync.plugin import Alerter, PluginConfigSpec, PluginError, PluginHost, Sink, WebhookVerifier, hookimpl
+from halosync_halopsa import alert_tickets
 from halosync_halopsa.settings import BUDGET_KEYS, NAME, SPEC, HaloSettings
 from halosync_halopsa.sink import HaloSink
 from halosync_halopsa.webhook import HaloWebhookVerifier
@@ -34,3 +31,9 @@ def halosync_sinks(host: PluginHost) -> list[Sink]:
 def halosync_webhook_verifiers(host: PluginHost) -> list[WebhookVerifier]:
     table = host.settings(NAME)
     return [] if table is None else [HaloWebhookVerifier(HaloSettings.from_table(table))]
+
+
+@hookimpl
+def halosync_alerters(host: PluginHost) -> list[Alerter]:
+    """The ``type = "halopsa"`` receivers of ``[plugins.alerts.receivers]``: tickets in HaloPSA."""
+    return alert_tickets.receivers(host)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from halosync.contracts import EntityKind, SinkRecord
+from halosync.plugin import EntityKind, SinkRecord
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,16 @@ from typing import Any
 import httpx
 import trio
 
-from halosync.contracts import CheckResult, EntityKind, MirrorPage, RateWindow, SinkRecord, WriteOp, WriteResult
-from halosync.errors import ProviderError
+from halosync.plugin import (
+    CheckResult,
+    EntityKind,
+    MirrorPage,
+    ProviderError,
+    RateWindow,
+    SinkRecord,
+    WriteOp,
+    WriteResult,
+)
 from halosync_halopsa import mirror
 from halosync_halopsa.answers import PROVIDER
 from halosync_halopsa.checks import auth_checks, headroom

@@ -18,8 +18,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from halosync.contracts import EntityKind, WriteOp
-from halosync.model import COMPANY_FIELDS, PERSON_FIELDS
+from halosync.plugin import COMPANY_FIELDS, PERSON_FIELDS, EntityKind, WriteOp
 
 HaloObject = Literal["client", "user", "opportunity"]
 Template = str | int | float | bool

@@ -15,8 +15,7 @@ from typing import Any, Protocol
 import httpx
 import trio
 
-from halosync.config.loader import check_provider_url
-from halosync.errors import AuthError, ProviderError
+from halosync.plugin import AuthError, ProviderError, check_provider_url
 from halosync_halopsa.answers import PROVIDER, NotFound, body_of
 from halosync_halopsa.settings import HaloSettings
 

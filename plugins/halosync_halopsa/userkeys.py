@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from halosync.engine.normalize import linkedin_key
+from halosync.plugin import linkedin_key
 from halosync_halopsa.customfields import CustomFields
 from halosync_halopsa.templates import variables
 

@@ -21,8 +21,7 @@ import hmac
 import json
 from typing import Any
 
-from halosync.contracts import EntityKind, SinkRecord, Verification, WebhookContent, WebhookRequest
-from halosync.errors import LeadError
+from halosync.plugin import EntityKind, LeadError, SinkRecord, Verification, WebhookContent, WebhookRequest
 from halosync_halopsa.answers import PROVIDER
 from halosync_halopsa.records import to_sink_record
 from halosync_halopsa.settings import HaloSettings

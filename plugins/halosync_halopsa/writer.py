@@ -18,9 +18,7 @@ from typing import Any
 
 import trio
 
-from halosync.contracts import WriteOp, WriteResult
-from halosync.errors import ProviderError
-from halosync.provider.backoff import full_jitter
+from halosync.plugin import ProviderError, WriteOp, WriteResult, full_jitter
 from halosync_halopsa.answers import BatchRejected, WriteOutcomeUnknown
 from halosync_halopsa.client import HaloClient
 from halosync_halopsa.customfields import CustomFields, merged

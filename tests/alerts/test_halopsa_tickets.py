@@ -102,12 +102,13 @@ async def test_a_firing_rule_becomes_a_ticket_through_the_running_component(
 
 
 async def test_a_receiver_that_cannot_be_built_is_reported_and_the_others_still_deliver(tmp_path: Path) -> None:
+    from halosync_halopsa import plugin as halopsa_plugin
     from tests.alerts.conftest import ReceiversPlugin, Recorder
 
     recorder = Recorder()
     toml = ('[plugins.alerts.receivers.tickets]\ntype = "halopsa"\ntickettype_id = 1\n'  # no [plugins.halopsa]
             '[alerts.rules.queue_backlog]\nreceivers = ["tickets", "rec"]\nfor = 0\n')
-    async with alerts_running(tmp_path, toml, ReceiversPlugin(recorder), alerts={"interval": 1}) as run:
+    async with alerts_running(tmp_path, toml, halopsa_plugin, ReceiversPlugin(recorder), alerts={"interval": 1}) as run:
         health = run.daemon.plugin_health["alerts.tickets"]
         assert health.state == "failed" and "needs base_url, client_id and client_secret" in (health.last_error or "")
         run.engine.queue_figures["pending"] = 2500
@@ -137,7 +138,7 @@ async def test_after_a_restart_a_still_firing_alert_adds_to_its_open_ticket(
 async def test_a_ticket_whose_answer_was_lost_is_found_again_not_opened_twice(
         tmp_path: Path, halo: tuple[FakeHalo, str]) -> None:
     """HaloPSA has no idempotency keys: the receiver searches for its reference before opening a ticket."""
-    from halosync_builtin.alert_halopsa import reference
+    from halosync_halopsa.alert_tickets import reference
 
     fake, url = halo
     fake.inject("lost", method="POST", route="/api/tickets")  # HaloPSA opens the ticket; the answer never comes

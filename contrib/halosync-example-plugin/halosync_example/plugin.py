@@ -16,10 +16,7 @@ from pathlib import Path
 
 import trio
 
-from halosync import hookimpl
-from halosync.config.schema import REQUIRED, Field, PluginConfigSpec
-from halosync.contracts import Alert, Alerter
-from halosync.plugin.host import LeadEvent, PluginHost
+from halosync.plugin import REQUIRED, Alert, Alerter, Field, LeadEvent, PluginConfigSpec, PluginHost, hookimpl
 
 NAME = "example"  # must equal the entry-point name in pyproject.toml
 

@@ -15,8 +15,8 @@ from typing import Any, Protocol, TypeVar
 import peewee as pw
 
 from halosync import metrics
+from halosync.contracts import LeadEvent
 from halosync.engine.sql import insert_rows
-from halosync.plugin.host import LeadEvent
 from halosync.store.models import DeadLetter, LineageEvent, Total
 
 T = TypeVar("T")

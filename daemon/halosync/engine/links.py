@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from halosync.contracts import WriteOp
+from halosync.contracts import LeadEvent, WriteOp
 from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
 from halosync.engine.sql import insert_rows, select_in
-from halosync.plugin.host import LeadEvent
 from halosync.store.models import Link, Outbox, StagedLead
 
 

@@ -7,13 +7,17 @@ returns a decision wins, and the rule matcher (``halosync.engine.rules``) answer
 
 A ``Decision`` is explainable: the rule that decided, the inputs it looked at, and the candidates it weighed. It is
 recorded as the lead's ``matched`` lineage event.
+
+The ``Matcher`` and ``CandidateIndex`` Protocols are contracts (``halosync.contracts``); they are imported here too
+so that older code importing them from this module keeps working. Plugins import all of it from ``halosync.plugin``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from halosync.contracts import CandidateIndex, Matcher
 from halosync.engine import normalize
 from halosync.model import Lead
 
@@ -106,25 +110,4 @@ class Decision:
         return out
 
 
-class CandidateIndex(Protocol):
-    def companies_by(self, rule: Literal["domain", "name"], key: str) -> list[Candidate]:
-        """Local companies and mirror records whose domain key / name key equals ``key``."""
-        ...
-
-    def people_by(self, rule: Literal["email", "linkedin", "name"], key: str,
-                  company: CompanyIdentity | None = None) -> list[Candidate]:
-        """Local people and mirror records with that key; for ``name``, only those at ``company``."""
-        ...
-
-
-class Matcher(Protocol):
-    name: str
-
-    def match_company(self, keys: LeadKeys, index: CandidateIndex) -> Decision | None:
-        """Which company the lead's company is (called only when the lead names a company); None: no opinion."""
-        ...
-
-    def match_person(self, keys: LeadKeys, company: CompanyIdentity | None,
-                     index: CandidateIndex) -> Decision | None:
-        """Which person the lead is; None: no opinion."""
-        ...
+__all__ = ["Candidate", "CandidateIndex", "CompanyIdentity", "Decision", "LeadKeys", "Matcher", "Origin", "Outcome"]

@@ -23,7 +23,7 @@ from typing import Literal, cast
 import peewee as pw
 from loguru import logger
 
-from halosync.contracts import EntityKind, SinkRecord, WriteOp, WriteResult
+from halosync.contracts import EntityKind, LeadEvent, SinkRecord, WriteOp, WriteResult
 from halosync.engine import existing, mirror, opportunities
 from halosync.engine.conflict import ConflictPolicy
 from halosync.engine.index import chunks, tuples
@@ -31,7 +31,6 @@ from halosync.engine.ledger import Ledger
 from halosync.engine.links import link_leads
 from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, select_in
 from halosync.model import Lead
-from halosync.plugin.host import LeadEvent
 from halosync.provider.backoff import exponential
 from halosync.store.models import Outbox, SinkRef, StagedLead
 

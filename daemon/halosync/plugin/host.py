@@ -1,4 +1,4 @@
-"""What the daemon hands to plugin hooks: a read-only view of the configuration, and event payloads."""
+"""What the daemon hands to registration hooks: a read-only view of the configuration."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from halosync.config.loader import Config
+from halosync.contracts import LeadEvent  # its home is halosync.contracts; kept importable from here
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,4 @@ class PluginHost:
         return float(self.config.get("sync.request_timeout", 30.0))
 
 
-@dataclass(frozen=True)
-class LeadEvent:
-    """Payload of ``halosync_lead_synced`` / ``halosync_lead_failed``."""
-
-    source: str
-    source_id: str
-    sink: str
-    outcome: str  # created | updated | merged | skipped | failed
-    sink_id: str | None = None
-    detail: str = ""
+__all__ = ["LeadEvent", "PluginHost"]

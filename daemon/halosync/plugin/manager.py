@@ -19,11 +19,12 @@ from typing import Any
 import pluggy
 from loguru import logger
 
+from halosync._markers import ENTRY_POINT_GROUP, PROJECT
 from halosync.config.schema import PluginConfigSpec
-from halosync.contracts import Alerter, Sink, Source, WebhookVerifier
+from halosync.contracts import Alerter, LeadEvent, Matcher, Sink, Source, WebhookVerifier
 from halosync.errors import PluginError, PluginLoadError
-from halosync.plugin import ENTRY_POINT_GROUP, PROJECT, spec
-from halosync.plugin.host import LeadEvent, PluginHost
+from halosync.plugin import spec
+from halosync.plugin.host import PluginHost
 
 AUTOLOAD_OFF = "HALOSYNC_DISABLE_PLUGIN_AUTOLOAD"
 
@@ -164,8 +165,8 @@ class PluginManager:
     def sinks(self, host: PluginHost) -> list[Sink]:
         return self._collect("halosync_sinks", host, Sink)
 
-    def matchers(self, host: PluginHost) -> list[Any]:
-        return self._collect("halosync_matchers", host, None)
+    def matchers(self, host: PluginHost) -> list[Matcher]:
+        return self._collect("halosync_matchers", host, Matcher)
 
     def alerters(self, host: PluginHost) -> list[Alerter]:
         return self._collect("halosync_alerters", host, Alerter)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from halosync.plugin import hookspec
+from halosync._markers import hookspec
 
 if TYPE_CHECKING:
     from halosync.config.schema import PluginConfigSpec
-    from halosync.contracts import Alerter, Sink, Source, WebhookVerifier
-    from halosync.plugin.host import LeadEvent, PluginHost
+    from halosync.contracts import Alerter, LeadEvent, Matcher, Sink, Source, WebhookVerifier
+    from halosync.plugin.host import PluginHost
 
 
 # --- phase 1: configuration (called once at load, before the configuration is validated) -------------
@@ -49,8 +49,8 @@ def halosync_sinks(host: PluginHost) -> list[Sink] | None:
 
 
 @hookspec
-def halosync_matchers(host: PluginHost) -> list[object] | None:
-    """Return matchers (``halosync.engine.matching.Matcher``) that decide whether a lead is new, an update, a
+def halosync_matchers(host: PluginHost) -> list[Matcher] | None:
+    """Return matchers (``halosync.contracts.Matcher``) that decide whether a lead is new, an update, a
     duplicate or needs review. The first matcher that returns a decision wins, in plugin load order."""
 
 

@@ -9,7 +9,7 @@ from functools import partial
 
 import trio
 
-from halosync.provider.asgi import serve
+from halosync.plugin import serve
 from halosync_apollo.fake.app import FakeApollo
 from halosync_apollo.fake.generator import GeneratorSpec
 from halosync_apollo.fake.limits import DEFAULT_LIMITS, PLANS, UNLIMITED, Limits

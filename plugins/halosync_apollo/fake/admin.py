@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from halosync.provider.asgi import Request
+from halosync.plugin import Request
 from halosync_apollo.fake.generator import GeneratorSpec
 from halosync_apollo.fake.limits import PLANS, WINDOWS, Limits
 from halosync_apollo.fake.state import ApolloState

@@ -12,7 +12,7 @@ from typing import Any
 
 import trio
 
-from halosync.provider.asgi import Receive, Request, Scope, Send, lifespan, read_request, respond
+from halosync.plugin import Receive, Request, Scope, Send, lifespan, read_request, respond
 from halosync_apollo.fake import routes
 from halosync_apollo.fake.admin import handle_admin
 from halosync_apollo.fake.enrichment import deliver_webhooks

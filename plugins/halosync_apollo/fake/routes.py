@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from halosync.provider.asgi import Request
+from halosync.plugin import Request
 from halosync_apollo.fake.enrichment import people_match
 from halosync_apollo.fake.search import InvalidSearch, parse_query
 from halosync_apollo.fake.state import ApolloState

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 import trio
 
-from halosync.provider.asgi import ASGIApp, Receive, Request, Scope, Send, lifespan, read_request, respond, serve
+from halosync.plugin import ASGIApp, Receive, Request, Scope, Send, lifespan, read_request, respond, serve
 from halosync_halopsa.fake.listing import list_records
 from halosync_halopsa.fake.resources import RESOURCES, Answer, Resource, delete, get_one, post
 from halosync_halopsa.fake.state import FakeHalo, FakeSettings, Token

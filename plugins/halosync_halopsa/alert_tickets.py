@@ -1,4 +1,4 @@
-"""The ``halopsa`` receiver: a HaloPSA ticket per notification group, where an MSP's engineers already look.
+"""The ``halopsa`` alert receiver: a HaloPSA ticket per notification group, where an MSP's engineers already look.
 
 Firing alerts that have no ticket yet open one (``POST /api/Tickets``) of ``tickettype_id``, logged against
 ``ticket_client_id`` (usually the MSP's own customer record). Repeats and severity changes of an alert that already
@@ -7,7 +7,10 @@ so the ticket's history tells the whole story. The map from alert to ticket is k
 (``alert-tickets-NAME.json``), so a restart of the daemon adds to the open ticket rather than opening another;
 an entry not touched for two days (its alert resolved while the daemon was down) is forgotten.
 
-It talks to HaloPSA through the HaloPSA plugin's client (token flow, rolling-window budget, retries, breaker),
+The receivers are configured in the alerts plugin's table (``[plugins.alerts.receivers.NAME]`` with
+``type = "halopsa"``, checked there), and built here, by this plugin's ``halosync_alerters`` hook: the alerts plugin
+leaves that type to the plugin that knows HaloPSA. It talks to HaloPSA through this plugin's client (token flow,
+rolling-window budget, retries, breaker),
 with the receiver's own credentials or, by default, those of ``[plugins.halopsa]``. HaloPSA has no idempotency
 keys, so every ticket's summary ends with a reference to its alerts' firing episode (``[halosync 1a2b3c4d5e]``:
 their identities and start times). Before opening a ticket the receiver searches for that reference: a create
@@ -25,13 +28,16 @@ from typing import Any
 
 from loguru import logger
 
-from halosync.alerts import render
-from halosync.alerts.evaluator import fingerprint
-from halosync.contracts import Alert
-from halosync.errors import ProviderError
-from halosync.statefile import replace_text
+from halosync.plugin import Alert, Alerter, PluginHost, ProviderError, fingerprint, render, replace_text, secrets
 from halosync_halopsa.client import HaloClient
 from halosync_halopsa.settings import HaloSettings
+
+RECEIVER_TYPE = "halopsa"
+# A receiver table's keys and their defaults (the alerts plugin checks the table; this fills in what it omits).
+RECEIVER_DEFAULTS: dict[str, Any] = {
+    "ticket_client_id": 0, "priority_id": 0, "base_url": "", "tenant": "", "auth_url": "", "client_id": "",
+    "client_secret": "", "scope": "all", "timeout": 30.0,
+}
 
 SUMMARY_LIMIT = 250  # HaloPSA's ticket summary column is short
 
@@ -178,3 +184,38 @@ def reference(alerts: Sequence[Alert]) -> str:
     same alerts (their start times differ), so a closed ticket is never reopened by its search."""
     episode = "|".join(sorted(f"{_key(a)}@{a.started_at or 0:.3f}" for a in alerts))
     return f"[halosync {hashlib.sha256(episode.encode()).hexdigest()[:10]}]"
+
+
+def receivers(host: PluginHost) -> list[Alerter]:
+    """The ``halopsa`` receivers of ``[plugins.alerts.receivers]`` (none while the alerts plugin is disabled).
+
+    A receiver that cannot be built stands in, failing every delivery with the reason, so that /health and
+    ``halosyncctl alerts`` show what to fix while the other receivers still deliver."""
+    alerts = host.settings("alerts")
+    if alerts is None:
+        return []
+    out: list[Alerter] = []
+    state_dir = host.state_dir if host.state_dir.is_dir() else None
+    for name, table in (alerts.get("receivers") or {}).items():
+        if not isinstance(table, dict) or table.get("type") != RECEIVER_TYPE:
+            continue
+        try:
+            receiver = {**RECEIVER_DEFAULTS, **table}
+            if receiver["client_secret"]:
+                receiver["client_secret"] = secrets.resolve(receiver["client_secret"])
+            out.append(HaloTicketAlerter.from_settings(name, receiver, host.settings("halopsa"), state_dir))
+        except (ProviderError, secrets.SecretUnavailable) as exc:
+            logger.error("alert receiver {!r} cannot be used: {}", name, exc)
+            out.append(UnusableReceiver(name, str(exc)))
+    return out
+
+
+class UnusableReceiver:
+    """Stands in for a receiver whose settings were refused when it was built."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        self.problem = problem  # the alerts component reports it in the receiver's health at start
+
+    async def send(self, alerts: Sequence[Alert]) -> None:
+        raise ProviderError(self.name, f"receiver {self.name!r} cannot be used: {self.problem}")
