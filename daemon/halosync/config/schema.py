@@ -103,6 +103,9 @@ CORE: dict[str, dict[str, Field]] = {
                      check=lambda v: _database_url(v)),
         "timeout": Field(float, 30.0, "seconds a database operation may wait for a lock", minimum=0.1),
         "pool_size": Field(int, 4, "connections (PostgreSQL); SQLite always uses one writer", minimum=1),
+        "slow_query_ms": Field(float, 1000.0, "statements slower than this are logged with their duration; 0 turns "
+                               "it off", minimum=0),
+        "explain_slow_queries": Field(bool, False, "log a slow statement's EXPLAIN plan too"),
     },
     "http": {
         "listen": Field(str, "127.0.0.1:8787", 'host:port of the health/metrics/webhook listener; "" turns it off',
