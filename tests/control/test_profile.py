@@ -60,6 +60,7 @@ async def test_cpu_profile_of_every_thread_while_the_daemon_answers(capsys: Caps
                                                   str(output))
         assert code == 0 and answered == ["running"]
         assert result["output"] == str(output) and result["seconds"] >= 2 and result["samples"] > 50
+        assert 0 < result["sampler_cpu_seconds"] < result["seconds"] / 2
         assert any(h["function"] == "busy_loop_for_the_profiler" or "genexpr" in h["function"]
                    for h in result["hottest"][:5]), result["hottest"][:5]
         audit = (running.daemon.config.state_dir / "audit.log").read_text()

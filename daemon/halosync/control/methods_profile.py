@@ -40,7 +40,8 @@ async def profile_cpu(call: Call) -> dict[str, Any]:
         sampler.stop()  # an abandoned sampler (the daemon stopping) ends at its next look
         _running.discard("cpu")
     return {"format": "speedscope", "seconds": round(profile.seconds, 3), "samples": profile.samples,
-            "threads": len(profile.document["profiles"]), "hottest": profile.hottest, "document": profile.document}
+            "threads": len(profile.document["profiles"]), "sampler_cpu_seconds": profile.sampler_cpu_seconds,
+            "hottest": profile.hottest, "document": profile.document}
 
 
 async def profile_memory(call: Call) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 A sampler thread looks at every other thread's Python stack (``sys._current_frames``) every ``interval`` seconds
 for ``seconds`` seconds; the daemon keeps running meanwhile. It is wall-clock sampling: a thread waiting (the trio
 loop in ``epoll``, an idle worker in ``queue.get``) shows where it waits, which is what tells a stuck daemon from a
-busy one. The cost is one stack walk per thread per sample (about 1% of a core at the default 100 Hz).
+busy one. The cost is one stack walk per thread per sample; the answer says what the sampling took
+(``sampler_cpu_seconds``, the sampler thread's own CPU time).
 
 No profiling library is used: pyinstrument samples only the thread that starts it, yappi traces every call (far
 dearer, and it distorts what it measures), and py-spy is a separate program that needs ptrace rights; reading
@@ -38,6 +39,7 @@ class CpuProfile:
     samples: int
     seconds: float
     hottest: list[dict[str, Any]]  # functions by samples on top of a stack (self), then anywhere in it (total)
+    sampler_cpu_seconds: float  # what the sampling itself cost (the sampler thread's CPU time)
 
 
 class Sampler:
@@ -54,6 +56,7 @@ class Sampler:
     def run(self, seconds: float) -> CpuProfile:
         """Sample for ``seconds`` (or until ``stop()``), in the calling thread; returns the profile."""
         me = threading.get_ident()
+        cpu_started = time.thread_time()
         started = last = time.perf_counter()
         deadline = started + seconds
         count = 0
@@ -78,7 +81,9 @@ class Sampler:
                     thread.weights.append(weight)
             count += 1
             self._stop.wait(max(0.0, self.interval - (time.perf_counter() - now)))
-        return self._profile(count, time.perf_counter() - started)
+        profile = self._profile(count, time.perf_counter() - started)
+        profile.sampler_cpu_seconds = round(time.thread_time() - cpu_started, 4)
+        return profile
 
     def _stack(self, frame: FrameType | None) -> list[int]:
         stack: list[int] = []
@@ -116,4 +121,4 @@ class Sampler:
                     "name": f"halosync pid {os.getpid()}: {len(profiles)} thread(s), {seconds:.1f} s, "
                             f"{count} samples every {self.interval * 1000:g} ms (wall clock)",
                     "exporter": "halosync", "activeProfileIndex": 0}
-        return CpuProfile(document, count, seconds, hottest)
+        return CpuProfile(document, count, seconds, hottest, 0.0)

@@ -56,7 +56,8 @@ def handle_cpu(session: Session) -> int:
         session.print_json(result)
         return 0
     session.console.print(f"{result['samples']} samples of {result['threads']} thread(s) over "
-                          f"{result['seconds']:g} s written to {output} (open it at https://www.speedscope.app)")
+                          f"{result['seconds']:g} s written to {output} (open it at https://www.speedscope.app); "
+                          f"sampling took {result.get('sampler_cpu_seconds', 0):g} s of CPU")
     session.console.print(table("hottest functions (wall clock: a waiting thread counts where it waits)",
                                 ["self s", "total s", "function", "where"],
                                 [[h["self_seconds"], h["total_seconds"], h["function"], f"{h['file']}:{h['line']}"]
