@@ -117,3 +117,17 @@ async def test_debug_logs_every_provider_request_without_secrets(rig: FaultRig, 
     for secret in (DEMO_KEY, "fake-secret", "Bearer"):
         assert secret not in app
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", app), "an e-mail address reached the log"
+
+
+async def test_a_failed_pull_is_a_warning_in_sync_log(rig: FaultRig, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    rig.fakes.apollo.fail_next(5, 503)  # Apollo's five tries, every one refused
+    daemon = with_logs(rig, logs, "text")
+    with trio.fail_after(60):
+        assert await daemon.serve() == 1
+    await logger.complete()
+    sync = (logs / "sync.log").read_text(encoding="utf-8").splitlines()
+    failed = [line for line in sync if " WARNING " in line and "apollo: the pull failed after 0 page(s) from start"
+              in line]
+    assert len(failed) == 1 and "HTTP 503" in failed[0] and "5 request(s)" in failed[0], sync
+    assert not any(": pulled " in line for line in sync)
