@@ -93,6 +93,8 @@ async def test_cpu_profile_text_and_one_at_a_time(capsys: Capsys, tmp_path: Path
         code, out, _ = await running.ctl(capsys, "profile", "cpu", "--seconds", "1", "--output",
                                          str(tmp_path / "second.json"))
         assert code == 0 and "written to" in out and "speedscope" in out and "hottest functions" in out
+        code, _, err = await running.ctl(capsys, "profile", "cpu", "--output", str(tmp_path / "no" / "such.json"))
+        assert code == 1 and "cannot write" in err and "give --output a writable place" in err
 
 
 async def test_memory_profile_names_the_line_that_grows(capsys: Capsys, tmp_path: Path,

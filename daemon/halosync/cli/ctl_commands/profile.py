@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from halosync.cli.ctl_commands import Session, add_command, table
+from halosync.errors import HalosyncError
 
 
 def register(sub: Any) -> None:
@@ -38,19 +39,32 @@ def register(sub: Any) -> None:
     mem.set_defaults(handler=handle_memory)
 
 
-def _write(path: Path, document: Any) -> None:
+def _open(path: Path) -> TextIO:
+    """The output file, opened before the daemon is asked: a profile is not taken only to be lost."""
     try:
-        path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+        return path.open("w", encoding="utf-8")
     except OSError as exc:
-        raise SystemExit(f"halosyncctl: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        raise HalosyncError(f"cannot write {str(path)!r}: {exc.strerror or exc}; give --output a writable "
+                            "place") from None
+
+
+def _write(out: TextIO, document: Any) -> None:
+    with out:
+        json.dump(document, out, separators=(",", ":"))
 
 
 def handle_cpu(session: Session) -> int:
     args = session.args
     output = Path(args.output or time.strftime("halosync-cpu-%Y%m%d-%H%M%S.speedscope.json"))
-    result = session.call("profile.cpu", {"seconds": args.seconds, "interval_ms": args.interval_ms},
-                          wait_long=True)
-    _write(output, result.pop("document"))
+    out = _open(output)
+    try:
+        result = session.call("profile.cpu", {"seconds": args.seconds, "interval_ms": args.interval_ms},
+                              wait_long=True)
+    except BaseException:
+        out.close()
+        output.unlink(missing_ok=True)
+        raise
+    _write(out, result.pop("document"))
     result["output"] = str(output)
     if session.json:
         session.print_json(result)
@@ -74,9 +88,16 @@ def _size(n: int) -> str:
 
 def handle_memory(session: Session) -> int:
     args = session.args
-    result = session.call("profile.memory", {"seconds": args.seconds, "top": args.top}, wait_long=True)
-    if args.output:
-        _write(Path(args.output), result)
+    out = _open(Path(args.output)) if args.output else None
+    try:
+        result = session.call("profile.memory", {"seconds": args.seconds, "top": args.top}, wait_long=True)
+    except BaseException:
+        if out is not None:
+            out.close()
+            Path(args.output).unlink(missing_ok=True)
+        raise
+    if out is not None:
+        _write(out, result)
         result["output"] = args.output
     if session.json:
         session.print_json(result)
