@@ -18,6 +18,7 @@ from loguru import logger
 from halosync import log
 from halosync.cli.commands.demo import DEMO_KEY, DemoFakes, demo_plugins, load_config, write_config
 from halosync.daemon.app import Daemon
+from halosync.engine import pull
 from halosync.engine.component import EngineComponent
 from halosync.store.models import DeadLetter
 from halosync_apollo.fake import Limits
@@ -131,3 +132,15 @@ async def test_a_failed_pull_is_a_warning_in_sync_log(rig: FaultRig, tmp_path: P
               in line]
     assert len(failed) == 1 and "HTTP 503" in failed[0] and "5 request(s)" in failed[0], sync
     assert not any(": pulled " in line for line in sync)
+
+
+async def test_a_long_pull_says_how_far_it_got(rig: FaultRig, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pull, "PROGRESS_EVERY", 0.0)  # every page is "a minute later"
+    logs = tmp_path / "logs"
+    await run_with_faults(rig, logs, "text")
+    sync = (logs / "sync.log").read_text(encoding="utf-8").splitlines()
+    progress = [line for line in sync if " INFO " in line and "apollo: pulling: " in line]
+    people = len(rig.fakes.apollo.truth) + 1
+    assert progress and re.search(rf"pulling: 1 page\(s\) so far, seen {people}, staged {people}; \d+ request\(s\)",
+                                  progress[0]), progress

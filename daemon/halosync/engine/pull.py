@@ -29,6 +29,7 @@ from halosync.store.models import SourceCursor
 Emit = Callable[[dict[str, Any]], None]
 T = TypeVar("T")
 PREFETCH = 2  # pages fetched ahead of staging
+PROGRESS_EVERY = 60.0  # seconds between the sync log's progress lines of one long pull
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def record_outcome(source: str, ok: bool, error: str | None) -> None:
 async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
     """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
     totals, pages, seen, cursor_to, early = StageResult(), 0, 0, cursor, False
-    started = time.perf_counter()
+    started = said = time.perf_counter()
     # The next page is fetched while this one is staged (a buffer of PREFETCH pages bounds the memory).
     send, receive = trio.open_memory_channel[SourcePage](PREFETCH)
 
@@ -98,6 +99,10 @@ async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, f
                         async for page in receive:
                             await _stage_one(ctx, source, page, totals)
                             pages, seen, cursor_to = pages + 1, seen + len(page.leads) + len(page.rejected), page.cursor
+                            if time.perf_counter() - said >= PROGRESS_EVERY:  # a long pull says it is alive
+                                said = time.perf_counter()
+                                synclog.pull_progress(source.name, pages=pages, seen=seen, totals=totals,
+                                                      requests=requests, seconds=said - started)
                             emit({"type": "progress", "source": source.name, "pages": pages,
                                   "staged": totals.staged, "unchanged": totals.unchanged,
                                   "rejected": totals.rejected})

@@ -1,7 +1,8 @@
 """What the sync log (``sync.log``, and the main log) says about the pipeline's work.
 
 - one ``info`` line per pull of a source (its cursor before and after, pages, leads seen, staged, unchanged,
-  rejected, the requests it spent, how long it took), and a ``warning`` when a pull fails;
+  rejected, the requests it spent, how long it took), a progress line every minute of a long pull, and a
+  ``warning`` when a pull fails;
 - one ``info`` line per sink batch (what was written and how it ended: created, updated, merged, found, retried,
   failed; requests and time);
 - an ``error`` line for every dead letter, naming the lead (``source:id``), the stage and the reason, so that
@@ -41,6 +42,12 @@ def pull_done(source: str, *, cursor_from: Any, cursor_to: Any, full: bool, page
         totals.staged, totals.unchanged, totals.rejected, requests.sent,
         f" ({requests.failed} failed)" if requests.failed else "", seconds,
         "; stopped early, the daemon is stopping" if stopped_early else "")
+
+
+def pull_progress(source: str, *, pages: int, seen: int, totals: StageResult, requests: RequestCount,
+                  seconds: float) -> None:
+    sync_logger().info("{}: pulling: {} page(s) so far, seen {}, staged {}; {} request(s) in {:.0f} s", source,
+                       pages, seen, totals.staged, requests.sent, seconds)
 
 
 def pull_failed(source: str, *, cursor_from: Any, pages: int, totals: StageResult, requests: RequestCount,
