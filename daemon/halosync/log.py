@@ -1,7 +1,11 @@
 """Logging with loguru: stderr by default; under journald (``$JOURNAL_STREAM`` names our stderr) syslog priority
 prefixes and no timestamps (journald adds its own); JSON lines when ``log_format = "json"`` (prefixed too under
-journald); optional ``app.log`` and ``sync.log`` in ``log_dir`` with rotation, retention and compression. The
-stdlib loggers (httpx, hypercorn, peewee) are routed into loguru.
+journald); optional ``app.log``, ``sync.log`` and ``access.log`` in ``log_dir`` with rotation, retention and
+compression. The stdlib loggers (httpx, hypercorn, peewee) are routed into loguru.
+
+Channels: records bound with ``channel="sync"`` (``sync_logger()``: pulls, sink batches, dead letters, retries) go
+to every sink and also to sync.log; ``channel="access"`` (``access_logger()``: the HTTP listener's requests) go to
+access.log only, or, without ``log_dir``, to the main log when the level is debug.
 
 Every secret known to the configuration is masked before a record reaches any sink: one patcher masks the message,
 the bound extras and the exception text, which it renders itself (``diagnose=False``: no variable values in
@@ -122,8 +126,9 @@ def setup(config: Config | None = None, *, level: str | None = None, stream: Tex
     # Without an explicit stream, write to whatever sys.stderr is at the time of the record (not the object it was
     # at setup), so a replaced stderr (a test's capture, a redirect) never leaves a sink writing to a closed file.
     sink: TextIO | Callable[[Message], None] = stream if stream is not None else _write_stderr
-    logger.add(sink, level=level, format=formatter, diagnose=False, backtrace=False, colorize=False)
     log_dir = config.get("daemon.log_dir") if config else ""
+    main = _main_filter(access_too=not log_dir and level in ("TRACE", "DEBUG"))
+    logger.add(sink, level=level, format=formatter, diagnose=False, backtrace=False, colorize=False, filter=main)
     if config is not None and log_dir:
         _add_files(Path(log_dir), config, level, _json_format if fmt == "json" else _text_format)
     _route_stdlib(level)
@@ -147,14 +152,24 @@ def _add_files(directory: Path, config: Config, level: str, formatter: Callable[
         "encoding": "utf-8",
     }
     try:
-        logger.add(directory / "app.log", **common)
+        logger.add(directory / "app.log", filter=_main_filter(access_too=False), **common)
         logger.add(directory / "sync.log", filter=lambda r: r["extra"].get("channel") == "sync", **common)
+        logger.add(directory / "access.log", filter=lambda r: r["extra"].get("channel") == "access",
+                   **{**common, "level": "INFO"})
     except OSError as exc:
         origin = config.origin(("daemon", "log_dir"))
         file, _, line = origin.rpartition(":")
         raise ConfigError([ConfigProblem(file or origin, int(line) if line.isdigit() else 0, "daemon.log_dir",
                                          f"cannot write log files in {str(directory)!r}: {exc.strerror or exc}; "
                                          "create it for the daemon's user, or unset log_dir")]) from None
+
+
+def _main_filter(*, access_too: bool) -> Callable[[Record], bool]:
+    """The main sinks (stderr, app.log): everything but the access log, unless ``access_too``."""
+    def main(record: Record) -> bool:
+        return access_too or record["extra"].get("channel") != "access"
+
+    return main
 
 
 class _InterceptHandler(logging.Handler):
@@ -181,3 +196,8 @@ def _route_stdlib(level: str) -> None:
 def sync_logger() -> Any:
     """The logger for lead-level events; with ``log_dir`` set these also go to sync.log."""
     return logger.bind(channel="sync")
+
+
+def access_logger() -> Any:
+    """The logger for the HTTP listener's requests; they go to access.log (see the module)."""
+    return logger.bind(channel="access")

@@ -30,6 +30,7 @@ from halosync.plugin import (
     WindowHeaders,
     check_provider_url,
     full_jitter,
+    log_request,
     metrics,
     parse_retry_after,
     secrets,
@@ -88,9 +89,8 @@ class ApolloClient:
         for attempt in range(self.settings.max_attempts):
             self._check_wait(quota, endpoint)
             await quota.acquire()
-            response, error = await self._send(method, path, endpoint, body)
+            response, error = await self._send(method, path, endpoint, body, quota)
             if response is not None:
-                quota.observe(response.headers)
                 for window in quota.windows():
                     metrics.set_rate_limit_remaining(PROVIDER, window.window, window.remaining)
                 if response.is_success:
@@ -129,24 +129,34 @@ class ApolloClient:
                 return 0.0  # the headers show which window is empty and acquire() waits for its reset
         return full_jitter(attempt, base=self.backoff_base, cap=30.0)
 
-    async def _send(self, method: str, path: str, endpoint: str,
-                    body: Any) -> tuple[httpx.Response | None, ProviderError | None]:
+    async def _send(self, method: str, path: str, endpoint: str, body: Any,
+                    quota: HeaderQuota) -> tuple[httpx.Response | None, ProviderError | None]:
         started = time.perf_counter()
         self.requests_sent += 1
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.TimeoutException:
             metrics.observe_provider_request(PROVIDER, endpoint, None, time.perf_counter() - started)
+            log_request(PROVIDER, method, endpoint, None, time.perf_counter() - started, _budget(quota))
             return None, TransientProviderError(
                 PROVIDER, f"{endpoint}: no answer from {self.host} within {self.settings.timeout:g} s; "
                 "raise plugins.apollo.timeout if Apollo is slow")
         except httpx.TransportError as exc:
             metrics.observe_provider_request(PROVIDER, endpoint, None, time.perf_counter() - started)
+            log_request(PROVIDER, method, endpoint, None, time.perf_counter() - started, _budget(quota))
             return None, TransientProviderError(
                 PROVIDER, secrets.redact(f"{endpoint}: cannot reach {self.host} ({type(exc).__name__}: {exc}); "
                                          "check the network and plugins.apollo.base_url"))
         metrics.observe_provider_request(PROVIDER, endpoint, response.status_code, time.perf_counter() - started)
+        quota.observe(response.headers)
+        log_request(PROVIDER, method, endpoint, response.status_code, time.perf_counter() - started, _budget(quota))
         return response, None
+
+
+def _budget(quota: HeaderQuota) -> str:
+    """What the endpoint's windows have left, as the request log shows it (``hour 412/600``)."""
+    return ", ".join(f"{w.window} {w.remaining:,}/{w.limit:,}" if w.limit is not None else f"{w.window} {w.remaining:,}"
+                     for w in quota.windows() if w.remaining is not None)
 
 
 def _json(response: httpx.Response, endpoint: str) -> Any:

@@ -33,6 +33,7 @@ from halosync.plugin import (
     TransientProviderError,
     check_provider_url,
     full_jitter,
+    log_request,
     observe_provider_request,
     set_rate_limit_remaining,
 )
@@ -163,6 +164,8 @@ class HaloClient:
         except httpx.TransportError as exc:
             self.limiter.release()
             observe_provider_request(PROVIDER, request.route, None, trio.current_time() - started)
+            log_request(PROVIDER, request.method, request.route, None, trio.current_time() - started,
+                        self._budget())
             self._failed(type(exc).__name__)
             reason = (f"timed out (limit {self.settings.timeout:g} s)" if isinstance(exc, httpx.TimeoutException)
                       else f"failed ({type(exc).__name__})")
@@ -178,6 +181,7 @@ class HaloClient:
         self.requests_sent += 1
         status = response.status_code
         observe_provider_request(PROVIDER, request.route, status, trio.current_time() - started)
+        log_request(PROVIDER, request.method, request.route, status, trio.current_time() - started, self._budget())
         self._publish_budget()
         if status < 500:
             self.breaker.success()  # any answer below 500 shows the instance is up
@@ -195,6 +199,11 @@ class HaloClient:
         if self.breaker.state == "open" and was != "open":
             logger.warning("halopsa: requests keep failing (last: {}); no calls for {:.0f} s, then one trial",
                            reason, self.breaker.cooldown_left())
+
+    def _budget(self) -> str:
+        """What the rolling window has left, as the request log shows it (``rolling-60s 412/600``)."""
+        state = self.limiter.state()
+        return f"rolling-{self.limiter.window:g}s {state.remaining:,}/{state.effective_limit:,}"
 
     def _publish_budget(self) -> None:
         state = self.limiter.state()

@@ -90,7 +90,8 @@ CORE: dict[str, dict[str, Field]] = {
         "control_max_clients": Field(int, 16, "control connections served at once; more are refused", minimum=1),
         "log_level": Field(str, "info", "also HALOSYNC_LOG_LEVEL", choices=LOG_LEVELS),
         "log_format": Field(str, "text", "text or json", choices=("text", "json")),
-        "log_dir": Field(str, "", "if set, also write app.log and sync.log here (rotated, compressed)"),
+        "log_dir": Field(str, "", "if set, also write app.log, sync.log and access.log here (rotated, "
+                      "compressed)"),
         "log_rotation": Field(str, "50 MB", 'when a log file in log_dir is rotated: a size ("50 MB"), an age '
                               '("1 week") or a time of day ("00:00")', check=lambda v: _log_file_option("rotation", v)),
         "log_retention": Field((str, int), "14 days", 'how long rotated log files are kept ("14 days"), or how many',
@@ -103,6 +104,9 @@ CORE: dict[str, dict[str, Field]] = {
                      check=lambda v: _database_url(v)),
         "timeout": Field(float, 30.0, "seconds a database operation may wait for a lock", minimum=0.1),
         "pool_size": Field(int, 4, "connections (PostgreSQL); SQLite always uses one writer", minimum=1),
+        "slow_query_ms": Field(float, 1000.0, "statements slower than this are logged with their duration; 0 turns "
+                               "it off", minimum=0),
+        "explain_slow_queries": Field(bool, False, "log a slow statement's EXPLAIN plan too"),
     },
     "http": {
         "listen": Field(str, "127.0.0.1:8787", 'host:port of the health/metrics/webhook listener; "" turns it off',

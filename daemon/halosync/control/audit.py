@@ -1,8 +1,10 @@
-"""The audit trail of the control socket: one line per mutating call, written before the call runs.
+"""The audit trail of the control socket: one line per mutating call, written before the call runs, and one per
+refused call (a peer not allowed, a request that is not one, an unknown method, bad parameters, a full server).
 
 Each line says who (peer pid and uid), what (method) and with which parameters, with anything that looks like a
-secret masked. Lines go to the daemon's log (``audit: ...``) and, as JSON lines, to ``<state_dir>/audit.log`` so an
-operator can answer "who paused the sync?" after the journal has rotated.
+secret masked; a refusal says ``refused`` (the error code) and ``reason`` instead. Lines go to the daemon's log
+(``audit: ...``) and, as JSON lines, to ``<state_dir>/audit.log`` so an operator can answer "who paused the sync?"
+and "who keeps knocking?" after the journal has rotated.
 """
 
 from __future__ import annotations
@@ -44,10 +46,20 @@ class AuditLog:
         clean = scrub(dict(params))
         logger.bind(audit=True).info("audit: {} ({}) called {} {}", peer, _user(peer.uid), method,
                                      json.dumps(clean, sort_keys=True))
+        await self._write({"at": time.time(), "pid": peer.pid, "uid": peer.uid, "method": method, "params": clean})
+
+    async def refused(self, peer: Peer, method: str | None, code: str, reason: str) -> None:
+        """A call that was refused before it ran: who, which method (if one was readable), the code and why."""
+        shown = secrets.redact(reason)
+        logger.bind(audit=True).warning("audit: refused {} ({}) {}: {}: {}", peer, _user(peer.uid),
+                                        method or "(no method)", code, shown)
+        await self._write({"at": time.time(), "pid": peer.pid, "uid": peer.uid, "method": method, "refused": code,
+                           "reason": shown})
+
+    async def _write(self, entry: dict[str, Any]) -> None:
         if self.path is None:
             return
-        line = json.dumps({"at": time.time(), "pid": peer.pid, "uid": peer.uid, "method": method, "params": clean},
-                          sort_keys=True, default=str) + "\n"
+        line = json.dumps(entry, sort_keys=True, default=str) + "\n"
         try:
             await trio.to_thread.run_sync(self._append, line)
         except OSError as exc:

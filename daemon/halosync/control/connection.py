@@ -27,6 +27,17 @@ if TYPE_CHECKING:
     from halosync.control.snapshot import StatusSnapshot
 
 RECEIVE_BYTES = 65536
+# A method's answers that are refusals (audited), rather than outcomes (not found, failed, busy, ...).
+REFUSALS = frozenset({"invalid_params", "permission_denied"})
+
+
+class _Refused(Exception):
+    """A line that is not a request this daemon answers (unreadable, malformed, an unknown method)."""
+
+    def __init__(self, failure: ControlFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
 
 
 class _PeerGone(Exception):
@@ -58,6 +69,7 @@ class Connection:
             return  # gone before we could ask who it was
         if not self.policy.allows(peer):
             logger.warning("control socket: refused {} (not root, the daemon's user or the control group)", peer)
+            await self.audit.refused(peer, None, "permission_denied", self.policy.refusal(peer))
             await self._send(error(None, "permission_denied", self.policy.refusal(peer)))
             return
         try:
@@ -65,6 +77,7 @@ class Connection:
         except trio.WouldBlock:
             logger.warning("control socket: turned {} away ({} clients already connected)", peer,
                            clients.total_tokens)
+            await self.audit.refused(peer, None, "busy", f"{clients.total_tokens:g} clients already connected")
             await self._send(error(None, "busy", f"the daemon already serves {clients.total_tokens:g} control "
                                                  "clients; try again shortly"))
             return
@@ -95,6 +108,7 @@ class Connection:
                 received = lines.feed(data)
             except LineTooLong as exc:
                 logger.warning("control socket: {} sent an oversized line; disconnected", peer)
+                await self.audit.refused(peer, None, "too_large", str(exc))
                 await self._send(error(None, "too_large", f"{exc}; closing the connection"))
                 return
             for line in received:
@@ -103,10 +117,14 @@ class Connection:
 
     async def _answer(self, line: bytes, peer: Peer) -> None:
         request_id: Any = None
+        name: str | None = None
         try:
-            request = parse_request(line)
-            request_id = request.id
-            method = self.registry.get(request.method)
+            try:
+                request = parse_request(line)
+                request_id, name = request.id, request.method
+                method = self.registry.get(request.method)
+            except ControlFailure as failure:  # not a request, or not one this daemon answers
+                raise _Refused(failure) from None
             if method.is_mutating(request.params):
                 await self.audit.record(peer, request.method, request.params)
 
@@ -118,7 +136,13 @@ class Connection:
             reply = result(request_id, await method.handler(call))
         except _PeerGone:
             raise
+        except _Refused as refused:
+            bad = refused.failure
+            await self.audit.refused(peer, name, bad.code, str(bad))
+            reply = error(bad.request_id if bad.request_id is not None else request_id, bad.code, str(bad))
         except ControlFailure as failure:
+            if failure.code in REFUSALS:  # the method refused its parameters or the caller
+                await self.audit.refused(peer, name, failure.code, str(failure))
             reply = error(failure.request_id if failure.request_id is not None else request_id, failure.code,
                           str(failure))
         except HalosyncError as exc:

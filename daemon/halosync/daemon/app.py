@@ -34,6 +34,7 @@ from halosync.errors import HalosyncError
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
 from halosync.store.gateway import Store
+from halosync.store.querystats import QueryStats
 
 if TYPE_CHECKING:
     from halosync.config.loader import Config
@@ -51,7 +52,9 @@ class Daemon:
         self._state: DaemonState = "starting"  # the lifecycle's; ``state`` adds the engine's paused flag
         self.started_at = time.time()
         self.store = Store(config.database_url, timeout=config.get("database.timeout"),
-                           pool_size=config.get("database.pool_size"), background_checkpoint=True)
+                           pool_size=config.get("database.pool_size"), background_checkpoint=True,
+                           query_stats=QueryStats(slow_ms=config.get("database.slow_query_ms"),
+                                                  explain=config.get("database.explain_slow_queries")))
         self.sources: dict[str, Source] = {}
         self.sinks: dict[str, Sink] = {}
         self.plugin_health: dict[str, PluginHealth] = {}
@@ -238,6 +241,8 @@ class Daemon:
             return False
         old = self._plugin_list()
         self.config, self.sources, self.sinks = new, sources, sinks
+        self.store.query_stats.configure(slow_ms=new.get("database.slow_query_ms"),
+                                         explain=new.get("database.explain_slow_queries"))
         self._track_health()
         for health in self.plugin_health.values():  # the operator may have fixed what failed: the engine's
             failures.forget(health)                  # reload hook tries again now

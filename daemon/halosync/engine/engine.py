@@ -28,7 +28,7 @@ from halosync.daemon import run_report
 from halosync.daemon.api import HealthRecorder, Lifecycle, ReloadRegistration, StateView
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
-from halosync.engine import backfill, dryrun, mirror, outbox, pull
+from halosync.engine import backfill, dryrun, mirror, outbox, pull, synclog
 from halosync.engine.figures import queue_figures
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
@@ -217,6 +217,7 @@ class Engine:
     def after_commit(self, ledger: Ledger) -> None:
         """Once a unit of work is committed: metrics, the retry clock, and the plugins' notifications."""
         ledger.publish_metrics()
+        synclog.failures(ledger)  # every dead letter and retry, in sync.log (issue 15)
         if ledger.retry_at is not None:
             heapq.heappush(self._due, ledger.retry_at)
         self.failed_this_run += ledger.dead

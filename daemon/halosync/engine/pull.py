@@ -18,14 +18,18 @@ import trio
 from loguru import logger
 
 from halosync.contracts import Source, SourcePage
+from halosync.daemon.failures import describe
+from halosync.engine import synclog
 from halosync.engine.ledger import Commit, Ledger
 from halosync.engine.staging import StageResult, stage_page
 from halosync.exception_groups import unwrapped
+from halosync.provider.requests import counting
 from halosync.store.models import SourceCursor
 
 Emit = Callable[[dict[str, Any]], None]
 T = TypeVar("T")
 PREFETCH = 2  # pages fetched ahead of staging
+PROGRESS_EVERY = 60.0  # seconds between the sync log's progress lines of one long pull
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ def record_outcome(source: str, ok: bool, error: str | None) -> None:
 
 async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, full: bool, emit: Emit) -> StageResult:
     """Stage every page of one pull; returns what was staged. Stops early when the daemon drains."""
-    totals, pages, expected = StageResult(), 0, None
+    totals, pages, seen, cursor_to, early, expected = StageResult(), 0, 0, cursor, False, None
+    started = said = time.perf_counter()
     # The next page is fetched while this one is staged (a buffer of PREFETCH pages bounds the memory).
     send, receive = trio.open_memory_channel[SourcePage](PREFETCH)
 
@@ -85,22 +90,36 @@ async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, f
                 await send.send(page)
 
     # The source's errors are raised in the fetching task: unwrapped, so that `except ProviderError` sees them.
-    with unwrapped():
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(fetch)
-            async with receive:
-                async for page in receive:
-                    await _stage_one(ctx, source, page, totals)
-                    pages += 1
-                    expected = page.total if page.total is not None else expected  # the source's latest estimate
-                    event = {"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
-                             "unchanged": totals.unchanged, "rejected": totals.rejected}
-                    if expected is not None:  # done so far: staged + unchanged + rejected, of total
-                        event["total"] = max(expected, totals.staged + totals.unchanged + totals.rejected)
-                    emit(event)
-                    if ctx.draining():
-                        nursery.cancel_scope.cancel()
-                        break
+    with counting() as requests:
+        try:
+            with unwrapped():
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(fetch)
+                    async with receive:
+                        async for page in receive:
+                            await _stage_one(ctx, source, page, totals)
+                            pages, seen, cursor_to = pages + 1, seen + len(page.leads) + len(page.rejected), page.cursor
+                            expected = page.total if page.total is not None else expected  # the source's estimate
+                            if time.perf_counter() - said >= PROGRESS_EVERY:  # a long pull says it is alive
+                                said = time.perf_counter()
+                                synclog.pull_progress(source.name, pages=pages, seen=seen, totals=totals,
+                                                      requests=requests, seconds=said - started)
+                            event = {"type": "progress", "source": source.name, "pages": pages,
+                                     "staged": totals.staged, "unchanged": totals.unchanged,
+                                     "rejected": totals.rejected}
+                            if expected is not None:  # done so far: staged + unchanged + rejected, of total
+                                event["total"] = max(expected, totals.staged + totals.unchanged + totals.rejected)
+                            emit(event)
+                            if ctx.draining():
+                                early = True
+                                nursery.cancel_scope.cancel()
+                                break
+        except Exception as exc:
+            synclog.pull_failed(source.name, cursor_from=cursor, pages=pages, totals=totals, requests=requests,
+                                seconds=time.perf_counter() - started, reason=describe(exc))
+            raise
+    synclog.pull_done(source.name, cursor_from=cursor, cursor_to=cursor_to, full=full, pages=pages, seen=seen,
+                      totals=totals, requests=requests, seconds=time.perf_counter() - started, stopped_early=early)
     return totals
 
 

@@ -10,6 +10,7 @@ dead-letter retry or another daemon's claim need nothing special. The sixth step
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,10 +20,11 @@ from loguru import logger
 from halosync import metrics
 from halosync.contracts import Sink, WriteOp, WriteResult
 from halosync.daemon.failures import describe
-from halosync.engine import existing, outbox
+from halosync.engine import existing, outbox, synclog
 from halosync.engine.ledger import Commit, Ledger
 from halosync.engine.settings import EngineSettings
 from halosync.errors import ProviderError, RateLimited, RecordRejected, TransientProviderError
+from halosync.provider.requests import RequestCount, counting
 from halosync.store.gateway import Store
 
 BACKOFF_POLL = 60.0  # a worker waiting out its sink's backoff looks again at least this often (manual retries)
@@ -136,8 +138,9 @@ class SinkWorkers:
         results: dict[str, tuple[WriteResult, str]] = {}
         postpone_until = 0.0
         started = time.perf_counter()
+        requests = RequestCount()
         try:
-            with trio.fail_after(WRITE_BOUND):
+            with trio.fail_after(WRITE_BOUND), counting() as requests:
                 await self._reconcile(sink, batch, results)
                 await self._recheck(batch, results)
                 todo = [op for op in batch.ops if op.key not in results]
@@ -176,6 +179,9 @@ class SinkWorkers:
             ledger.flush()
 
         await ctx.commit(ledger, unit)
+        synclog.batch_done(sink.name, kind=batch.kind, action=batch.action, size=len(batch.ops),
+                           outcomes=Counter(how for _, how in results.values()), ledger=ledger, requests=requests,
+                           seconds=time.perf_counter() - started)
         ctx.wakeup.wake()  # a company just written frees the people waiting on it; `--once` checks if done
 
     async def _reconcile(self, sink: Sink, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:

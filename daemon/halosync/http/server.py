@@ -22,6 +22,7 @@ from loguru import logger
 
 from halosync.daemon.api import Lifecycle, ReloadRegistration, StateView
 from halosync.errors import ConfigError, ConfigProblem, HalosyncError
+from halosync.http.access import AccessLog
 from halosync.http.app import ListenerApp
 from halosync.http.health import keep_database_pinged
 from halosync.http.webhooks import WebhookRoutes
@@ -65,7 +66,7 @@ class HTTPComponent:
 
             async def listener(*, task_status: trio.TaskStatus[str]) -> None:
                 try:
-                    await serve(app, host, port, shutdown=daemon.stopping, graceful_timeout=grace,
+                    await serve(AccessLog(app), host, port, shutdown=daemon.stopping, graceful_timeout=grace,
                                 read_timeout=request_timeout, task_status=task_status)
                 finally:
                     self.served.set()

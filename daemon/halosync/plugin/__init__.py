@@ -23,7 +23,8 @@ The surface, by what it is for:
 - secrets and metrics: the ``secrets`` module (``resolve``, ``register``, ``redact``) and ``metrics`` (provider
   request and quota metrics: ``observe_provider_request``, ``set_rate_limit_remaining``);
 - the provider toolkit: quota headers (``HeaderQuota``, ``WindowHeaders``, ``parse_retry_after``), the rolling
-  window limiter, backoff, the circuit breaker, Standard Webhooks verification;
+  window limiter, backoff, the circuit breaker, Standard Webhooks verification, ``log_request`` (one debug line
+  per provider exchange: method, route, status, time, budget left; never a URL, header or body);
 - the fake-server base (ASGI on hypercorn): ``serve``, ``Request``, ``read_request``, ``respond``, ``lifespan``;
 - alert delivery helpers: ``render``, ``fingerprint``, ``LogAlerter``; ``replace_text`` for small state files.
 """
@@ -90,6 +91,7 @@ from halosync.provider.asgi import ASGIApp, Receive, Request, Scope, Send, lifes
 from halosync.provider.backoff import exponential, full_jitter
 from halosync.provider.circuit import CircuitBreaker, CircuitOpen
 from halosync.provider.quota import HeaderQuota, WindowHeaders, parse_retry_after
+from halosync.provider.requests import log_request
 from halosync.provider.rolling import RollingWindowLimiter
 from halosync.statefile import replace_text
 from halosync.webhooks.standard import TOLERANCE_SECONDS, SecretFormatError, StandardWebhookVerifier, decode_secret
@@ -105,7 +107,7 @@ __all__ = [  # grouped by purpose in the docstring above
     "TransientProviderError", "Verification", "WebhookContent", "WebhookParser", "WebhookRequest",
     "WebhookVerifier", "WindowHeaders", "WriteOp", "WriteResult", "check_provider_url", "company_name_key",
     "decode_secret", "domain_key", "email_key", "exponential", "fingerprint", "full_jitter", "hookimpl", "hookspec",
-    "is_role_address", "lifespan", "linkedin_key", "metrics", "observe_provider_request", "parse_retry_after",
-    "person_name_key",
+    "is_role_address", "lifespan", "linkedin_key", "log_request", "metrics", "observe_provider_request",
+    "parse_retry_after", "person_name_key",
     "read_request", "render", "replace_text", "respond", "secrets", "serve", "set_rate_limit_remaining",
 ]

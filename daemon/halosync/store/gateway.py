@@ -22,6 +22,7 @@ from halosync.store.database import is_sqlite, open_database, redacted_url
 from halosync.store.dbthread import DatabaseThread
 from halosync.store.migrations_runner import Migrations
 from halosync.store.models import MODELS, database_proxy
+from halosync.store.querystats import QueryStats
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,13 +30,16 @@ T = TypeVar("T")
 
 class Store:
     def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 4,
-                 background_checkpoint: bool = False) -> None:
+                 background_checkpoint: bool = False, query_stats: QueryStats | None = None) -> None:
         """``background_checkpoint`` (the daemon's store): on an SQLite file, ``checkpointer`` is set, and its
-        ``run()`` task must run for as long as the store is used (see halosync.store.checkpoint)."""
+        ``run()`` task must run for as long as the store is used (see halosync.store.checkpoint).
+        ``query_stats``: where every statement is timed (``halosyncctl queries``, the slow-query log)."""
         self.url = url
         self.timeout = timeout
+        self.query_stats = query_stats or QueryStats()
         self.db = open_database(url, timeout=timeout, pool_size=pool_size,
-                                wal_autocheckpoint=SAFETY_PAGES if background_checkpoint else None)
+                                wal_autocheckpoint=SAFETY_PAGES if background_checkpoint else None,
+                                stats=self.query_stats)
         self.sqlite = is_sqlite(self.db)
         path = str(self.db.database) if self.sqlite else ""
         self.checkpointer = WalCheckpointer(path, timeout) if background_checkpoint and path not in (
