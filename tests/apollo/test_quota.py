@@ -10,6 +10,9 @@ import pytest
 import trio
 
 from halosync import metrics
+from halosync.alerts.conditions import rate_limit_exhaustion
+from halosync.alerts.readings import History, Snapshot
+from halosync.config.alert_rules import load_rules
 from halosync.errors import RateLimited
 from halosync.provider.asgi import serve
 from halosync.provider.quota import HeaderQuota, parse_retry_after
@@ -136,11 +139,72 @@ def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
 
     (window,) = quota.windows(now=6_010.0)
     assert (window.limit, window.used, window.remaining, window.reset_at) == (20, 15, 5, 6_060.0)
-    assert window.exhausted_at == pytest.approx(6_015.0)
+    # 10 requests in the last minute (the span of a minute window): 5 left last 30 s more.
+    assert window.exhausted_at == pytest.approx(6_040.0)
     assert quota.delay(now=6_010.0) == 0
     quota.observe(minute(19), now=6_012.0)  # one left: the margin keeps it for other users of the key
     assert quota.delay(now=6_012.0) == pytest.approx(48.0)
     assert quota.delay(now=6_060.0) == 0  # the next minute starts empty
+
+
+def hourly(used: int) -> dict[str, str]:
+    return {"x-rate-limit-hourly": "600", "x-hourly-usage": str(used), "x-hourly-requests-left": str(600 - used)}
+
+
+HOUR_WINDOW_ONLY = [w for w in APOLLO_WINDOWS if w.window == "hour"]
+
+
+def test_a_first_burst_of_a_few_requests_is_not_forecast_to_exhaust_an_hour() -> None:
+    """The false alert of issue 15: 9 of 600 an hour spent in the first seconds after a start."""
+    quota = HeaderQuota("apollo", "contacts/search", HOUR_WINDOW_ONLY)
+    start = 7_200.0 + 30  # half a minute into the hour
+    for i in range(1, 10):
+        quota.observe(hourly(i), now=start + i)
+    (window,) = quota.windows(now=start + 10)
+    assert window.used == 9 and window.exhausted_at is None
+    (window,) = quota.windows(now=start + 60)
+    assert window.exhausted_at is None
+    assert rate_limit_exhaustion(EXHAUSTION, history_of(quota, start + 60)) == []
+
+
+def test_the_forecast_follows_a_real_pace_and_expires_when_requests_stop() -> None:
+    quota = HeaderQuota("apollo", "contacts/search", HOUR_WINDOW_ONLY)
+    start = 7_200.0
+    # A request every 2 s for ten minutes: 300 spent, the rest lasts 10 minutes more.
+    for used, second in enumerate(range(0, 600, 2), start=1):
+        quota.observe(hourly(used), now=start + second)
+    (window,) = quota.windows(now=start + 600)
+    assert window.exhausted_at == pytest.approx(start + 600 + 300 * 600 / 300, abs=5)
+    (labels, shortfall), = rate_limit_exhaustion(EXHAUSTION, history_of(quota, start + 600))
+    assert dict(labels) == {"provider": "apollo", "window": "hour", "endpoint": "contacts/search"}
+    assert shortfall == pytest.approx(3600 - 1200, abs=5)
+
+    # Requests stop: the pace decays as the minutes pass, and the forecast is never in the past.
+    seen = []
+    for minute in range(11, 30):
+        (window,) = quota.windows(now=start + minute * 60)
+        seen.append(window.exhausted_at)
+        assert window.exhausted_at is None or window.exhausted_at >= start + minute * 60
+    assert seen[0] is not None and seen[-1] is None
+    assert rate_limit_exhaustion(EXHAUSTION, history_of(quota, start + 29 * 60)) == []
+
+
+def test_an_exhausted_window_runs_out_now_not_when_it_was_last_seen() -> None:
+    quota = HeaderQuota("apollo", "contacts/search", HOUR_WINDOW_ONLY)
+    quota.observe(hourly(600), now=7_210.0)
+    (window,) = quota.windows(now=7_500.0)
+    assert window.remaining == 0 and window.exhausted_at == 7_500.0
+    (window,) = quota.windows(now=10_801.0)  # the next hour
+    assert window.remaining == 600 and window.exhausted_at is None
+
+
+EXHAUSTION = next(r for r in load_rules({}) if r.name == "rate_limit_exhaustion")
+
+
+def history_of(quota: HeaderQuota, now: float) -> History:
+    history = History(keep=3600)
+    history.add(Snapshot(at=now, rate_windows=quota.windows(now=now)))
+    return history
 
 
 def test_headers_that_are_empty_or_garbled_are_ignored() -> None:
