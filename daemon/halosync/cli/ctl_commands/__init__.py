@@ -111,6 +111,16 @@ def pairs(title: str | None, values: Mapping[str, Any]) -> RenderableType:
     return _titled(title, out)
 
 
+def failing_line(failing: Any) -> dict[str, str]:
+    """``queue.failing`` as two lines of a ``pairs`` table: what fails now, and what failed before and was since
+    retried or dropped (the ``failed`` total counts both). Nothing for a daemon too old to report it."""
+    if not isinstance(failing, Mapping):
+        return {}
+    return {"failing now": f"{shown(failing.get('now'))} ({shown(failing.get('dead'))} dead letters, "
+                           f"{shown(failing.get('retrying'))} writes retrying)",
+            "failed before, since resolved": shown(failing.get("before"))}
+
+
 Render = Callable[[Session, Any], None]
 
 

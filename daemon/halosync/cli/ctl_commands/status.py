@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from halosync.cli.ctl_commands import Session, add_command, age, answer, pairs, table, when
+from halosync.cli.ctl_commands import Session, add_command, age, answer, failing_line, pairs, table, when
 
 
 def register(sub: Any) -> None:
@@ -21,7 +21,8 @@ def render(session: Session, status: dict[str, Any]) -> None:
     out.print()
     out.print(pairs("queue", {"pending": queue.get("pending"), "in flight": queue.get("in_flight"),
                               "dead letters": queue.get("dead"), "oldest": age(queue.get("oldest_age_seconds")),
-                              "per minute": queue.get("rate_per_minute")}))
+                              "per minute": queue.get("rate_per_minute"),
+                              **failing_line(queue.get("failing"))}))
     out.print()
     out.print(table("totals", list(totals), [list(totals.values())]))
     out.print()
