@@ -125,7 +125,8 @@ async def sync(call: Call) -> dict[str, Any]:
                 logger.opt(exception=True).error("sync requested by {} crashed", call.peer)
 
     call.nursery.start_soon(run_sync)
-    plan = {"source": source, "full": full, "dry_run": dry_run}
+    # Paused: the pull stages leads, nothing is written until resume; the answer says so (issue 15).
+    plan = {"source": source, "full": full, "dry_run": dry_run, "paused": engine.paused}
     if not (follow or wait):
         await receive.aclose()
         return {"started": True, **plan}
