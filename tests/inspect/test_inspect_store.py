@@ -98,3 +98,22 @@ async def test_trace_shows_any_detail_the_engine_wrote(db_url: str) -> None:
                                                       "person: review by name+domain"]
     assert lead["events"][3]["detail"]["extra"] == {"x": 1}
     store.close()
+
+
+def test_integrity_before_there_is_a_store_says_so_and_creates_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
+    config = tmp_path / "halosync.toml"
+    config.write_text(f'[daemon]\nstate_dir = "{tmp_path / "state"}"\n[http]\nlisten = ""\n')
+    assert halosync_main(["--config", str(config), "integrity", "--mirror-only"]) == 1
+    err = capsys.readouterr().err
+    assert "there is no store yet" in err and "halosync migrate up" in err and "no such table" not in err
+    assert not (tmp_path / "state").exists()  # not even the directory
+    assert halosync_main(["--config", str(config), "integrity", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["exists"] is False and report["checks"] == []
+
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "halosync.db").write_bytes(b"")  # what an earlier version's read left behind
+    assert halosync_main(["--config", str(config), "integrity", "--mirror-only"]) == 1
+    assert "holds no halosync tables" in capsys.readouterr().err
+    assert (tmp_path / "state" / "halosync.db").stat().st_size == 0
