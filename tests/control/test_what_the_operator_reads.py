@@ -11,10 +11,15 @@ from halosync.store.models import DeadLetter
 from halosync_apollo.fake import GeneratorSpec
 from tests.control.harness import running_daemon
 from tests.control.test_engine_control import engine_daemon, first_pull_done
+from tests.inspect.test_inspect_store import two_records_numbered_61
 
 Capsys = pytest.CaptureFixture[str]
 REASON = ("HTTP 400: the phone number '+44 20 7946 0958 ext 1234' is not valid for the site's country; fix it in "
           "Apollo or set halopsa.phone_format = \"raw\" (support-ticket-reference-0123456789abcdef)")
+
+
+def flat_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
 
 
 def last_column(text: str) -> str:
@@ -68,3 +73,14 @@ async def test_a_manual_sync_while_paused_says_that_nothing_is_written(capsys: C
         await running.ctl_json(capsys, "resume")
         code, out, _ = await running.ctl(capsys, "sync", "--wait")
         assert "paused" not in out
+
+
+async def test_trace_of_an_id_two_records_share_says_so(capsys: Capsys) -> None:
+    async with running_daemon() as running:
+        await running.daemon.store.run(two_records_numbered_61)
+        code, out, _ = await running.ctl(capsys, "trace", "61")
+        assert code == 0
+        assert "61 names 2 different records: halopsa company 61, halopsa person 61" in flat_text(out)
+        assert "halopsa:user:61" in out
+        code, out, _ = await running.ctl(capsys, "trace", "halopsa:user:61")
+        assert code == 0 and "apollo:a1" in out and "apollo:b1" not in out and "different records" not in out
