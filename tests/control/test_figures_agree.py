@@ -11,6 +11,7 @@ import pytest
 
 from halosync.engine.ledger import add_totals
 from halosync.store.models import Outbox
+from tests.control.harness import running_daemon
 from tests.control.test_engine_control import engine_daemon
 from tests.inspect.seed import seed
 
@@ -56,3 +57,29 @@ async def test_status_queue_and_health_show_one_set_of_figures(capsys: Capsys) -
         code, out, _ = await running.ctl(capsys, "queue")
         assert "failing now" in out and "3 (2 dead letters, 1 writes retrying)" in out
         assert "failed before, since resolved" in out
+
+
+async def test_a_plugin_error_it_recovered_from_is_shown_as_before_not_now(capsys: Capsys) -> None:
+    from halosync.errors import TransientProviderError
+
+    async with running_daemon() as running:  # no engine: nothing else records the plugin's health meanwhile
+        daemon = running.daemon
+        daemon.record_failure("halopsa", TransientProviderError("halopsa", "the service is down", status=503),
+                              "writing users")
+        _, status = await running.ctl_json(capsys, "status")
+        _, health = await running.ctl_json(capsys, "health")
+        assert status["plugins"]["halopsa"]["failing"] is True and health["checks"]["halopsa"]["failing"] is True
+        code, out, _ = await running.ctl(capsys, "status")
+        assert "failing now" in out and "HTTP 503: the service is down" in out
+
+        daemon.record_success("halopsa")
+        _, status = await running.ctl_json(capsys, "status")
+        _, health = await running.ctl_json(capsys, "health")
+        assert status["plugins"]["halopsa"]["failing"] is False and health["checks"]["halopsa"]["failing"] is False
+        assert status["plugins"]["halopsa"]["last_error"]  # kept, as history
+        code, out, _ = await running.ctl(capsys, "status")
+        assert code == 0
+        row = next(line for line in out.splitlines() if line.startswith("halopsa"))
+        cells = [c.strip() for c in row.split("│")]
+        # failing now: nothing; failed before: it
+        assert cells[4] == "-" and "HTTP 503: the service is down" in cells[5]
