@@ -12,6 +12,7 @@ from loguru import logger
 
 from halosync import log, secrets
 from halosync.cli.common import fail, guarded, load_all, print_json
+from halosync.cli.ctl_commands import output_console
 from halosync.cli.ctl_commands.integrity import print_report
 from halosync.contracts import Sink
 from halosync.daemon.failures import describe
@@ -81,7 +82,5 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        from rich.console import Console
-
-        print_report(Console(highlight=False), report)
+        print_report(output_console(), report)
     return 0 if report["ok"] else 1
