@@ -13,6 +13,7 @@ from halosync import metrics
 from halosync.alerts.conditions import rate_limit_exhaustion
 from halosync.alerts.readings import History, Snapshot
 from halosync.config.alert_rules import load_rules
+from halosync.contracts import RateWindow
 from halosync.errors import RateLimited
 from halosync.provider.asgi import serve
 from halosync.provider.quota import HeaderQuota, parse_retry_after
@@ -57,6 +58,27 @@ async def test_a_minute_quota_of_20_is_never_exceeded_and_the_pull_still_finishe
     assert max(per_minute.values()) <= 20
     # 45 requests cannot fit in fewer than three minute windows: the pull waited for two resets.
     assert len(searches) >= 45 and len(per_minute) >= 3 and trio.current_time() - started > 60
+
+
+async def test_a_first_pull_of_a_few_pages_forecasts_no_exhaustion_then_or_later(
+        autojump_clock: trio.testing.MockClock, start: Start) -> None:
+    """Issue 15's false alert, against the fake over a socket, on trio's virtual clock: a first start spends a few
+    of Apollo's 600 an hour in a second; no window is forecast to run out, not then and not in the minutes after."""
+    fake = FakeApollo([KEY], clock=virtual_epoch, limits={"contacts/search": Limits(minute=200, hour=600, day=6000)},
+                      latency=0.3)  # the pace of a real API: a burst of requests over a second or so
+    fake.generate(GeneratorSpec(count=250, seed=2))
+    source = await start(fake)
+    await pull_all(source)
+    spent = {w.window: w.used for w in source.rate_limits()}
+    assert 0 < (spent["hour"] or 0) < 10
+    for _ in range(20):  # twenty minutes of an idle daemon, asked every minute as the alert rules ask
+        now = virtual_epoch()
+        windows = source.rate_limits()
+        assert all(w.exhausted_at is None for w in windows), windows
+        history = History(keep=3600)
+        history.add(Snapshot(at=now, rate_windows=windows))
+        assert rate_limit_exhaustion(EXHAUSTION, history) == []
+        await trio.sleep(60)
 
 
 async def test_retry_after_is_honoured_when_another_client_used_the_window(
@@ -196,6 +218,19 @@ def test_an_exhausted_window_runs_out_now_not_when_it_was_last_seen() -> None:
     assert window.remaining == 0 and window.exhausted_at == 7_500.0
     (window,) = quota.windows(now=10_801.0)  # the next hour
     assert window.remaining == 600 and window.exhausted_at is None
+
+
+def test_a_stale_forecast_from_a_plugin_never_fires() -> None:
+    """A third-party plugin whose forecast is not recomputed: once its window has reset it is no forecast, and one
+    in the past counts from now."""
+    history = History(keep=3600)
+    stale = RateWindow("other", "hour", 600, 600, 0, reset_at=7_200.0, exhausted_at=6_000.0)
+    history.add(Snapshot(at=7_300.0, rate_windows=[stale]))
+    assert rate_limit_exhaustion(EXHAUSTION, history) == []
+    history.add(Snapshot(at=7_300.0, rate_windows=[RateWindow(
+        "other", "hour", 600, 600, 0, reset_at=7_400.0, exhausted_at=6_000.0)]))
+    [(_, shortfall)] = rate_limit_exhaustion(EXHAUSTION, history)
+    assert shortfall == 100.0  # from now (7,300) to the reset, not from the forecast's 6,000
 
 
 EXHAUSTION = next(r for r in load_rules({}) if r.name == "rate_limit_exhaustion")

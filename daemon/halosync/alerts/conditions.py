@@ -141,18 +141,21 @@ def duplicates_spike(rule: Rule, history: History) -> Values:
 
 
 def rate_limit_exhaustion(rule: Rule, history: History) -> Values:
-    """Seconds between the forecast exhaustion of a quota window and its reset; absent when it will last."""
+    """Seconds between the forecast exhaustion of a quota window and its reset; absent when it will last. A stale
+    forecast (of a window that has reset by now) is none; one in the past means exhausted now (a plugin's forecast
+    that is not recomputed when asked never counts for longer than the window it was about)."""
     now = history.latest
     if now is None:
         return []
     out: dict[Labels, float] = {}
     for w in now.rate_windows:
-        if w.exhausted_at is None or w.reset_at is None:
+        if w.exhausted_at is None or w.reset_at is None or w.reset_at <= now.at:
             continue
         labels: Labels = (("provider", w.provider), ("window", w.window))
         if w.endpoint:
             labels += (("endpoint", w.endpoint),)
-        out[labels] = max(out.get(labels, 0.0), max(0.0, w.reset_at - w.exhausted_at))
+        runs_out = max(w.exhausted_at, now.at)
+        out[labels] = max(out.get(labels, 0.0), max(0.0, w.reset_at - runs_out))
     return sorted(out.items())
 
 
