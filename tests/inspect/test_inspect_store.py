@@ -152,3 +152,19 @@ async def test_trace_says_which_record_an_id_names_and_finds_a_plus_address(db_u
     assert found["leads"][0]["matched_by"] == ["email ada@acme.example (normalised)"]
     assert [lead["source_id"] for lead in (await store.run(trace, "ADA+news@acme.example"))["leads"]] == ["a1"]
     store.close()
+
+
+def test_read_only_commands_on_an_empty_postgresql_database_say_there_is_no_store(
+        pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
+    config = tmp_path / "halosync.toml"
+    config.write_text(f'[daemon]\nstate_dir = "{tmp_path}"\n[database]\nurl = "{pg_url}"\n[http]\nlisten = ""\n')
+    assert halosync_main(["--config", str(config), "integrity", "--mirror-only"]) == 1
+    assert "there is no store yet in postgresql://" in capsys.readouterr().err
+    assert halosync_main(["--config", str(config), "migrate", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["exists"] is False and status["migrations"][0]["applied_at"] is None
+    store = Store(pg_url)
+    try:
+        assert store.call(lambda: store.db.get_tables()) == []  # asking created nothing
+    finally:
+        store.close()
