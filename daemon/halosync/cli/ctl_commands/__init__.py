@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
@@ -117,7 +118,7 @@ class FitTable:
     def __init__(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         self.columns = list(columns)
         self.cells = [[shown(v) for v in row] for row in rows]
-        self.natural = [max([len(c), *(len(row[n]) for row in self.cells if n < len(row))])
+        self.natural = [max([cell_len(c), *(cell_len(row[n]) for row in self.cells if n < len(row))])
                         for n, c in enumerate(self.columns)]
 
     def _fits(self, width: int) -> bool:
