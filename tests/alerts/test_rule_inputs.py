@@ -108,6 +108,8 @@ async def test_a_quota_forecast_to_run_out_before_its_reset_fires(
         [alert] = recorder.alerts
         assert alert.labels == {"provider": "apollo", "window": "hour", "endpoint": "/v1/contacts/search"}
         assert alert.value == pytest.approx(1200, abs=1)
+        # The metric Prometheus rules read is the alert's own figure.
+        assert alert_metrics.QUOTA_SHORTFALL.labels("apollo", "hour")._value.get() == pytest.approx(1200, abs=1)
         quota.windows = [RateWindow("apollo", "hour", 600, 100, 500, reset_at=now + 1800)]
         await run.at(200)
         assert [a.state for a in recorder.alerts] == ["firing", "resolved"]

@@ -10,6 +10,10 @@ import pytest
 import trio
 
 from halosync import metrics
+from halosync.alerts.conditions import rate_limit_exhaustion
+from halosync.alerts.readings import History, Snapshot
+from halosync.config.alert_rules import load_rules
+from halosync.contracts import RateWindow
 from halosync.errors import RateLimited
 from halosync.provider.asgi import serve
 from halosync.provider.quota import HeaderQuota, parse_retry_after
@@ -54,6 +58,27 @@ async def test_a_minute_quota_of_20_is_never_exceeded_and_the_pull_still_finishe
     assert max(per_minute.values()) <= 20
     # 45 requests cannot fit in fewer than three minute windows: the pull waited for two resets.
     assert len(searches) >= 45 and len(per_minute) >= 3 and trio.current_time() - started > 60
+
+
+async def test_a_first_pull_of_a_few_pages_forecasts_no_exhaustion_then_or_later(
+        autojump_clock: trio.testing.MockClock, start: Start) -> None:
+    """Issue 15's false alert, against the fake over a socket, on trio's virtual clock: a first start spends a few
+    of Apollo's 600 an hour in a second; no window is forecast to run out, not then and not in the minutes after."""
+    fake = FakeApollo([KEY], clock=virtual_epoch, limits={"contacts/search": Limits(minute=200, hour=600, day=6000)},
+                      latency=0.3)  # the pace of a real API: a burst of requests over a second or so
+    fake.generate(GeneratorSpec(count=250, seed=2))
+    source = await start(fake)
+    await pull_all(source)
+    spent = {w.window: w.used for w in source.rate_limits()}
+    assert 0 < (spent["hour"] or 0) < 10
+    for _ in range(20):  # twenty minutes of an idle daemon, asked every minute as the alert rules ask
+        now = virtual_epoch()
+        windows = source.rate_limits()
+        assert all(w.exhausted_at is None for w in windows), windows
+        history = History(keep=3600)
+        history.add(Snapshot(at=now, rate_windows=windows))
+        assert rate_limit_exhaustion(EXHAUSTION, history) == []
+        await trio.sleep(60)
 
 
 async def test_retry_after_is_honoured_when_another_client_used_the_window(
@@ -136,11 +161,85 @@ def test_the_forecast_says_when_the_observed_pace_runs_a_window_out() -> None:
 
     (window,) = quota.windows(now=6_010.0)
     assert (window.limit, window.used, window.remaining, window.reset_at) == (20, 15, 5, 6_060.0)
-    assert window.exhausted_at == pytest.approx(6_015.0)
+    # 10 requests in the last minute (the span of a minute window): 5 left last 30 s more.
+    assert window.exhausted_at == pytest.approx(6_040.0)
     assert quota.delay(now=6_010.0) == 0
     quota.observe(minute(19), now=6_012.0)  # one left: the margin keeps it for other users of the key
     assert quota.delay(now=6_012.0) == pytest.approx(48.0)
     assert quota.delay(now=6_060.0) == 0  # the next minute starts empty
+
+
+def hourly(used: int) -> dict[str, str]:
+    return {"x-rate-limit-hourly": "600", "x-hourly-usage": str(used), "x-hourly-requests-left": str(600 - used)}
+
+
+HOUR_WINDOW_ONLY = [w for w in APOLLO_WINDOWS if w.window == "hour"]
+
+
+def test_a_first_burst_of_a_few_requests_is_not_forecast_to_exhaust_an_hour() -> None:
+    """The false alert of issue 15: 9 of 600 an hour spent in the first seconds after a start."""
+    quota = HeaderQuota("apollo", "contacts/search", HOUR_WINDOW_ONLY)
+    start = 7_200.0 + 30  # half a minute into the hour
+    for i in range(1, 10):
+        quota.observe(hourly(i), now=start + i)
+    (window,) = quota.windows(now=start + 10)
+    assert window.used == 9 and window.exhausted_at is None
+    (window,) = quota.windows(now=start + 60)
+    assert window.exhausted_at is None
+    assert rate_limit_exhaustion(EXHAUSTION, history_of(quota, start + 60)) == []
+
+
+def test_the_forecast_follows_a_real_pace_and_expires_when_requests_stop() -> None:
+    quota = HeaderQuota("apollo", "contacts/search", HOUR_WINDOW_ONLY)
+    start = 7_200.0
+    # A request every 2 s for ten minutes: 300 spent, the rest lasts 10 minutes more.
+    for used, second in enumerate(range(0, 600, 2), start=1):
+        quota.observe(hourly(used), now=start + second)
+    (window,) = quota.windows(now=start + 600)
+    assert window.exhausted_at == pytest.approx(start + 600 + 300 * 600 / 300, abs=5)
+    (labels, shortfall), = rate_limit_exhaustion(EXHAUSTION, history_of(quota, start + 600))
+    assert dict(labels) == {"provider": "apollo", "window": "hour", "endpoint": "contacts/search"}
+    assert shortfall == pytest.approx(3600 - 1200, abs=5)
+
+    # Requests stop: the pace decays as the minutes pass, and the forecast is never in the past.
+    seen = []
+    for minute in range(11, 30):
+        (window,) = quota.windows(now=start + minute * 60)
+        seen.append(window.exhausted_at)
+        assert window.exhausted_at is None or window.exhausted_at >= start + minute * 60
+    assert seen[0] is not None and seen[-1] is None
+    assert rate_limit_exhaustion(EXHAUSTION, history_of(quota, start + 29 * 60)) == []
+
+
+def test_an_exhausted_window_runs_out_now_not_when_it_was_last_seen() -> None:
+    quota = HeaderQuota("apollo", "contacts/search", HOUR_WINDOW_ONLY)
+    quota.observe(hourly(600), now=7_210.0)
+    (window,) = quota.windows(now=7_500.0)
+    assert window.remaining == 0 and window.exhausted_at == 7_500.0
+    (window,) = quota.windows(now=10_801.0)  # the next hour
+    assert window.remaining == 600 and window.exhausted_at is None
+
+
+def test_a_stale_forecast_from_a_plugin_never_fires() -> None:
+    """A third-party plugin whose forecast is not recomputed: once its window has reset it is no forecast, and one
+    in the past counts from now."""
+    history = History(keep=3600)
+    stale = RateWindow("other", "hour", 600, 600, 0, reset_at=7_200.0, exhausted_at=6_000.0)
+    history.add(Snapshot(at=7_300.0, rate_windows=[stale]))
+    assert rate_limit_exhaustion(EXHAUSTION, history) == []
+    history.add(Snapshot(at=7_300.0, rate_windows=[RateWindow(
+        "other", "hour", 600, 600, 0, reset_at=7_400.0, exhausted_at=6_000.0)]))
+    [(_, shortfall)] = rate_limit_exhaustion(EXHAUSTION, history)
+    assert shortfall == 100.0  # from now (7,300) to the reset, not from the forecast's 6,000
+
+
+EXHAUSTION = next(r for r in load_rules({}) if r.name == "rate_limit_exhaustion")
+
+
+def history_of(quota: HeaderQuota, now: float) -> History:
+    history = History(keep=3600)
+    history.add(Snapshot(at=now, rate_windows=quota.windows(now=now)))
+    return history
 
 
 def test_headers_that_are_empty_or_garbled_are_ignored() -> None:

@@ -81,6 +81,13 @@ def test_backup_into_a_directory_and_never_over_a_file(tmp_path: Path, sqlite_ur
     assert main(["--config", str(config), "backup", "--json", str(backups)]) == 0
     written = list(backups.glob("halosync-*.db"))
     assert len(written) == 1
+    # Two more at once (a cron job and a hand-run one, within the same second): three files, in the order made.
+    assert main(["--config", str(config), "backup", str(backups)]) == 0
+    assert main(["--config", str(config), "backup", str(backups)]) == 0
+    made = sorted(backups.glob("halosync-*.db"), key=lambda p: p.name)
+    assert len(made) == 3 and made[0] == written[0]
+    assert [p.stat().st_mtime_ns for p in made] == sorted(p.stat().st_mtime_ns for p in made)
+    capsys.readouterr()
     assert main(["--config", str(config), "backup", str(written[0])]) == 1
     assert "already exists" in capsys.readouterr().err
     # A backup is one self-contained file: no -wal beside it is needed to read it.

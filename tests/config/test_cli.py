@@ -146,9 +146,34 @@ def test_a_plugin_whose_config_hook_fails_is_a_problem_too(capsys: pytest.Captur
 
 def test_no_file_at_all(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HALOSYNC_CONFIG", raising=False)
-    monkeypatch.setattr("halosync.config.loader.SEARCH_PATH", ())  # this machine may have /etc/halosync
-    assert main(["check-config"]) == 0
-    assert capsys.readouterr().out.startswith("no configuration file found (--config, $HALOSYNC_CONFIG, ")
+    # This machine may have /etc/halosync: look in places that hold nothing.
+    nowhere = (Path("halosync.toml"), Path("/nonexistent/halosync/halosync.toml"))
+    monkeypatch.setattr("halosync.config.loader.SEARCH_PATH", nowhere)
+    assert main(["check-config"]) == 78
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "no configuration file found (looked for: $HALOSYNC_CONFIG (not set), " in err
+    assert f"{Path.cwd() / 'halosync.toml'}, /nonexistent/halosync/halosync.toml)" in err
+    assert "halosync.toml.example" in err
+    assert main(["check-config", "--json"]) == 78
+    document = json.loads(capsys.readouterr().out)
+    assert document["ok"] is False and document["file"] is None
+    assert document["looked_for"][0] == "$HALOSYNC_CONFIG (not set)"
+    assert [p["key"] for p in document["problems"]] == ["config"]
+
+
+def test_check_config_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "halosync.toml"
+    path.write_text(HEAD + f'[plugins.example]\npath = "{tmp_path}/alerts.txt"\n')
+    code, _, out = run(capsys, path, "check-config", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["ok"] is True and document["problems"] == []
+    assert document["file"] == str(path) and document["enabled_plugins"] == ["example"]
+    path.write_text(HEAD + "[daemon]\nshutdown_grace = \"soon\"\n")
+    code, _, out = run(capsys, path, "check-config", "--json")
+    document = json.loads(out)
+    assert code == 78 and document["ok"] is False
+    assert any(p["key"] == "daemon.shutdown_grace" and p["line"] == 4 for p in document["problems"])
 
 
 def test_config_show_writes_values_as_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

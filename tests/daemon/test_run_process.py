@@ -137,3 +137,22 @@ async def test_the_units_exec_reload_reports_a_refused_configuration(daemon: Run
     assert "daemon.shutdown_grace: must be a number" in refused.stderr.decode()
     assert "running configuration is kept" in refused.stderr.decode()
     assert daemon.process.returncode is None  # the daemon carries on with the old configuration
+
+
+async def test_a_second_daemon_on_the_same_sqlite_store_is_refused_whatever_its_socket(
+        daemon: Running, notify_socket: NotifySocket, tmp_path: Path) -> None:
+    await notify_socket.until(lambda m: "READY=1" in m, within=20)
+    second = tmp_path / "second.toml"
+    # Its own state dir and socket, the first one's database file.
+    second.write_text(f'[daemon]\nstate_dir = "{tmp_path}/state2"\ncontrol_socket = "{tmp_path}/second.sock"\n'
+                      f'[database]\nurl = "sqlite:///{tmp_path}/state/halosync.db"\n[http]\nlisten = ""\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC")}
+    env.update(HALOSYNC_CONFIG=str(second), HALOSYNC_DISABLE_PLUGIN_AUTOLOAD="1")
+    with trio.fail_after(30):
+        result = await trio.run_process([HALOSYNC, "run"], env=env, capture_stdout=True, capture_stderr=True,
+                                        check=False)
+    err = result.stderr.decode()
+    assert result.returncode == 75, err
+    assert "another halosync daemon runs on the SQLite store" in err and "its own database.url" in err
+    assert not (tmp_path / "second.sock").exists()
+    assert daemon.process.returncode is None  # the first one runs on

@@ -122,10 +122,17 @@ def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     status = json.loads(capsys.readouterr().out)
     assert status["current"] == 0 and status["migrations"][0] == {"number": 1, "name": "0001_initial",
                                                                   "applied_at": None}
+    assert status["exists"] is False and "there is no store yet" in status["note"]
+    assert main(["--config", str(config), "migrate", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "there is no store yet" in out and "halosync migrate up" in out and "0001_initial" in out
+    assert not (tmp_path / "halosync.db").exists()  # asking created nothing
     assert main(["--config", str(config), "migrate", "up"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"applied: {', '.join(shipped())}\n")
     assert f"database sqlite:///{tmp_path}/halosync.db" in out
+    assert main(["--config", str(config), "migrate", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["exists"] is True
     assert main(["--config", str(config), "migrate", "down", "--to", "0"]) == 0
     assert capsys.readouterr().out.startswith(f"reverted: {', '.join(reversed(shipped()))}\n")
     assert list(tmp_path.glob("halosync.db.pre-migrate-*.bak"))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from halosync.alerts.readings import History, Snapshot
 from halosync.config.alert_rules import Rule
+from halosync.contracts import RateWindow
 
 Labels = tuple[tuple[str, str], ...]
 Values = list[tuple[Labels, float]]
@@ -140,19 +141,29 @@ def duplicates_spike(rule: Rule, history: History) -> Values:
     return [((), recent / per_window)]
 
 
+def quota_shortfall(w: RateWindow, now: float) -> float | None:
+    """Seconds a quota window is forecast to stay exhausted before it resets, or None when it will last. A stale
+    forecast (of a window that has reset by now) is none; one in the past means exhausted now (a plugin's forecast
+    that is not recomputed when asked never counts for longer than the window it was about)."""
+    if w.exhausted_at is None or w.reset_at is None or w.reset_at <= now:
+        return None
+    return max(0.0, w.reset_at - max(w.exhausted_at, now))
+
+
 def rate_limit_exhaustion(rule: Rule, history: History) -> Values:
-    """Seconds between the forecast exhaustion of a quota window and its reset; absent when it will last."""
+    """``quota_shortfall`` per provider, window and endpoint; absent when the window will last."""
     now = history.latest
     if now is None:
         return []
     out: dict[Labels, float] = {}
     for w in now.rate_windows:
-        if w.exhausted_at is None or w.reset_at is None:
+        gap = quota_shortfall(w, now.at)
+        if gap is None:
             continue
         labels: Labels = (("provider", w.provider), ("window", w.window))
         if w.endpoint:
             labels += (("endpoint", w.endpoint),)
-        out[labels] = max(out.get(labels, 0.0), max(0.0, w.reset_at - w.exhausted_at))
+        out[labels] = max(out.get(labels, 0.0), gap)
     return sorted(out.items())
 
 

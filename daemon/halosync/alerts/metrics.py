@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge
 
+from halosync.alerts.conditions import quota_shortfall
 from halosync.contracts import Alert, RateWindow
 from halosync.metrics import REGISTRY
 
@@ -35,13 +36,13 @@ def set_firing(alerts: Iterable[Alert]) -> None:
         FIRING.labels(rule, severity).set(n)
 
 
-def set_readings(memory_percent: float | None, windows: Iterable[RateWindow]) -> None:
+def set_readings(memory_percent: float | None, windows: Iterable[RateWindow], now: float) -> None:
     if memory_percent is not None:
         MEMORY_USED.set(memory_percent / 100.0)
     QUOTA_SHORTFALL.clear()
     shortfall: dict[tuple[str, str], float] = {}
     for w in windows:
-        gap = (w.reset_at - w.exhausted_at) if w.exhausted_at is not None and w.reset_at is not None else 0.0
+        gap = quota_shortfall(w, now) or 0.0  # the rule's own figure, so the metric and the alert agree
         key = (w.provider, w.window)
         shortfall[key] = max(shortfall.get(key, 0.0), max(0.0, gap))
     for (provider, window), seconds in shortfall.items():

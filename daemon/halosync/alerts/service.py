@@ -149,7 +149,7 @@ class AlertService:
             logger.info("alert silence {} ({}) expired", silence.id, _matchers(silence.matchers))
         snapshot = await take_snapshot(self.daemon, now)
         self.history.add(snapshot)
-        alert_metrics.set_readings(snapshot.memory_percent, snapshot.rate_windows)
+        alert_metrics.set_readings(snapshot.memory_percent, snapshot.rate_windows, snapshot.at)
         changes = self.evaluator.evaluate(self.history, now)
         for alert in changes[:LOGGED_CHANGES]:
             silenced = " (silenced)" if self.silences.silencing(alert, now) else ""

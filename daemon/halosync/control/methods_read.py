@@ -112,7 +112,7 @@ async def trace_lead(call: Call) -> dict[str, Any]:
     found = await read(call.daemon.store, trace, query)
     if not found["leads"]:
         raise ControlFailure("not_found", f"nothing in the store matches {query!r}; give an email address, a source "
-                                          "id (123 or apollo:123) or a sink id")
+                                          "id (123 or apollo:123) or a sink id (61 or halopsa:user:61)")
     return found
 
 

@@ -106,6 +106,9 @@ async def sync(call: Call) -> dict[str, Any]:
         raise ControlFailure("not_found", f"no enabled source {source!r} (enabled: {known})")
     full, dry_run = call.bool_param("full"), call.bool_param("dry_run")
     follow, wait = call.bool_param("follow"), call.bool_param("wait")
+    if engine.paused and not dry_run:
+        logger.info("sync requested by {} while paused: the pull stages leads, nothing is written until resume",
+                    call.peer)
     send, receive = trio.open_memory_channel[dict[str, Any]](SYNC_EVENT_BUFFER)
     outcome: dict[str, Any] = {}
 
@@ -125,7 +128,8 @@ async def sync(call: Call) -> dict[str, Any]:
                 logger.opt(exception=True).error("sync requested by {} crashed", call.peer)
 
     call.nursery.start_soon(run_sync)
-    plan = {"source": source, "full": full, "dry_run": dry_run}
+    # Paused: the pull stages leads, nothing is written until resume; the answer says so (issue 15).
+    plan = {"source": source, "full": full, "dry_run": dry_run, "paused": engine.paused}
     if not (follow or wait):
         await receive.aclose()
         return {"started": True, **plan}

@@ -164,7 +164,8 @@ async def _clear_stale(path: Path) -> None:
             await probe.connect(str(path))
         # Connected, or still waiting in a full backlog: either way a live process owns this socket.
         raise SocketUnusable(EX_TEMPFAIL, f"another halosync daemon answers on {str(path)!r}; stop it first "
-                             "(`halosyncctl status` shows it), or give this one another daemon.control_socket")
+                             "(`halosyncctl status` shows it). A second daemon needs its own "
+                             "daemon.control_socket and, on SQLite, its own database.url")
     except OSError as exc:
         if exc.errno not in (errno.ECONNREFUSED, errno.ENOENT):
             raise SocketUnusable(_code(exc), f"cannot check the existing control socket {str(path)!r}: "

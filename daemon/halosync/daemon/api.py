@@ -66,10 +66,16 @@ class PluginHealth:
             return 0.0
         return max(0.0, self.retry_at - (time.time() if now is None else now))
 
+    @property
+    def failing(self) -> bool:
+        """Whether ``last_error`` is what happens now: no success since it (else it is history, kept to be read)."""
+        return self.last_error_at is not None and (self.last_success_at is None or
+                                                    self.last_error_at >= self.last_success_at)
+
     def shown(self) -> dict[str, Any]:
         """The failure fields of ``status`` and ``/health``."""
         return {"failures": self.failures, "error_type": self.error_type, "retry_at": self.retry_at,
-                "waiting_for": self.waiting_for}
+                "waiting_for": self.waiting_for, "failing": self.failing}
 
 
 @dataclass

@@ -17,6 +17,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import trio
@@ -102,8 +103,13 @@ class Daemon:
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> int:
         """Run until stopped; returns the process exit code."""
         # A shared lock on the state dir for the daemon's life: `halosync restore` refuses while any daemon runs.
-        with lock.held_by_daemon(self.config.state_dir):
+        # And, on SQLite, the database file alone: a second daemon on it is refused, whatever its socket.
+        with lock.held_by_daemon(self.config.state_dir), lock.database_held(self._sqlite_file()):
             return await self._serve(task_status=task_status)
+
+    def _sqlite_file(self) -> Path | None:
+        path = str(self.store.db.database) if self.store.sqlite else ""
+        return None if path in ("", ":memory:") else Path(path).resolve()
 
     async def _serve(self, *, task_status: trio.TaskStatus[None]) -> int:
         # Signals are caught from the very start: a SIGTERM while the store opens must still exit cleanly.

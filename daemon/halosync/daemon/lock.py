@@ -4,6 +4,10 @@ Every running daemon holds a *shared* ``flock`` on ``STATE_DIR/halosync.lock`` f
 may share one PostgreSQL store, so daemons never exclude each other). ``halosync restore`` takes the lock
 *exclusively*: it cannot while any daemon runs, and a daemon that starts during a restore refuses to start.
 ``flock`` locks vanish with the process, so a crashed daemon never leaves a stale lock behind.
+
+An SQLite store has one writer, so it has one daemon: the daemon also holds an *exclusive* ``flock`` on
+``DATABASE.daemon-lock`` beside the database file, whatever its state dir and control socket, and a second daemon
+on the same file is refused with exit 75 (try again later). SQLite's own locks (``fcntl``) are not touched.
 """
 
 from __future__ import annotations
@@ -17,12 +21,52 @@ from pathlib import Path
 from loguru import logger
 
 from halosync.errors import StoreError
+from halosync.exitcodes import EX_TEMPFAIL
 
 LOCK_NAME = "halosync.lock"
+DATABASE_LOCK_SUFFIX = ".daemon-lock"
 
 
 class StoreBusy(StoreError):
     """The lock is held in a way that forbids what was asked (a daemon runs, or a restore is under way)."""
+
+
+class StoreInUse(StoreBusy):
+    """Another daemon runs on this SQLite database file."""
+
+    exit_code = EX_TEMPFAIL
+
+
+def database_lock_path(database: Path) -> Path:
+    return database.with_name(database.name + DATABASE_LOCK_SUFFIX)
+
+
+@contextmanager
+def database_held(database: Path | None) -> Iterator[None]:
+    """Hold the SQLite database alone for a daemon's life (nothing for PostgreSQL or an in-memory database: None).
+    Raises StoreInUse while another daemon holds it. A lock file that cannot be made is left to the store, whose
+    own open says why (a read-only directory cannot hold the database either)."""
+    if database is None:
+        yield
+        return
+    path = database_lock_path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        logger.warning("cannot create the lock {} ({}); a second daemon on this database would not be refused",
+                       path, exc.strerror or exc)
+        yield
+        return
+    try:
+        if not _try_lock(fd, fcntl.LOCK_EX):
+            raise StoreInUse(
+                f"another halosync daemon runs on the SQLite store {database} (it holds {path}); stop it first "
+                "(`halosyncctl status` shows it). An SQLite store has one daemon: a second one needs its own "
+                "database.url (and daemon.control_socket), or use a PostgreSQL store, which several daemons share")
+        yield
+    finally:
+        os.close(fd)
 
 
 def lock_path(state_dir: Path) -> Path:

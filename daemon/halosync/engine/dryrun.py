@@ -48,6 +48,8 @@ async def dry_run(ctx: DryRunContext, source: Source, cursor: str | None, *, ful
                                           via="dry-run"))
                     while process_pending(settings, ctx.plan_batch, ledger, report):
                         pass
+                    # What planning itself counts (merges into existing records, skips, reviews, dead letters).
+                    report.expected.update(ledger.totals)
                 txn.rollback()
 
         ctx.store.call(body)

@@ -17,6 +17,7 @@ run counts the ones its new people would get.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from halosync.engine.conflict import ConflictPolicy, present
 from halosync.engine.identity import Item, Resolver, Staged
 from halosync.engine.index import chunks, tuples
-from halosync.engine.ledger import Ledger
+from halosync.engine.ledger import TOTAL_NAMES, Ledger
 from halosync.engine.links import LinkIntent, link_planned
 from halosync.engine.matching import LeadKeys, Matcher
 from halosync.engine.outbox_rows import Creates, create_key, new_row, update_key, update_payload
@@ -33,6 +34,7 @@ from halosync.model import Lead
 from halosync.store.models import MirrorRecord, Outbox, StagedLead
 
 REPORT_LIMIT = 1000  # entries kept per list of a dry-run plan (the counts stay exact)
+EXPECTED_TOTALS = tuple(name for name in TOTAL_NAMES if name != "seen")  # seen: the plan's own ``staged``
 
 
 @dataclass
@@ -51,6 +53,9 @@ class PlanReport:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("creates", "updates", "merges", "reviews", "unchanged", "dead", "opportunities"), 0))
+    # What the sync's totals would gain, by the totals' own names (``status.totals``): people and companies apart,
+    # a merge being a person's source record joined to one sink record (a company shared by two leads is not).
+    expected: Counter[str] = field(default_factory=Counter)
 
     def add(self, what: str, entry: dict[str, Any]) -> None:
         self.counts[what] += 1
@@ -59,8 +64,9 @@ class PlanReport:
             bucket.append(entry)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counts": dict(self.counts), "creates": self.creates, "updates": self.updates,
-                "merges": self.merges, "reviews": self.reviews}
+        expected = dict.fromkeys(EXPECTED_TOTALS, 0) | {k: v for k, v in self.expected.items() if k != "seen"}
+        return {"counts": dict(self.counts), "expected": expected, "creates": self.creates,
+                "updates": self.updates, "merges": self.merges, "reviews": self.reviews}
 
 
 def process_pending(settings: PlanSettings, limit: int, ledger: Ledger, report: PlanReport | None = None,
@@ -168,6 +174,7 @@ class _BatchPlanner:
             if self.report is not None:
                 self.report.add("updates", {"sink": sink, "kind": kind, "sink_id": sink_id, "diff": diff,
                                             "source": lead.source, "source_id": lead.source_id})
+                self.report.expected["companies_updated" if kind == "company" else "updated"] += 1
         self.links.append(LinkIntent(lead.source, lead.source_id, sink, kind, entity_id, sink_id, diff,
                                      adopted=kind in item.adopted))
 
@@ -185,6 +192,28 @@ class _BatchPlanner:
                     MirrorRecord.sink == sink, MirrorRecord.kind == kind, MirrorRecord.sink_id.in_(part))
                 for sink_id, fields, refreshed_at in tuples(query):
                     self.known[(sink, kind, sink_id)] = (dict(fields or {}), refreshed_at)
+        self._overlay_unsent_updates(items)
+
+    def _overlay_unsent_updates(self, items: list[Item]) -> None:
+        """Updates planned by an earlier batch and not written yet count as sent: without this a company shared by
+        the leads of two batches got the same update twice, and a dry run (which writes nothing) planned it again
+        for every batch."""
+        wanted: dict[str, set[int]] = {"company": set(), "person": set()}
+        for item in items:
+            if item.company is not None:
+                wanted["company"].add(item.company.entity_id)
+            if item.person_id is not None:
+                wanted["person"].add(item.person_id)
+        for kind, entity_ids in wanted.items():
+            for part in chunks(sorted(entity_ids)):
+                query = Outbox.select(Outbox.sink, Outbox.payload).where(
+                    Outbox.entity_id.in_(part), Outbox.kind == kind, Outbox.action == "update",
+                    Outbox.state.in_(("pending", "in_flight"))).order_by(Outbox.id)
+                for sink, payload in tuples(query):
+                    sink_id = (payload or {}).get("sink_id")
+                    known = self.known.get((sink, kind, str(sink_id)))
+                    if known is not None:
+                        known[0].update((payload or {}).get("fields") or {})
 
     def _plan_create(self, item: Item, sink: str, kind: str, entity_id: int, src: dict[str, Any],
                      parent: int | None) -> None:
@@ -200,11 +229,16 @@ class _BatchPlanner:
                 "opportunity" in self.s.sinks.get(sink, ()):
             # Planned once this create settles (``halosync.engine.opportunities``); a dry run counts it here.
             self.report.counts["opportunities"] += 1
+            self.report.expected["opportunities_created"] += 1
         if self.report is not None:
             entry = {"sink": sink, "kind": kind, "entity_id": entity_id, "source": lead.source,
                      "source_id": lead.source_id}
-            self.report.add("creates" if action == "create" else "merges", entry | ({"fields": src} if action ==
-                                                                                     "create" else {}))
+            if action == "create":
+                self.report.add("creates", entry | {"fields": src})
+                self.report.expected["companies_created" if kind == "company" else "created"] += 1
+            elif kind == "person":  # a duplicate joining the create: linked, merged, when it settles
+                self.report.add("merges", entry)
+                self.report.expected["merged"] += 1
 
     # --- outcomes other than a plan ----------------------------------------------------------------
 

@@ -6,7 +6,8 @@
                            "failures": 0, "error_type": ..., "retry_at": ..., "waiting_for": ...,
                            "breaker": ..., "cursor_age_seconds": ..., "rate_limits": [...]},
                 "database": {"state": "connected", "last_success_at": ..., "latency_ms": ..., "last_error": ...},
-                "queue": {"pending": ..., "in_flight": ..., "dead": ..., "oldest_age_seconds": ...},
+                "queue": {"pending": ..., "in_flight": ..., "dead": ..., "oldest_age_seconds": ...,
+                          "rate_per_minute": ..., "failing": {"now": ..., "dead": ..., "retrying": ..., "before": ...}},
                 "webhook_inbox": {"pending": ..., "failed": ..., "oldest_pending_age_seconds": ...}}}
 
 Built from cached state only, never a provider call: the plugins' health as the engine last recorded it

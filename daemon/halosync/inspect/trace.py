@@ -1,7 +1,10 @@
 """``trace QUERY``: what happened to a lead, from the store alone.
 
-QUERY is an email address, a source id (``123`` or ``apollo:123``) or a sink id. Every source record it names is
-shown with its staged state, its lineage events in order (match decision and rule, plans, write attempts, links,
+QUERY is an email address (found by its normalised form too: ``ada@example.com`` finds ``Ada+news@example.com``),
+a source id (``123`` or ``apollo:123``) or a sink id (``61``, or ``halopsa:user:61`` / ``halopsa:client:61`` to
+say which record of which sink). A bare id may name several things (HaloPSA client 61 and user 61 are two
+records): every lead says in ``matched_by`` how the query found it. Every source record it names is shown
+with its staged state, its lineage events in order (match decision and rule, plans, write attempts, links,
 dead letters, retries), its outbox rows and its links, and the opportunity of the person it belongs to (planned
 when that person was created in a sink; a duplicate lead shows the one its person got through the first lead).
 Lineage ``detail`` dicts are shown as the engine wrote them; nothing here depends on their inner shape beyond
@@ -14,41 +17,111 @@ from typing import Any
 
 import peewee as pw
 
+from halosync.engine.normalize import email_key
 from halosync.engine.opportunities import of_person
 from halosync.inspect.queries import fetch, id_of, row_id
-from halosync.store.models import DeadLetter, LineageEvent, Link, Outbox, StagedLead
+from halosync.store.models import DeadLetter, LineageEvent, Link, Outbox, Person, SinkRef, StagedLead
 
 MAX_LEADS = 20
 
 
+# What a sink calls its records, as an operator types them in a query: ``halopsa:user:61``.
+KIND_ALIASES = {"person": "person", "user": "person", "contact": "person", "people": "person", "users": "person",
+                "company": "company", "client": "company", "organization": "company", "clients": "company",
+                "opportunity": "opportunity", "opp": "opportunity"}
+
+
+class _Found:
+    """(source, source_id) -> the ways the query found it, most likely first."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, pairs: Any, reason: str) -> None:
+        for source, source_id in fetch(pairs):
+            if source is None:
+                continue
+            reasons = self.reasons.setdefault((source, source_id), [])
+            if reason not in reasons:
+                reasons.append(reason)
+
+
 def find_records(query: str) -> list[tuple[str, str]]:
     """The (source, source_id) pairs QUERY names, most likely first."""
+    return list(find_with_reasons(query))
+
+
+def find_with_reasons(query: str) -> dict[tuple[str, str], list[str]]:
+    """The (source, source_id) pairs QUERY names, most likely first, each with how it was found."""
     q = query.strip()
-    found: dict[tuple[str, str], None] = {}
-
-    def add(pairs: Any) -> None:
-        for source, source_id in fetch(pairs):
-            found.setdefault((source, source_id), None)
-
+    found = _Found()
+    parts = q.split(":")
+    if len(parts) == 3 and parts[1].lower() in KIND_ALIASES:  # SINK:KIND:ID, one record of one sink
+        sink, kind, sink_id = parts[0], KIND_ALIASES[parts[1].lower()], parts[2]
+        _by_sink_record(found, sink_id, sink=sink, kind=kind)
+        return dict(list(found.reasons.items())[:MAX_LEADS])
     if ":" in q:
         source, _, source_id = q.partition(":")
-        add(StagedLead.select(StagedLead.source, StagedLead.source_id)
-            .where((StagedLead.source == source) & (StagedLead.source_id == source_id)).tuples())
-        add(LineageEvent.select(LineageEvent.source, LineageEvent.source_id).distinct()
-            .where((LineageEvent.source == source) & (LineageEvent.source_id == source_id)).tuples())
-    add(StagedLead.select(StagedLead.source, StagedLead.source_id).where(StagedLead.source_id == q).tuples())
-    add(Link.select(Link.source, Link.source_id).where(Link.sink_id == q).tuples())
-    add(Outbox.select(Outbox.source, Outbox.source_id).where(Outbox.source_id == q).tuples())
-    add(DeadLetter.select(DeadLetter.source, DeadLetter.source_id)
-        .where((DeadLetter.source_id == q) & DeadLetter.source.is_null(False)).tuples())
-    add(LineageEvent.select(LineageEvent.source, LineageEvent.source_id).distinct()
-        .where(LineageEvent.source_id == q).tuples())
+        where = (StagedLead.source == source) & (StagedLead.source_id == source_id)
+        found.add(StagedLead.select(StagedLead.source, StagedLead.source_id).where(where).tuples(),
+                  f"source record {source}:{source_id}")
+        found.add(LineageEvent.select(LineageEvent.source, LineageEvent.source_id).distinct()
+                  .where((LineageEvent.source == source) & (LineageEvent.source_id == source_id)).tuples(),
+                  f"source record {source}:{source_id}")
+    by_source_id = StagedLead.select(StagedLead.source, StagedLead.source_id).where(StagedLead.source_id == q)
+    for source, source_id in fetch(by_source_id.tuples()):
+        found.add([(source, source_id)], f"source record {source}:{source_id}")
+    _by_sink_record(found, q)
+    for pairs in (Outbox.select(Outbox.source, Outbox.source_id).where(Outbox.source_id == q).tuples(),
+                  DeadLetter.select(DeadLetter.source, DeadLetter.source_id)
+                  .where((DeadLetter.source_id == q) & DeadLetter.source.is_null(False)).tuples(),
+                  LineageEvent.select(LineageEvent.source, LineageEvent.source_id).distinct()
+                  .where(LineageEvent.source_id == q).tuples()):
+        for source, source_id in fetch(pairs):
+            found.add([(source, source_id)], f"source record {source}:{source_id}")
     if "@" in q:
-        needle = q.lower()
-        candidates = (StagedLead.select(StagedLead.source, StagedLead.source_id, StagedLead.payload)
-                      .where(pw.fn.LOWER(StagedLead.payload).contains(needle)).limit(MAX_LEADS * 5))
-        add((c.source, c.source_id) for c in candidates if _email_of(c.payload) == needle)
-    return [pair for pair in found if pair[0] is not None][:MAX_LEADS]
+        _by_email(found, q)
+    return dict(list(found.reasons.items())[:MAX_LEADS])
+
+
+def _by_sink_record(found: _Found, sink_id: str, *, sink: str | None = None, kind: str | None = None) -> None:
+    """The leads linked to sink records with this id (of one sink and kind when given), each saying which record:
+    HaloPSA's client 61 and user 61 are different records."""
+    query = Link.select(Link.source, Link.source_id, Link.sink, Link.kind).where(Link.sink_id == sink_id)
+    if sink is not None:
+        query = query.where(Link.sink == sink)
+    if kind is not None and kind != "opportunity":
+        query = query.where(Link.kind == kind)
+    if kind in (None, "opportunity"):
+        _by_opportunity(found, sink_id, sink)
+    if kind == "opportunity":
+        return
+    for source, source_id, link_sink, link_kind in fetch(query.order_by(Link.kind.desc(), id_of(Link)).tuples()):
+        found.add([(source, source_id)], f"{link_sink} {link_kind} {sink_id}")
+
+
+def _by_opportunity(found: _Found, sink_id: str, sink: str | None) -> None:
+    refs = SinkRef.select(SinkRef.sink, SinkRef.entity_id).where(
+        (SinkRef.kind == "opportunity") & (SinkRef.sink_id == sink_id))
+    if sink is not None:
+        refs = refs.where(SinkRef.sink == sink)
+    for ref_sink, entity_id in fetch(refs.tuples()):
+        leads = StagedLead.select(StagedLead.source, StagedLead.source_id).where(StagedLead.person_id == entity_id)
+        found.add(leads.tuples(), f"{ref_sink} opportunity {sink_id}")
+
+
+def _by_email(found: _Found, q: str) -> None:
+    needle = q.lower()
+    candidates = (StagedLead.select(StagedLead.source, StagedLead.source_id, StagedLead.payload)
+                  .where(pw.fn.LOWER(StagedLead.payload).contains(needle)).limit(MAX_LEADS * 5))
+    found.add([(c.source, c.source_id) for c in candidates if _email_of(c.payload) == needle], f"email {needle}")
+    # The mailbox the address reaches, as the matcher keys people: Ada+news@Example.com is ada@example.com.
+    keys = {k for k in (email_key(q), email_key(q, strip_plus_tags=False)) if k}
+    if keys:
+        people = Person.select(Person.id).where(Person.email_key.in_(sorted(keys)))
+        leads = StagedLead.select(StagedLead.source, StagedLead.source_id).where(StagedLead.person_id.in_(people))
+        found.add(leads.order_by(StagedLead.id).limit(MAX_LEADS).tuples(),
+                  f"email {' or '.join(sorted(keys))} (normalised)")
 
 
 def _email_of(payload: Any) -> str | None:
@@ -101,7 +174,8 @@ def trace_record(source: str, source_id: str) -> dict[str, Any]:
 
 
 def trace(query: str) -> dict[str, Any]:
-    return {"query": query, "leads": [trace_record(s, i) for s, i in find_records(query)]}
+    return {"query": query, "leads": [trace_record(s, i) | {"matched_by": reasons}
+                                      for (s, i), reasons in find_with_reasons(query).items()]}
 
 
 _SUMMARY_KEYS = ("action", "outcome", "kind", "sink", "sink_id", "rule", "reason", "error", "attempt", "merged", "via")

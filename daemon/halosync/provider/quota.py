@@ -9,7 +9,7 @@ guess is wrong the provider answers 429 and the caller backs off.
 
 - ``delay(now)``: how long to wait before the next request so that no window is exhausted (keeping a margin
   for other users of the same key);
-- ``windows(now)``: every window as a ``RateWindow`` (limit, used, left, reset, and when the current pace would
+- ``windows(now)``: every window as a ``RateWindow`` (limit, used, left, reset, and when the recent pace would
   exhaust it), for ``halosyncctl rate-limits`` and metrics;
 - ``observe(headers, now)``: fold in a response's headers; missing or empty headers are tolerated.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -110,6 +111,25 @@ class _WindowState:
     first_used: int | None
     first_at: float
     sent_since: int = 0  # requests sent since the reading (not yet reflected in headers)
+    # (time, usage) of the readings of this window instance within the forecast's span (and one before it).
+    samples: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def record(self) -> None:
+        if self.reading.used is None:
+            return
+        self.samples.append((self.observed_at, self.reading.used))
+        start = self.observed_at - forecast_span(self.spec.seconds)
+        while len(self.samples) > 1 and self.samples[1][0] <= start:
+            self.samples.popleft()
+
+    def used_at(self, when: float) -> int | None:
+        """Usage as it stood at ``when`` (the newest reading at or before it), or the window's first usage."""
+        chosen = self.first_used
+        for at, used in self.samples:
+            if at > when:
+                break
+            chosen = used
+        return chosen
 
     def left(self) -> int | None:
         if self.reading.remaining is None:
@@ -126,6 +146,7 @@ class _WindowState:
         self.observed_at = self.first_at = now
         self.first_used = self.reading.used
         self.sent_since = 0
+        self.samples = deque()
 
 
 @dataclass
@@ -156,10 +177,12 @@ class HeaderQuota:
             if same_window and old is not None:
                 # This response's own request is now in ``used``; others may still be on their way.
                 pending = max(0, old.sent_since - 1)
-                self._states[spec.window] = _WindowState(
-                    spec, reading, at, old.reset_at, old.first_used, old.first_at, pending)
+                state = _WindowState(spec, reading, at, old.reset_at, old.first_used, old.first_at, pending,
+                                     old.samples)
             else:
-                self._states[spec.window] = _WindowState(spec, reading, at, reset, reading.used, at)
+                state = _WindowState(spec, reading, at, reset, reading.used, at)
+            state.record()
+            self._states[spec.window] = state
 
     def note_sent(self, now: float | None = None) -> None:
         """Count a request that is on its way, so concurrent callers do not all take the last slot."""
@@ -231,7 +254,7 @@ class HeaderQuota:
             out.append(RateWindow(
                 provider=self.provider, window=spec.window, limit=reading.limit, used=used,
                 remaining=None if left is None else max(0, left), reset_at=state.reset_at, endpoint=self.endpoint,
-                exhausted_at=forecast_exhaustion(state),
+                exhausted_at=forecast_exhaustion(state, at),
             ))
         return out
 
@@ -241,16 +264,27 @@ def _went_down(old: WindowReading, new: WindowReading) -> bool:
     return old.used is not None and new.used is not None and new.used < old.used
 
 
-def forecast_exhaustion(state: _WindowState) -> float | None:
-    """When the window runs out at the pace observed since its first reading, or None if not before it resets."""
+def forecast_span(seconds: float) -> float:
+    """How far back the exhaustion forecast looks for its pace: a minute for a minute window, ten minutes for an
+    hour, an hour for a day (a sixth of the window, at least a minute, at most an hour, never more than the window)."""
+    return min(max(seconds / 6, 60.0), seconds, 3600.0)
+
+
+def forecast_exhaustion(state: _WindowState, now: float) -> float | None:
+    """When the window runs out at the pace of the last ``forecast_span`` seconds before ``now``, or None if not
+    before it resets. The requests of that span are spread over the whole span, even when the window (or the daemon)
+    is younger: a first burst of a few requests is not a pace, and the forecast decays as requests stop, so it is
+    never in the past (an exhausted window says ``now``) and expires on its own."""
     reading = state.reading
-    if reading.remaining is None or reading.used is None or state.first_used is None:
+    left = state.left()
+    if left is None or reading.used is None or state.first_used is None:
         return None
-    if reading.remaining <= 0:
-        return state.observed_at
-    elapsed = state.observed_at - state.first_at
-    spent = reading.used - state.first_used
-    if elapsed <= 0 or spent <= 0:
+    if left <= 0:
+        return now
+    span = forecast_span(state.spec.seconds)
+    base = state.used_at(now - span)
+    spent = reading.used + state.sent_since - (reading.used if base is None else base)
+    if spent <= 0:
         return None
-    at = state.observed_at + reading.remaining * elapsed / spent
+    at = now + left * span / spent
     return at if at < state.reset_at else None

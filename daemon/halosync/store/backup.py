@@ -81,12 +81,25 @@ def destination(dest: str, kind: StoreKind, *, force: bool) -> Path:
     if dest.endswith("/") or path.is_dir():
         if not path.is_dir():
             raise StoreError(f"directory {dest!r} does not exist; create it first (install -d -m 0750 {dest})")
-        path = path / f"{BACKUP_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}{SUFFIX[kind]}"
+        path = _stamped(path, kind)
     if path.exists() and not force:
         raise StoreError(f"{str(path)!r} already exists; choose another name, or pass --force to replace it")
     if not path.parent.is_dir():
         raise StoreError(f"directory {str(path.parent)!r} does not exist; create it first")
     return path
+
+
+def _stamped(directory: Path, kind: StoreKind) -> Path:
+    """A new time-stamped name in ``directory``: to the microsecond, so two backups within one second (a cron job
+    and a hand-run one) never collide; names still sort by age, which ``prune`` relies on."""
+    now = time.time()
+    micro = int(now % 1 * 1_000_000)
+    while True:
+        path = directory / f"{BACKUP_PREFIX}{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{micro:06d}" \
+                           f"{SUFFIX[kind]}"
+        if not path.exists():
+            return path
+        micro += 1  # taken (a backup this very microsecond): the next one still sorts after it
 
 
 def prune(directory: Path, kind: StoreKind, keep: int) -> list[Path]:

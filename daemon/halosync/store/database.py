@@ -67,9 +67,7 @@ def open_database(url: str, *, timeout: float = 30.0, pool_size: int = 4,
     none is given)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if path.startswith("//") or path.startswith("/"):  # sqlite:////abs/path -> //abs/path
-            path = path[1:]
+        path = sqlite_path(url)
         if path not in ("", ":memory:"):
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +122,14 @@ def postgres_driver_missing() -> str:
         return ("PostgreSQL needs the psycopg2 driver, which is not installed: install halosync with its "
                 "PostgreSQL extra, pip install 'halosync[postgresql]', in halosync's virtualenv")
     return ""
+
+
+def sqlite_path(url: str) -> str:
+    """The file of an ``sqlite://`` URL ("" or ":memory:" for an in-memory database)."""
+    path = unquote(urlsplit(url).path)
+    if path.startswith("//") or path.startswith("/"):  # sqlite:////abs/path -> //abs/path
+        path = path[1:]
+    return path
 
 
 def redacted_url(url: str) -> str:

@@ -3,7 +3,9 @@
 It starts the fake Apollo (a few hundred generated contacts, some of them duplicates of one another, some hard
 negatives) and the fake HaloPSA in this process, writes a configuration pointing at them into a temporary
 directory with a throw-away SQLite store, runs the real daemon for one cycle (``run --once``) with live progress,
-and prints a summary. The control socket is up while it runs: ``halosyncctl --socket PATH status``.
+and prints a summary. With ``--keep-running`` the daemon stays up after the summary, with its HTTP listener on
+(``/health``, ``/metrics``, ``/webhooks/...``) and its control socket, until Ctrl-C; it prints the exact
+``halosyncctl`` command (the one installed beside this ``halosync``) and the URLs to try.
 
 The helpers (``DemoFakes``, ``write_config``, ``demo_plugins``) are also what the end-to-end tests and the
 benchmarks use to wire the real plugins to the fakes.
@@ -12,6 +14,10 @@ benchmarks use to wire the real plugins to the fakes.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import socket
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +44,12 @@ def register(sub: Any) -> None:
                        description=__doc__.split("\n\n")[1] if __doc__ else None)
     p.add_argument("--leads", type=int, default=300, help="sample contacts in the fake Apollo (default 300)")
     p.add_argument("--seed", type=int, default=7, help="seed of the sample data")
-    p.add_argument("--stay", action="store_true", help="keep the daemon running after the first cycle (Ctrl-C ends)")
+    p.add_argument("--keep-running", "--stay", "--serve", action="store_true", dest="stay",
+                   help="after the first cycle and its summary, keep the daemon up with its HTTP listener on "
+                        "(/health, /metrics, webhooks) and its control socket, until Ctrl-C")
+    p.add_argument("--listen", metavar="HOST:PORT", default="",
+                   help="with --keep-running: the HTTP listener's address (default 127.0.0.1:8787, or a free port "
+                        "when that one is taken)")
     p.set_defaults(handler=guarded(handle))
 
 
@@ -69,13 +80,13 @@ class DemoFakes:
 
 def write_config(directory: Path, apollo_url: str, halo_url: str, *, sync: Mapping[str, Any] | None = None,
                  match: Mapping[str, Any] | None = None, database_url: str = "", log_level: str = "warning",
-                 halopsa: Mapping[str, Any] | None = None) -> Path:
+                 halopsa: Mapping[str, Any] | None = None, listen: str = "") -> Path:
     """A configuration file for a daemon wired to the fakes; returns its path."""
     sync_table = {"interval": 3600, "concurrency": 2, "retry_base": 0.5, "retry_cap": 5.0, **(sync or {})}
     lines = [
         "[daemon]", f'state_dir = "{directory}"', f'control_socket = "{directory / "control.sock"}"',
         f'log_level = "{log_level}"', "", "[database]", f'url = "{database_url or f"sqlite:///{directory}/halosync.db"}"',
-        "", "[http]", 'listen = ""', "", "[sync]", *(f"{k} = {_toml(v)}" for k, v in sync_table.items()), "",
+        "", "[http]", f'listen = "{listen}"', "", "[sync]", *(f"{k} = {_toml(v)}" for k, v in sync_table.items()), "",
         "[plugins.apollo]", f'base_url = "{apollo_url}"', f'api_key = "{DEMO_KEY}"', "",
         "[plugins.halopsa]", f'base_url = "{halo_url}"', 'client_id = "halosync"', 'client_secret = "fake-secret"',
         *(f"{k} = {_toml(v)}" for k, v in (halopsa or {}).items()), "",
@@ -126,20 +137,47 @@ def handle(args: argparse.Namespace) -> int:
         return trio.run(_demo, Path(tmp), args, console)
 
 
+def ctl_command() -> str:
+    """How to run ``halosyncctl`` from here: the one installed beside this interpreter (a venv's bin, which need not
+    be on PATH after ``make demo``), else the one on PATH, else the module."""
+    beside = Path(sys.executable).with_name("halosyncctl")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    on_path = shutil.which("halosyncctl")
+    return on_path or f"{sys.executable} -m halosync.cli.ctl"
+
+
+def free_listen_address(preferred: str = "127.0.0.1:8787") -> str:
+    """``preferred`` when its port is free, else a free port on the same host."""
+    host, _, port = preferred.rpartition(":")
+    for candidate in (int(port), 0):
+        with socket.socket(socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET) as probe:
+            try:
+                probe.bind((host.strip("[]"), candidate))
+            except OSError:
+                continue
+            return f"{host}:{probe.getsockname()[1]}"
+    return preferred
+
+
 async def _demo(directory: Path, args: argparse.Namespace, console: Console) -> int:
     fakes = DemoFakes.create(args.leads, args.seed)
     people = len(set(fakes.apollo.truth.values()))
+    listen = (args.listen or free_listen_address()) if args.stay else ""
     async with trio.open_nursery() as nursery:
         await fakes.serve(nursery)
         plugins = demo_plugins()
-        config = load_config(write_config(directory, fakes.apollo_url, fakes.halo_url), plugins)
+        config = load_config(write_config(directory, fakes.apollo_url, fakes.halo_url, listen=listen), plugins)
         log.setup(config)
         daemon = Daemon(config, plugins, once=not args.stay)
+        socket_path = config.get("daemon.control_socket")
+        # soft_wrap: a path or URL stays on one line, to copy (the terminal wraps it, rich does not break it)
         console.print(f"[bold]halosync demo[/]: fake Apollo at {fakes.apollo_url} with {args.leads} contacts "
-                      f"({people} real people), fake HaloPSA at {fakes.halo_url}")
-        console.print(f"state store: {config.database_url}")
-        console.print(f"control socket: {config.get('daemon.control_socket')}  "
-                      f"(try: halosyncctl --socket {config.get('daemon.control_socket')} status)")
+                      f"({people} real people), fake HaloPSA at {fakes.halo_url}", soft_wrap=True)
+        console.print(f"state store: {config.database_url}", soft_wrap=True)
+        console.print(f"control socket: {socket_path}" + ("" if args.stay else
+                      "  (the demo ends after one cycle; --keep-running keeps it up to try halosyncctl)"),
+                      soft_wrap=True)
         done = trio.Event()
         exit_code = 0
 
@@ -151,11 +189,46 @@ async def _demo(directory: Path, args: argparse.Namespace, console: Console) -> 
                 done.set()
 
         nursery.start_soon(run_daemon)
-        await _progress(daemon, args.leads, done, console)
+        first_cycle = trio.Event()
+        if args.stay:
+            nursery.start_soon(_watch_first_cycle, daemon, done, first_cycle)
+        await _progress(daemon, args.leads, done if not args.stay else first_cycle, console)
+        if args.stay and not done.is_set():
+            console.print(await _summary(daemon, fakes, people, close=False))
+            _print_try(console, ctl_command(), str(socket_path), listen)
+            await done.wait()  # Ctrl-C (SIGINT) stops the daemon, which drains and returns
         summary = await _summary(daemon, fakes, people)
         nursery.cancel_scope.cancel()
     console.print(summary)
     return exit_code
+
+
+def _print_try(console: Console, ctl: str, socket_path: str, listen: str) -> None:
+    base = f"http://{listen}"
+    console.print("[bold]the demo keeps running[/] (Ctrl-C ends it). Try, in another terminal:")
+    for line in (f"{ctl} --socket {socket_path} status", f"{ctl} --socket {socket_path} queue",
+                 f"{ctl} --socket {socket_path} trace <an email from the status or the fake's data>",
+                 f"curl -s {base}/health", f"curl -s {base}/metrics | grep ^halosync_",
+                 f"curl -s -X POST {base}/webhooks/test -d '{{}}'   # explains a webhook signature check"):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+async def _watch_first_cycle(daemon: Daemon, done: trio.Event, first_cycle: trio.Event) -> None:
+    """Set ``first_cycle`` once every source has pulled once and the queue is drained (the --keep-running demo's
+    summary point)."""
+    from halosync.engine.figures import queue_figures
+
+    while not done.is_set():
+        if daemon.engine.installed:
+            sources = await daemon.engine.sources_status()
+            queue = await daemon.store.run(queue_figures)
+            pulled = bool(sources) and all(s.get("last_success_at") and not s.get("running")
+                                           for s in sources.values())
+            if pulled and queue["pending"] + queue["in_flight"] + queue["staged_pending"] == 0:
+                break
+        with trio.move_on_after(0.25):
+            await done.wait()
+    first_cycle.set()
 
 
 async def _progress(daemon: Daemon, leads: int, done: trio.Event, console: Console) -> None:
@@ -175,15 +248,16 @@ async def _progress(daemon: Daemon, leads: int, done: trio.Event, console: Conso
                 await done.wait()
 
 
-async def _summary(daemon: Daemon, fakes: DemoFakes, people: int) -> Table:
+async def _summary(daemon: Daemon, fakes: DemoFakes, people: int, *, close: bool = True) -> Table:
     from halosync.engine.ledger import read_totals
     from halosync.store.models import DeadLetter, StagedLead
 
-    store = daemon.store  # the daemon has closed it; these reads reopen it for a moment
+    store = daemon.store  # once the daemon has closed it, these reads reopen it for a moment
     totals = await store.run(read_totals)
     dead = await store.run(lambda: DeadLetter.select().count())
     review = await store.run(lambda: StagedLead.select().where(StagedLead.state == "review").count())
-    store.close()
+    if close:
+        store.close()
     table = Table(title="halosync demo: summary", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")

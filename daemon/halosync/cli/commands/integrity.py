@@ -11,13 +11,16 @@ import trio
 from loguru import logger
 
 from halosync import log, secrets
-from halosync.cli.common import guarded, load_all, print_json
+from halosync.cli.common import fail, guarded, load_all, print_json
+from halosync.cli.ctl_commands import output_console
 from halosync.cli.ctl_commands.integrity import print_report
 from halosync.contracts import Sink
 from halosync.daemon.failures import describe
+from halosync.exitcodes import EX_PROBLEMS
 from halosync.inspect.integrity import STUCK_AFTER_SECONDS, run_checks
 from halosync.plugin.host import PluginHost
 from halosync.store.gateway import Store
+from halosync.store.presence import missing_store
 
 
 def register(sub: Any) -> None:
@@ -62,6 +65,11 @@ def handle(args: argparse.Namespace) -> int:
     config, plugins = load_all(args)
     log.setup(config, level="warning")
     timeout = float(config.get("sync.request_timeout"))
+    absent = missing_store(config.database_url, timeout=config.get("database.timeout"))
+    if absent is not None:  # nothing to check, and nothing created by looking
+        if args.json:
+            print_json({"ok": False, "exists": False, "error": absent, "checks": []})
+        return fail(absent, EX_PROBLEMS)
     sinks = [] if args.mirror_only else plugins.sinks(PluginHost(config))
     store = Store(config.database_url, timeout=config.get("database.timeout"),
                   pool_size=config.get("database.pool_size"))
@@ -74,7 +82,5 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        from rich.console import Console
-
-        print_report(Console(highlight=False), report)
+        print_report(output_console(), report)
     return 0 if report["ok"] else 1

@@ -12,8 +12,10 @@ from typing import Any
 
 from halosync.cli.common import fail, guarded, load_all, print_json
 from halosync.exitcodes import EX_OK, EX_USAGE
+from halosync.store.database import redacted_url
 from halosync.store.gateway import Store
-from halosync.store.migrations_runner import Migrations
+from halosync.store.migrations_runner import DIRECTORY, Migrations
+from halosync.store.presence import missing_store
 
 
 def register(sub: Any) -> None:
@@ -32,6 +34,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.to is not None and args.action == "status":
         return fail("migrate: --to goes with up or down", EX_USAGE)
     config, _ = load_all(args)
+    if args.action == "status":  # read-only: never creates the store it reports on
+        absent = missing_store(config.database_url, timeout=config.get("database.timeout"))
+        if absent is not None:
+            return _no_store_yet(args, redacted_url(config.database_url), absent)
     store = Store(config.database_url, timeout=config.get("database.timeout"), pool_size=1)
     try:
         migrations = Migrations(store)
@@ -47,6 +53,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print_json({
             "database": store.shown_url,
+            "exists": True,
             "current": current,
             "latest": max((m.number for m in rows), default=0),
             "changed": changed,
@@ -59,4 +66,19 @@ def handle(args: argparse.Namespace) -> int:
     print(f"database {store.shown_url}: schema version {current}")
     for m in rows:
         print(f"  {m.number:04d}  {m.name:<40}  {m.applied_at or 'pending'}")
+    return EX_OK
+
+
+def _no_store_yet(args: argparse.Namespace, database: str, absent: str) -> int:
+    """``migrate status`` before there is a store: every known migration is pending; nothing is created."""
+    known = [(int(path.name[:4]), path.stem) for path in sorted(DIRECTORY.glob("[0-9][0-9][0-9][0-9]_*.py"))]
+    if args.json:
+        print_json({"database": database, "exists": False, "current": 0, "latest": max((n for n, _ in known),
+                                                                                         default=0),
+                    "changed": [], "note": absent,
+                    "migrations": [{"number": n, "name": name, "applied_at": None} for n, name in known]})
+        return EX_OK
+    print(f"database {database}: {absent}")
+    for number, name in known:
+        print(f"  {number:04d}  {name:<40}  pending")
     return EX_OK

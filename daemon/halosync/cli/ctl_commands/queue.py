@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from halosync.cli.ctl_commands import Session, add_command, age, answer, pairs, table
+from halosync.cli.ctl_commands import Session, add_command, age, answer, failing_line, pairs, table
 
 
 def register(sub: Any) -> None:
@@ -16,7 +16,8 @@ def render(session: Session, queue: dict[str, Any]) -> None:
     session.console.print(pairs(None, {
         "pending": queue.get("pending"), "in flight": queue.get("in_flight"), "dead letters": queue.get("dead"),
         "oldest": age(queue.get("oldest_age_seconds")), "per minute": queue.get("rate_per_minute"),
-        "staged, not matched yet": queue.get("staged_pending"), "webhooks waiting": queue.get("webhooks_pending")}))
+        "staged, not matched yet": queue.get("staged_pending"), "webhooks waiting": queue.get("webhooks_pending"),
+        **failing_line(queue.get("failing"))}))
     by_sink = queue.get("by_sink") or {}
     if by_sink:
         session.console.print(table("by sink", ["sink", "pending", "in flight"],

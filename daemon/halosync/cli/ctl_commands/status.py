@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from halosync.cli.ctl_commands import Session, add_command, age, answer, pairs, table, when
+from halosync.cli.ctl_commands import Session, add_command, age, answer, failing_line, pairs, table, when
 
 
 def register(sub: Any) -> None:
@@ -21,14 +21,15 @@ def render(session: Session, status: dict[str, Any]) -> None:
     out.print()
     out.print(pairs("queue", {"pending": queue.get("pending"), "in flight": queue.get("in_flight"),
                               "dead letters": queue.get("dead"), "oldest": age(queue.get("oldest_age_seconds")),
-                              "per minute": queue.get("rate_per_minute")}))
+                              "per minute": queue.get("rate_per_minute"),
+                              **failing_line(queue.get("failing"))}))
     out.print()
     out.print(table("totals", list(totals), [list(totals.values())]))
     out.print()
     plugins = status.get("plugins", {})
-    out.print(table("plugins", ["name", "kind", "state", "last success", "last error", "next try"],
-                    [[n, p.get("kind"), p.get("state"), when(p.get("last_success_at")), p.get("last_error"),
-                      _next_try(p)] for n, p in sorted(plugins.items())]))
+    out.print(table("plugins", ["name", "kind", "state", "last success", "failing now", "failed before", "next try"],
+                    [[n, p.get("kind"), p.get("state"), when(p.get("last_success_at")), *_errors(p), _next_try(p)]
+                     for n, p in sorted(plugins.items())]))
     sources = status.get("sources", {})
     if sources:
         out.print()
@@ -36,6 +37,17 @@ def render(session: Session, status: dict[str, Any]) -> None:
                         [[n, when(s.get("last_sync_at")), when(s.get("last_success_at")),
                           age(s.get("cursor_age_seconds")), s.get("running"), s.get("last_error")]
                          for n, s in sorted(sources.items())]))
+
+
+def _errors(plugin: dict[str, Any]) -> tuple[Any, Any]:
+    """(the error it fails with now, the last error it has since recovered from, with when): one of the two."""
+    error = plugin.get("last_error")
+    if not error:
+        return None, None
+    failing = plugin.get("failing")
+    if failing is None:  # a daemon too old to say: as before
+        return error, None
+    return (error, None) if failing else (None, f"{when(plugin.get('last_error_at'))}: {error}")
 
 
 def _next_try(plugin: dict[str, Any]) -> str:

@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
     p.add_argument("--source", metavar="NAME", help="only this source (default: every enabled source)")
     p.add_argument("--full", action="store_true", help="pull everything, not only what changed since the cursor")
     p.add_argument("--dry-run", action="store_true", help="compute and print the plan; write nothing")
+    p.add_argument("--full-plan", action="store_true", dest="full_plan",
+                   help="with --dry-run: list every planned write (the plan keeps up to 1,000 of each kind; --json "
+                        "gives them with all their fields), not only the first few")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--wait", action="store_true", help="wait for the sync to finish and print its summary")
     how.add_argument("--follow", action="store_true", help="show live progress until the sync finishes")
@@ -153,18 +156,44 @@ def follow_writes(session: Session, view: _ProgressView | None, events: list[dic
             "totals": status.get("totals")}
 
 
-PLAN_ROWS_SHOWN = 50
+PLAN_ROWS_SHOWN = 10  # per kind, unless --full-plan
 
 
-def _plan(session: Session, source: str, plan: dict[str, Any]) -> None:
+def _entry(what: str, entry: dict[str, Any]) -> list[Any]:
+    """One planned write on one line: what, where, from which lead; an update names the fields it changes."""
+    target = entry.get("sink_id") or (f"new (identity {entry.get('entity_id')})" if what == "creates" else None)
+    detail: Any = None
+    if what == "updates" and isinstance(entry.get("diff"), dict):
+        detail = ", ".join(sorted(entry["diff"]))
+    elif what == "reviews":
+        detail = entry.get("reason") or entry.get("rule")
+    elif what == "creates" and isinstance(entry.get("fields"), dict):
+        fields = entry["fields"]
+        detail = fields.get("email") or fields.get("name") or fields.get("full_name") or fields.get("domain")
+    return [entry.get("kind"), entry.get("sink"), target, f"{entry.get('source')}:{entry.get('source_id')}", detail]
+
+
+def _plan(session: Session, source: str, plan: dict[str, Any], *, full: bool = False) -> None:
+    """The plan's counts, what the totals would gain, and the first few writes of each kind (all with --full-plan,
+    every field with --json): a plan of a few thousand leads stays a screenful."""
     counts = plan.get("counts") or {}
     session.console.print(pairs(f"plan for {source} (dry run: nothing written)", counts))
+    expected = plan.get("expected")
+    if isinstance(expected, dict):
+        session.console.print(table("the sync would add to the totals", list(expected), [list(expected.values())]))
+    cut = False
     for what in ("creates", "updates", "merges", "reviews"):
         entries = [e for e in plan.get(what) or [] if isinstance(e, dict)]
-        if entries:
-            columns = list(dict.fromkeys(k for e in entries[:PLAN_ROWS_SHOWN] for k in e))
-            session.console.print(table(f"{what} ({counts.get(what, len(entries))})", columns,
-                                        [[e.get(c) for c in columns] for e in entries[:PLAN_ROWS_SHOWN]]))
+        if not entries:
+            continue
+        shown_entries = entries if full else entries[:PLAN_ROWS_SHOWN]
+        total = counts.get(what, len(entries))
+        title = f"{what} ({total}" + (f", first {len(shown_entries)})" if len(shown_entries) < total else ")")
+        cut = cut or len(shown_entries) < total
+        session.console.print(table(title, ["kind", "sink", "record", "lead", "detail"],
+                                    [_entry(what, e) for e in shown_entries]))
+    if cut:
+        session.console.print("(more planned: --full-plan lists them, --json gives every field)")
 
 
 def render(session: Session, result: dict[str, Any]) -> None:
@@ -173,13 +202,14 @@ def render(session: Session, result: dict[str, Any]) -> None:
         if not session.quiet:  # an acknowledgement only
             what = f"source {result['source']}" if result.get("source") else "every enabled source"
             session.console.print(f"sync started for {what}" + (" (dry run)" if result.get("dry_run") else ""))
+        _paused_note(session, result)
         return
     for source in [] if session.quiet else _source_summaries(summary):  # --quiet: the totals (or plans) only
         plan = source.get("plan")
         session.console.print(pairs(f"source {source.get('source')}",
                                     {k: v for k, v in source.items() if k not in ("plan", "source")}))
         if isinstance(plan, dict):
-            _plan(session, str(source.get("source")), plan)
+            _plan(session, str(source.get("source")), plan, full=bool(getattr(session.args, "full_plan", False)))
     if session.quiet:
         for source in _source_summaries(summary):
             if isinstance(source.get("plan"), dict):
@@ -190,6 +220,13 @@ def render(session: Session, result: dict[str, Any]) -> None:
     writes = result.get("writes")
     if isinstance(writes, dict) and not writes.get("stopped") and not session.quiet:
         session.console.print(f"every write done {writes.get('seconds', 0):.1f} s after the pull ended")
+    _paused_note(session, result)
+
+
+def _paused_note(session: Session, result: dict[str, Any]) -> None:
+    if result.get("paused") and not result.get("dry_run"):
+        session.console.print("the daemon is paused: this sync pulls and stages leads, but nothing is written to "
+                              "the sinks until `halosyncctl resume`")
 
 
 def _source_summaries(summary: Any) -> list[dict[str, Any]]:
