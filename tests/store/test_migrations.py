@@ -63,8 +63,8 @@ def test_up_and_down_on_both_databases(db_url: str, directory: Path) -> None:
         assert store.call(migrations.down) == ["0900_staged_note"]
         assert "note" not in columns(store, "staged_lead") and store.call(migrations.current) == 3
         store.call(migrations.up)
-        assert store.call(migrations.down, 0) == ["0900_staged_note", "0003_personal_data", "0002_double_precision_times",
-                                                  "0001_initial"]
+        assert store.call(migrations.down, 0) == [
+            "0900_staged_note", "0003_personal_data", "0002_double_precision_times", "0001_initial"]
         assert set(store.tables()) <= {HISTORY_TABLE}
         assert store.call(migrations.current) == 0
         with pytest.raises(MigrationError, match="no migration number 7"):
