@@ -66,7 +66,7 @@ async def test_export_then_forget_in_sinks(capsys: Capsys, db_url: str) -> None:
         assert len(exported["lineage"]) == 5 and exported["mirror_records"][0]["sink_id"] == "101"
         code, result = await running.ctl_json(capsys, "forget", "Ada@Example.com", "--in-sinks")
         assert code == 0, result
-        assert result["in_sinks"] == [{"sink": "halopsa", "sink_id": "101", "outcome": "deleted",
+        assert result["in_sinks"] == [{"sink": "halopsa", "kind": "person", "sink_id": "101", "outcome": "deleted",
                                        "detail": "DELETE /Users/101"}]
         assert sink.forgotten == ["101"]
         assert result["removed"]["staged_lead"] == 1 and result["removed"]["lineage_event"] == 5

@@ -18,7 +18,7 @@ from typing import Any
 import trio
 from loguru import logger
 
-from halosync.contracts import ForgettingSink
+from halosync.contracts import EntityKind, ForgettingSink
 from halosync.control.audit import AuditLog
 from halosync.control.protocol import ControlFailure
 from halosync.control.registry import Call, ControlMethod
@@ -87,10 +87,14 @@ async def forget_person(call: Call) -> dict[str, Any]:
 
 
 async def _forget_in_sinks(call: Call, subject: Subject) -> list[dict[str, Any]]:
+    """Their opportunities first (anonymised: a sink may refuse to delete a person something still refers to),
+    then the people."""
     out: list[dict[str, Any]] = []
-    for name, sink_id in sorted(subject.sink_records):
+    work: list[tuple[EntityKind, str, str]] = [("opportunity", s, i) for s, i in sorted(subject.opportunities)]
+    work += [("person", s, i) for s, i in sorted(subject.sink_records)]
+    for kind, name, sink_id in work:
         sink = call.daemon.sinks.get(name)
-        entry: dict[str, Any] = {"sink": name, "sink_id": sink_id}
+        entry: dict[str, Any] = {"sink": name, "kind": kind, "sink_id": sink_id}
         if sink is None:
             entry["error"] = f"sink {name!r} is not configured in this daemon"
         elif not isinstance(sink, ForgettingSink):
@@ -98,7 +102,7 @@ async def _forget_in_sinks(call: Call, subject: Subject) -> list[dict[str, Any]]
         else:
             try:
                 with trio.fail_after(SINK_TIMEOUT):
-                    done = await sink.forget("person", sink_id)
+                    done = await sink.forget(kind, sink_id)
                 entry.update(outcome=done.outcome, detail=done.detail)
             except Exception as exc:  # any failure of one sink: reported, the local erase still happens
                 entry["error"] = describe(exc)

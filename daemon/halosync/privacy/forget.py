@@ -89,8 +89,9 @@ def erase(subject: Subject, db: pw.Database) -> dict[str, Any]:
     if sqlite:
         _execute(db, "PRAGMA secure_delete = OFF")
     return {"query_kind": _kind(subject.query), "found": subject.found, "removed": removed,
-            "suppressed": suppressed, "sink_records": [{"sink": s, "sink_id": i}
-                                                       for s, i in sorted(subject.sink_records)]}
+            "suppressed": suppressed,
+            "sink_records": [{"sink": s, "kind": "person", "sink_id": i} for s, i in sorted(subject.sink_records)]
+            + [{"sink": s, "kind": "opportunity", "sink_id": i} for s, i in sorted(subject.opportunities)]}
 
 
 def _suppress(subject: Subject) -> int:

@@ -34,6 +34,7 @@ class Subject:
     linkedins: set[str] = field(default_factory=set)  # linkedin keys (in/slug)
     names: set[str] = field(default_factory=set)
     sink_records: set[tuple[str, str]] = field(default_factory=set)  # (sink, sink_id) of person records
+    opportunities: set[tuple[str, str]] = field(default_factory=set)  # (sink, sink_id) of their opportunities
 
     @property
     def found(self) -> bool:
@@ -94,9 +95,9 @@ def _close(subject: Subject) -> None:
             for source, source_id in tuples(Link.select(Link.source, Link.source_id).where(
                     (Link.kind == "person") & Link.entity_id.in_(ids))):
                 subject.records.add((source, source_id))
-            for sink, sink_id in tuples(SinkRef.select(SinkRef.sink, SinkRef.sink_id).where(
-                    (SinkRef.kind == "person") & SinkRef.entity_id.in_(ids))):
-                subject.sink_records.add((sink, sink_id))
+            for sink, kind, sink_id in tuples(SinkRef.select(SinkRef.sink, SinkRef.kind, SinkRef.sink_id).where(
+                    SinkRef.kind.in_(PERSON_KINDS) & SinkRef.entity_id.in_(ids))):
+                (subject.sink_records if kind == "person" else subject.opportunities).add((sink, sink_id))
             for email_key, linkedin_key, fields in tuples(Person.select(
                     Person.email_key, Person.linkedin_key, Person.fields).where(Person.id.in_(ids))):
                 if email_key:
