@@ -42,12 +42,14 @@ def build(url: str, leads: int) -> float:
 
         def chunk(start: int, end: int) -> None:
             with store.db.atomic():
-                staged, events, dead = [], [], []
+                staged: list[dict[str, Any]] = []
+                events: list[dict[str, Any]] = []
+                dead: list[dict[str, Any]] = []
                 for n in range(start, end):
                     at = now - (400 - 360 * n / leads) * DAY  # oldest first, as ids grow
-                    payload = {"source": "old", "source_id": f"o{n}", "person": {"email": f"o{n}@old.example",
-                                                                                  "first_name": f"Old{n}"},
-                               "company": None, "labels": [], "raw": {**RAW, "id": f"o{n}"}}
+                    person = {"email": f"o{n}@old.example", "first_name": f"Old{n}"}
+                    payload: dict[str, Any] = {"source": "old", "source_id": f"o{n}", "person": person,
+                                               "company": None, "labels": [], "raw": {**RAW, "id": f"o{n}"}}
                     staged.append({"source": "old", "source_id": f"o{n}", "payload": payload,
                                    "content_hash": f"h{n}", "state": "processed", "staged_at": at,
                                    "processed_at": at, "revision": 1})
