@@ -126,3 +126,13 @@ def test_forget_of_someone_unknown_still_suppresses_them(db_url: str) -> None:
     found = rows(db_url, lambda: check.check([replace(lead(1), person=replace(lead(1).person,
                                                                               email="Nobody@Example.org"))]))
     assert found == {("mem", "c1"): {"by": "email", "origin": "forget"}}
+
+
+def test_a_mention_is_a_whole_address_not_a_substring() -> None:
+    from halosync.privacy.subject import really_mentions
+
+    assert really_mentions('{"email": "Ada@Example.com"}', ["ada@example.com"])
+    assert really_mentions("write to ada@example.com.", ["ada@example.com"])
+    assert not really_mentions('{"email": "bada@example.com"}', ["ada@example.com"])
+    assert not really_mentions('{"email": "ada@example.com.au"}', ["ada@example.com"])
+    assert not really_mentions(None, ["ada@example.com"])

@@ -59,8 +59,9 @@ async def test_apollo_signals_and_forget_in_halopsa(capsys: Capsys, restore_logg
             with trio.fail_after(60):
                 code, result = await ctl_json(capsys, socket, "sync", "--wait")
                 assert code == 0, result
-                await until(lambda: ctl_json(capsys, socket, "queue"), lambda answer: not answer[1]["pending"],
-                            what="the outbox drained")
+                await until(lambda: ctl_json(capsys, socket, "queue"),
+                            lambda a: not (a[1]["pending"] or a[1]["in_flight"] or a[1].get("staged_pending")),
+                            what="the outbox drained (opportunities included)")
             users = list(halo.tables["users"].rows.values())
             emails = {u.get("emailaddress", "").lower() for u in users}
             phones = {u.get(k) for u in users for k in ("phonenumber", "mobilenumber")} - {None, ""}

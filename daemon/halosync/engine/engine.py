@@ -174,7 +174,10 @@ class Engine:
     async def reload(self) -> None:
         self.settings = EngineSettings.from_config(self.daemon.config)
         self._matchers = self._load_matchers()
-        await self._load_suppression()
+        try:
+            await self._load_suppression()
+        except HalosyncError as exc:  # a bad [suppression] file: the rules in force stay, the operator is told
+            logger.error("reload: [suppression] not applied, the previous list and rules stay: {}", exc)
         if set(self.daemon.sinks) - self._mirrored:
             # A new sink: nothing is matched or written until its mirror is loaded, or leads would be created
             # there again for records it already holds.

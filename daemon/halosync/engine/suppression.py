@@ -231,7 +231,9 @@ class SuppressionRules:
     def lead_entries(self, lead: Lead) -> list[Entry]:
         p, c = lead.person, lead.company
         out = [Entry("source_id", f"{lead.source}:{lead.source_id}")]
-        email = normalize.email_key(p.email, strip_plus_tags=self.strip_plus_tags)
+        # Always with plus tags dropped, whatever [match] says: an entry for a@b.com covers a+news@b.com too
+        # (suppression errs on the side of not contacting), and entries are normalised the same way.
+        email = normalize.email_key(p.email)
         if email:
             out += [Entry("email", email), Entry("domain", email.rpartition("@")[2])]
         linkedin = normalize.linkedin_key(p.linkedin_url)

@@ -8,7 +8,7 @@ from typing import Any
 
 from halosync.engine import suppression
 from halosync.engine.index import chunks
-from halosync.privacy.subject import find, mentions, outbox_condition, record_condition
+from halosync.privacy.subject import find, mentions, outbox_condition, really_mentions, record_condition
 from halosync.store.models import (
     DeadLetter,
     LineageEvent,
@@ -54,7 +54,9 @@ def export(query: str) -> dict[str, Any]:
             (MirrorRecord.sink == sink) & (MirrorRecord.kind == "person") & (MirrorRecord.sink_id == sink_id)))
     needles = subject.needles()
     if needles:
-        out["webhook_deliveries"] = _rows(WebhookInbox.select().where(mentions(WebhookInbox.body, needles)))
+        out["webhook_deliveries"] = [r for r in _rows(WebhookInbox.select().where(mentions(WebhookInbox.body,
+                                                                                           needles)))
+                                     if really_mentions(r["body"], needles)]
     return {"format": FORMAT, "generated_at": time.time(), "query": query, "found": subject.found,
             "suppressed": _suppression_of(subject), **out}
 

@@ -17,7 +17,7 @@ import peewee as pw
 
 from halosync.engine import suppression
 from halosync.engine.index import chunks, tuples
-from halosync.privacy.subject import Subject, find, mentions, outbox_condition, record_condition
+from halosync.privacy.subject import Subject, find, mentions, outbox_condition, really_mentions, record_condition
 from halosync.store.models import (
     DeadLetter,
     LineageEvent,
@@ -28,6 +28,7 @@ from halosync.store.models import (
     SinkRef,
     StagedLead,
     WebhookInbox,
+    dumps,
 )
 
 TABLES = ("staged_lead", "lineage_event", "link", "outbox", "dead_letter", "sink_ref", "person", "mirror_record",
@@ -82,9 +83,8 @@ def erase(subject: Subject, db: pw.Database) -> dict[str, Any]:
             (MirrorRecord.kind == "person") & MirrorRecord.linkedin_key.in_(part_keys)).execute()
     needles = subject.needles()
     if needles:
-        removed["webhook_inbox"] += WebhookInbox.delete().where(mentions(WebhookInbox.body, needles)).execute()
-        removed["dead_letter"] += DeadLetter.delete().where(mentions(DeadLetter.payload, needles) |
-                                                            mentions(DeadLetter.reason, needles)).execute()
+        removed["webhook_inbox"] += _delete_mentions(WebhookInbox, (WebhookInbox.body,), needles)
+        removed["dead_letter"] += _delete_mentions(DeadLetter, (DeadLetter.payload, DeadLetter.reason), needles)
     suppressed = _suppress(subject)
     if sqlite:
         _execute(db, "PRAGMA secure_delete = OFF")
@@ -92,6 +92,20 @@ def erase(subject: Subject, db: pw.Database) -> dict[str, Any]:
             "suppressed": suppressed,
             "sink_records": [{"sink": s, "kind": "person", "sink_id": i} for s, i in sorted(subject.sink_records)]
             + [{"sink": s, "kind": "opportunity", "sink_id": i} for s, i in sorted(subject.opportunities)]}
+
+
+def _delete_mentions(model: Any, columns: tuple[Any, ...], needles: list[str]) -> int:
+    """Rows whose free text names the person (checked token by token, not as a bare substring)."""
+    condition: Any = None
+    for column in columns:
+        condition = mentions(column, needles) if condition is None else condition | mentions(column, needles)
+    primary = model._meta.primary_key
+    ids = [row[0] for row in tuples(model.select(primary, *columns).where(condition))
+           if any(really_mentions(value if isinstance(value, str) or value is None else dumps(value), needles)
+                  for value in row[1:])]
+    for part in chunks(ids):
+        model.delete().where(primary.in_(part)).execute()
+    return len(ids)
 
 
 def _suppress(subject: Subject) -> int:

@@ -10,6 +10,7 @@ Runs in a database thread.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,9 +155,18 @@ def outbox_condition(part_people: list[int], part_records: list[tuple[str, str]]
 
 
 def mentions(column: Any, needles: Iterable[str]) -> Any:
+    """A first, loose filter (substring, case-insensitive); ``really_mentions`` decides."""
     condition: Any = None
     for needle in needles:
         one = pw.fn.LOWER(column).contains(needle.lower())
         condition = one if condition is None else condition | one
     return condition
 
+
+
+def really_mentions(text: str | None, needles: Iterable[str]) -> bool:
+    """``text`` names one of ``needles`` as a whole token: bada@example.com does not mention ada@example.com."""
+    if not text:
+        return False
+    lowered = text.lower()
+    return any(re.search(rf"(?<![\w.%+-]){re.escape(n.lower())}(?![\w-]|\.\w)", lowered) for n in needles)
