@@ -187,6 +187,27 @@ class Sink(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetResult:
+    """What a sink did to erase one record (issue 16): ``outcome`` "deleted", "deactivated" (the sink refused to
+    delete it: it is switched off and its personal fields blanked), "anonymised" (a record that stays, such as an
+    opportunity, with the person's details blanked) or "missing" (not there any more)."""
+
+    sink_id: str
+    outcome: Literal["deleted", "deactivated", "anonymised", "missing"]
+    detail: str = ""
+
+
+@runtime_checkable
+class ForgettingSink(Protocol):
+    """Optional on a ``Sink`` (issue 16, ``halosyncctl forget --in-sinks``): erase a person's record in the sink
+    (``kind`` "person"), deleting it, or deactivating it when the sink refuses the delete; or blank the person's
+    details on a record that stays (``kind`` "opportunity"). Raises ProviderError when it cannot do
+    either; the daemon then reports that sink as not erased and keeps nothing that would let it try again."""
+
+    async def forget(self, kind: EntityKind, sink_id: str) -> ForgetResult: ...
+
+
 # --- alerts ------------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,11 @@
 
 Records without an email or a name are still leads: the matcher decides what to do with them. Only records that
 cannot be identified (not an object, no id) are rejected, with the reason.
+
+Apollo's do-not-contact signals (issue 16; docs/personal-data.md): ``email_status`` and ``label_ids`` are carried
+as they are (``person.email_status``, ``labels``), and the core's ``[suppression] email_statuses`` and ``labels``
+decide; a phone number Apollo marks do-not-call (``phone_numbers[].dnc_status`` set to anything but a clear value)
+is not carried at all, so it never reaches HaloPSA.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from halosync_apollo.cursor import parse_time
 
 SOURCE = "apollo"
 MOBILE_TYPES = frozenset({"mobile"})
+# dnc_status values that mean the number may be called; any other non-empty value means do not call.
+DNC_CLEAR = frozenset({"", "none", "null", "clear", "not_dnc", "no", "false", "ok", "callable"})
 
 
 def contact_to_lead(contact: object) -> Lead | Rejected:
@@ -73,7 +80,7 @@ def _phones(contact: dict[str, Any]) -> tuple[str | None, str | None]:
     phone = mobile = None
     numbers = contact.get("phone_numbers")
     for entry in sorted(numbers if isinstance(numbers, list) else [], key=_position):
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or _do_not_call(entry.get("dnc_status")):
             continue
         number = _first(entry.get("sanitized_number"), entry.get("raw_number"))
         if number is None:
@@ -82,9 +89,20 @@ def _phones(contact: dict[str, Any]) -> tuple[str | None, str | None]:
             mobile = mobile or number
         else:
             phone = phone or number
-    if phone is None and mobile is None:
-        phone = _text(contact.get("sanitized_phone"))
+    if phone is None and mobile is None and not _any_do_not_call(numbers):
+        phone = _text(contact.get("sanitized_phone"))  # (Apollo's copy of the first number: not when that is DNC)
     return phone, mobile
+
+
+def _do_not_call(status: Any) -> bool:
+    if status is None or status is False:
+        return False
+    return status is True or str(status).strip().casefold() not in DNC_CLEAR
+
+
+def _any_do_not_call(numbers: Any) -> bool:
+    return isinstance(numbers, list) and any(isinstance(e, dict) and _do_not_call(e.get("dnc_status"))
+                                             for e in numbers)
 
 
 def _position(entry: Any) -> int:

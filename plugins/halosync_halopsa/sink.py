@@ -12,6 +12,7 @@ import trio
 from halosync.plugin import (
     CheckResult,
     EntityKind,
+    ForgetResult,
     MirrorPage,
     ProviderError,
     RateWindow,
@@ -30,6 +31,13 @@ from halosync_halopsa.records import to_sink_record
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.templates import HaloObject
 from halosync_halopsa.writer import Writer
+
+# What a user halosync may not delete keeps (issue 16): no name, address, number or note that names the person.
+ERASED_USER: dict[str, Any] = {"name": "Erased person", "firstname": "", "surname": "", "title": "",
+                               "emailaddress": "", "email2": "", "email3": "", "phonenumber": "", "mobilenumber": "",
+                               "notes": "", "other1": "", "other2": "", "other3": "", "other4": "", "other5": ""}
+
+ERASED_OPPORTUNITY: dict[str, Any] = {"oppcontactname": "", "oppemailaddress": "", "opptel": "", "oppjobtitle": ""}
 
 
 class HaloSink:
@@ -168,6 +176,31 @@ class HaloSink:
 
     def rate_limits(self) -> list[RateWindow]:
         return [self.client.rate_window()]
+
+    async def forget(self, kind: EntityKind, sink_id: str) -> ForgetResult:
+        """Issue 16 (``halosyncctl forget --in-sinks``): DELETE the user; when HaloPSA refuses (tickets or
+        opportunities belong to it), deactivate it and blank its personal fields, which is as far as HaloPSA
+        lets an integration go. Only people: a company is not a person's data."""
+        await self._ensure_started()
+        if kind == "opportunity":  # the sales record stays; who it was about does not
+            opportunity = halo_id(sink_id, "opportunity id")
+            await self.client.post("/api/Opportunities", [{"id": opportunity, **ERASED_OPPORTUNITY}], creates=False)
+            return ForgetResult(sink_id, "anonymised", "the opportunity's contact name, e-mail and phone blanked")
+        if kind != "person":
+            raise ProviderError(PROVIDER, f"forget erases people and their opportunities, not a {kind}")
+        user = halo_id(sink_id, "user id")
+        try:
+            await self.client.send("DELETE", "/api/Users/{id}", f"/api/Users/{user}")
+            return ForgetResult(sink_id, "deleted", f"DELETE /api/Users/{user}")
+        except ProviderError as exc:
+            if exc.status == 404:
+                return ForgetResult(sink_id, "missing", "HaloPSA has no such user any more")
+            if exc.status not in (400, 403, 409):
+                raise
+            refusal = str(exc)
+        await self.client.post("/api/Users", [{"id": user, "inactive": True, **ERASED_USER}], creates=False)
+        return ForgetResult(sink_id, "deactivated", f"HaloPSA refused the delete ({refusal}); the user is "
+                            "deactivated and its personal fields blanked")
 
     async def aclose(self) -> None:
         await self.client.aclose()

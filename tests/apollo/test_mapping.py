@@ -70,3 +70,20 @@ def test_only_unidentifiable_records_are_rejected_with_a_reason() -> None:
         None, "an Apollo contact must be a JSON object, got list", {"value": "['not', 'an', 'object']"})
     rejected = contact_to_lead({"first_name": "Nobody"})
     assert isinstance(rejected, Rejected) and rejected.reason == "the Apollo contact has no id"
+
+
+def test_a_do_not_call_number_is_not_carried() -> None:
+    """Issue 16: Apollo's ``dnc_status`` on a number keeps that number out of the lead (and so out of HaloPSA)."""
+    numbers = [phone_number("+12025550199", "work_direct", 1), phone_number("+12025550101", "mobile", 0)]
+    numbers[1]["dnc_status"] = "dnc"
+    lead = contact_to_lead({**CONTACT, "phone_numbers": numbers, "sanitized_phone": "+12025550101"})
+    assert isinstance(lead, Lead)
+    assert (lead.person.phone, lead.person.mobile) == ("+12025550199", None)
+    numbers[0]["dnc_status"] = "not_dnc"  # a clear value keeps the number
+    numbers[1]["dnc_status"] = None
+    lead = contact_to_lead({**CONTACT, "phone_numbers": numbers})
+    assert isinstance(lead, Lead) and lead.person.mobile == "+12025550101"
+    only = [phone_number("+12025550101", "mobile", 0)]
+    only[0]["dnc_status"] = "federal_dnc"
+    lead = contact_to_lead({**CONTACT, "phone_numbers": only, "sanitized_phone": "+12025550101"})
+    assert isinstance(lead, Lead) and (lead.person.phone, lead.person.mobile) == (None, None)

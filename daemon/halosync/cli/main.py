@@ -16,7 +16,7 @@ from halosync.cli.conventions import QUIET, VERBOSE, Option, closed_stdout, envi
 from halosync.exitcodes import EX_USAGE
 
 COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo",
-            "completion", "manpages")
+            "completion", "manpages", "suppress", "forget", "export_person")  # the last three: issue 16
 
 # Accepted before the command and after it (`halosync --config F check-config`, `halosync check-config --config F`).
 GLOBAL_OPTIONS = (

@@ -50,6 +50,7 @@ async def status(call: Call) -> dict[str, Any]:
         "totals": figures["totals"],
         "plugins": plugin_states(daemon),
         "sources": figures["sources"],
+        "retention": figures.get("retention"),  # issue 16: the last pruning pass, totals, when the next is due
         "as_of": figures["as_of"],
     }
 

@@ -15,6 +15,7 @@ import trio
 
 from halosync.engine.figures import queue_figures
 from halosync.engine.ledger import read_totals
+from halosync.engine.retention import read_status as retention_status
 from halosync.inspect.reads import read
 from halosync.store.models import SourceCursor
 
@@ -39,7 +40,8 @@ def cursor_status(names: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _figures(names: list[str]) -> dict[str, Any]:
-    return {"queue": queue_figures(), "totals": read_totals(), "sources": cursor_status(names)}
+    return {"queue": queue_figures(), "totals": read_totals(), "sources": cursor_status(names),
+            "retention": retention_status()}
 
 
 class StatusSnapshot:

@@ -42,6 +42,7 @@ def default_components(daemon: StateView) -> list[Component]:
     from halosync.alerts.component import AlertsComponent
     from halosync.control.server import ControlComponent
     from halosync.engine.component import EngineComponent
+    from halosync.engine.retention import RetentionComponent
 
     out: list[Component] = [EngineComponent(), ControlComponent()]
     if daemon.config.get("http.listen"):
@@ -49,4 +50,5 @@ def default_components(daemon: StateView) -> list[Component]:
 
         out.append(HTTPComponent())
     out.append(AlertsComponent())
+    out.append(RetentionComponent())  # issue 16: prunes personal data past its [retention] period
     return out

@@ -45,6 +45,8 @@ from halosync.contracts import (
     CheckResult,
     CheckStatus,
     EntityKind,
+    ForgetResult,
+    ForgettingSink,
     LeadEvent,
     Matcher,
     MirrorPage,
@@ -99,7 +101,8 @@ from halosync.webhooks.standard import TOLERANCE_SECONDS, SecretFormatError, Sta
 __all__ = [  # grouped by purpose in the docstring above
     "COMPANY_FIELDS", "ENTRY_POINT_GROUP", "PERSON_FIELDS", "PROJECT", "REQUIRED", "TOLERANCE_SECONDS", "ASGIApp",
     "Alert", "Alerter", "AuthError", "Candidate", "CandidateIndex", "CheckResult", "CheckStatus", "CircuitBreaker",
-    "CircuitOpen", "Company", "CompanyIdentity", "Decision", "EntityKind", "Field", "HalosyncError", "HeaderQuota",
+    "CircuitOpen", "Company", "CompanyIdentity", "Decision", "EntityKind", "Field", "ForgetResult", "ForgettingSink",
+    "HalosyncError", "HeaderQuota",
     "IncompletePull", "Lead", "LeadError", "LeadEvent", "LeadKeys", "LogAlerter", "Matcher", "MirrorPage",
     "PermissionDenied", "Person", "PluginConfigSpec", "PluginError", "PluginHost", "ProviderError", "RateLimited",
     "RateWindow", "Receive", "RecordRejected", "Rejected", "Request", "RollingWindowLimiter", "RuleMatcher",

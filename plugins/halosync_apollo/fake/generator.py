@@ -20,6 +20,10 @@ Parameters (``GeneratorSpec``):
 - ``days`` / ``end``: ``updated_at`` spread uniformly over ``days`` days before ``end`` (epoch seconds).
 - ``label_ids``: labels assigned at random (zero to two per contact); ``companies``: size of the company pool
   (0 picks ``count // 6 + 10``).
+- Do-not-contact signals (issue 16), drawn from a random stream of their own so that other records stay the same:
+  ``unsubscribed_share`` of records get ``email_status: "unsubscribed"``, ``dnc_label_share`` get the label
+  ``dnc_label`` added, ``dnc_phone_share`` get their first phone number marked ``dnc_status: "dnc"``.
+  ``GeneratedContacts.signal_of`` says which record got which.
 
 ``GeneratedContacts.person_of`` maps each contact id to a person key (equal keys: the same human);
 ``kind_of`` says how each record was made (``original``, ``duplicate:<variants>``, ``hard-negative:<kind>``).
@@ -51,6 +55,10 @@ class GeneratorSpec:
     end: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
     label_ids: tuple[str, ...] = ("6571a0c1e4b0f1a2b3c4d5e1", "6571a0c1e4b0f1a2b3c4d5e2", "6571a0c1e4b0f1a2b3c4d5e3")
     companies: int = 0
+    unsubscribed_share: float = 0.0
+    dnc_label_share: float = 0.0
+    dnc_label: str = "6571a0c1e4b0f1a2b3c4d5ff"  # the team's "Do not contact" label
+    dnc_phone_share: float = 0.0
 
 
 @dataclass
@@ -58,6 +66,7 @@ class GeneratedContacts:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     person_of: dict[str, str] = field(default_factory=dict)
     kind_of: dict[str, str] = field(default_factory=dict)
+    signal_of: dict[str, str] = field(default_factory=dict)  # contact id -> unsubscribed | dnc_label | dnc_phone
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class _Builder:
     def __init__(self, spec: GeneratorSpec) -> None:
         self.spec = spec
         self.rng = random.Random(spec.seed)
+        self.signals = random.Random(spec.seed * 7919 + 16)  # issue 16's signals: a stream of their own
         self.companies = [self._company(i) for i in range(spec.companies or spec.count // 6 + 10)]
         self.people: list[_Person] = []
         self.out = GeneratedContacts()
@@ -175,9 +185,26 @@ class _Builder:
                                  c.base) % 30, "phone": _formatted(c.phone),
                              "primary_phone": {"number": _formatted(c.phone), "sanitized_number": c.phone}},
         }, now=updated)
+        self._signals(contact)
         self.out.contacts.append(contact)
         self.out.person_of[contact_id] = person.key
         self.out.kind_of[contact_id] = kind + (":" + ",".join(variants) if variants else "")
+
+
+    def _signals(self, contact: dict[str, Any]) -> None:
+        spec, rng = self.spec, self.signals
+        if not (spec.unsubscribed_share or spec.dnc_label_share or spec.dnc_phone_share):
+            return
+        roll = rng.random()
+        if contact.get("email") and roll < spec.unsubscribed_share:
+            contact["email_status"] = "unsubscribed"
+            self.out.signal_of[contact["id"]] = "unsubscribed"
+        elif roll < spec.unsubscribed_share + spec.dnc_label_share:
+            contact["label_ids"] = sorted({*contact["label_ids"], spec.dnc_label})
+            self.out.signal_of[contact["id"]] = "dnc_label"
+        elif roll < spec.unsubscribed_share + spec.dnc_label_share + spec.dnc_phone_share:
+            contact["phone_numbers"][0]["dnc_status"] = "dnc"
+            self.out.signal_of[contact["id"]] = "dnc_phone"
 
 
 def generate_contacts(spec: GeneratorSpec) -> GeneratedContacts:

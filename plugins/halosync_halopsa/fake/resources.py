@@ -232,6 +232,12 @@ def get_one(halo: FakeHalo, resource: Resource, record_id: int) -> Answer:
 
 
 def delete(halo: FakeHalo, resource: Resource, record_id: int) -> Answer:
+    if resource.name == "users" and record_id in halo.tables["users"].rows and any(
+            row.get("user_id") == record_id for name in ("opportunities", "tickets")
+            for row in halo.tables[name].rows.values()):
+        # As HaloPSA does: a user with tickets or opportunities cannot be deleted (deactivate it instead).
+        return 400, {"ClassName": "HaloValidationException",
+                     "Message": f"User {record_id} cannot be deleted because tickets or opportunities belong to it."}
     if halo.tables[resource.name].rows.pop(record_id, None) is None:
         return 404, {"ClassName": "HaloNotFoundException", "Message": f"{resource.name} {record_id} not found"}
     return 200, ""

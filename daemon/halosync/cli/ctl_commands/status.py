@@ -37,6 +37,21 @@ def render(session: Session, status: dict[str, Any]) -> None:
                         [[n, when(s.get("last_sync_at")), when(s.get("last_success_at")),
                           age(s.get("cursor_age_seconds")), s.get("running"), s.get("last_error")]
                          for n, s in sorted(sources.items())]))
+    _retention(out, status.get("retention"))
+
+
+def _retention(out: Any, retention: dict[str, Any] | None) -> None:
+    """Issue 16: what the last pruning pass removed, and when the next one runs."""
+    if not retention:
+        return
+    pruned = retention.get("pruned") or {}
+    out.print()
+    out.print(pairs("retention", {"last pass": when(retention.get("last_run_at")),
+                                  "pruned": ", ".join(f"{k} {v}" for k, v in pruned.items()) or
+                                  ("failed: see the log" if not retention.get("ok") else "-"),
+                                  "since start": ", ".join(f"{k} {v}" for k, v in
+                                                           (retention.get("total") or {}).items()),
+                                  "next pass": when(retention.get("next_run_at"))}))
 
 
 def _errors(plugin: dict[str, Any]) -> tuple[Any, Any]:
