@@ -31,6 +31,7 @@ from halosync.daemon.components import Component, default_components
 from halosync.daemon.notify import Notifier
 from halosync.daemon.null_engine import NullEngine
 from halosync.errors import HalosyncError
+from halosync.ha import Leadership, make_leadership
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
 from halosync.store.gateway import Store
@@ -67,6 +68,9 @@ class Daemon:
         # Control-socket methods by name; components add their own (see halosync.control).
         self.control_methods: dict[str, ControlMethod] = {}
         self.stopping = trio.Event()  # set when shutdown begins: stop intake, finish in-flight work
+        # Issue 18: which sources this daemon polls among those sharing the store (on SQLite: all of them).
+        self.ha: Leadership = make_leadership(self.store, float(config.get("ha.lease_seconds", 15.0)),
+                                              lambda: list(self.sources), __version__)
         self._components = components
         self._drains: list[Callable[[], Awaitable[None]]] = []
 
@@ -125,6 +129,8 @@ class Daemon:
         if self.store.checkpointer is not None:
             nursery.start_soon(self.store.checkpointer.run)
         self._instantiate_plugins()
+        await nursery.start(self.ha.run)  # the first lease round is done before the engine starts
+        self._drains.append(self.ha.leave)  # a clean stop hands every lease over at once
         components = self._components if self._components is not None else default_components(self)
         for component in components:
             if self.stopping.is_set():  # stopped during start-up: nothing is in flight yet

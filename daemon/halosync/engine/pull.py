@@ -21,6 +21,7 @@ from halosync.contracts import Source, SourcePage
 from halosync.engine.ledger import Commit, Ledger
 from halosync.engine.staging import StageResult, stage_page
 from halosync.exception_groups import unwrapped
+from halosync.ha.leases import LeaseLost
 from halosync.store.models import SourceCursor
 
 Emit = Callable[[dict[str, Any]], None]
@@ -34,6 +35,10 @@ class PullContext:
     wake: Callable[[], None]  # the planner and the workers: there is work
     beat: Callable[[], None]  # the watchdog: the pull is alive
     draining: Callable[[], bool]  # the daemon is stopping: end the pull after this page
+    # Issue 18 (halosync.ha): whether this daemon still polls the source (end the pull after this page when not),
+    # and the check run inside each page's transaction that refuses the page once another daemon took over.
+    holds: Callable[[], bool] = lambda: True
+    fence: Callable[[], None] | None = None
 
 
 @dataclass
@@ -85,18 +90,21 @@ async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, f
                 await send.send(page)
 
     # The source's errors are raised in the fetching task: unwrapped, so that `except ProviderError` sees them.
-    with unwrapped():
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(fetch)
-            async with receive:
-                async for page in receive:
-                    await _stage_one(ctx, source, page, totals)
-                    pages += 1
-                    emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
-                          "unchanged": totals.unchanged, "rejected": totals.rejected})
-                    if ctx.draining():
-                        nursery.cancel_scope.cancel()
-                        break
+    try:
+        with unwrapped():
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(fetch)
+                async with receive:
+                    async for page in receive:
+                        await _stage_one(ctx, source, page, totals)
+                        pages += 1
+                        emit({"type": "progress", "source": source.name, "pages": pages, "staged": totals.staged,
+                              "unchanged": totals.unchanged, "rejected": totals.rejected})
+                        if ctx.draining() or not ctx.holds():
+                            nursery.cancel_scope.cancel()
+                            break
+    except LeaseLost as exc:  # the page was rolled back; the daemon that took over pulls it from the cursor
+        logger.info("{}: pull stopped after {} page(s): {}", source.name, pages, exc)
     return totals
 
 
@@ -105,6 +113,8 @@ async def _stage_one(ctx: PullContext, source: Source, page: SourcePage, totals:
     ledger = Ledger()
 
     def unit() -> StageResult:
+        if ctx.fence is not None:
+            ctx.fence()  # first: the lease row stays locked FOR SHARE until this page commits
         result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
         ledger.flush()
         return result
