@@ -29,9 +29,9 @@ from halosync.errors import PluginError, ProviderError, RateLimited, TransientPr
 from halosync.metrics import observe_provider_request, set_rate_limit_remaining
 from halosync.provider.backoff import full_jitter
 from halosync.provider.circuit import CircuitBreaker
-from halosync.provider.rolling import RollingWindowLimiter
+from halosync.provider.shared import SharedBudgets
 from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for, message_of
-from halosync_halopsa.budget import Budget
+from halosync_halopsa.budget import Budget, shared_limiter
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.tokens import TokenSource
 
@@ -56,14 +56,15 @@ class _Request:
 
 
 class HaloClient:
-    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 shared: SharedBudgets | None = None) -> None:
         for key in ("base_url", "auth_url"):  # also when built without the config loader (standalone use)
             problem = getattr(settings, key) and check_provider_url(getattr(settings, key))
             if problem:
                 raise PluginError(PROVIDER, f"{key} {problem}")
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
-        self.limiter = RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)
+        self.limiter = shared_limiter(settings, shared)
         self.budget = Budget(settings, self.limiter)
         self.breaker = CircuitBreaker(PROVIDER, threshold=5, cooldown=min(30.0, settings.window_seconds))
         self.tokens = TokenSource(self)

@@ -11,6 +11,7 @@ import trio
 
 from halosync.contracts import CheckResult, EntityKind, MirrorPage, RateWindow, SinkRecord, WriteOp, WriteResult
 from halosync.errors import ProviderError
+from halosync.provider.shared import SharedBudgets
 from halosync_halopsa import mirror
 from halosync_halopsa.answers import PROVIDER
 from halosync_halopsa.checks import auth_checks, headroom
@@ -27,12 +28,13 @@ from halosync_halopsa.writer import Writer
 class HaloSink:
     name = PROVIDER
 
-    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 shared: SharedBudgets | None = None) -> None:
         self.settings = settings
         self.batch_size = settings.batch_size
         self.kinds: tuple[EntityKind, ...] = ("company", "person") + (
             ("opportunity",) if settings.create_opportunity else ())
-        self.client = HaloClient(settings, transport=transport)
+        self.client = HaloClient(settings, transport=transport, shared=shared)
         objects: tuple[HaloObject, ...] = ("client", "user", "opportunity")
         self.custom = CustomFields({obj: settings.custom_templates(obj) for obj in objects})
         self.lookup = Lookup(self.client, settings.page_size, self.custom)

@@ -51,6 +51,7 @@ async def status(call: Call) -> dict[str, Any]:
         "plugins": plugin_states(daemon),
         "sources": figures["sources"],
         "as_of": figures["as_of"],
+        "ha": daemon.ha.describe(),  # issue 18: this daemon's role, the other daemons seen, the lease holders
     }
 
 

@@ -267,6 +267,7 @@ class SoloLeadership:
         self.member_id = member_id or new_member_id()
         self.changed = trio.Event()
         self.leaving = False
+        self._since = time.time()  # nothing to look up: the picture is as of the start
 
     def holds(self, source: str) -> bool:
         return True
@@ -290,7 +291,7 @@ class SoloLeadership:
                 "leadership_changes": 0, "daemons": 1, "others": [],
                 "leases": {s: {"holder": self.member_id, "holder_host": socket.gethostname(),
                                "holder_pid": os.getpid(), "expires_in_seconds": None, "epoch": 0, "changes": 0}
-                           for s in sources}, "seen_at": time.time(), "last_error": None}
+                           for s in sources}, "seen_at": self._since, "last_error": None}
 
 
 Leadership = SharedLeadership | SoloLeadership

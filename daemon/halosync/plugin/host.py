@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from halosync.config.loader import Config
+from halosync.provider.shared import SharedBudgets
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class PluginHost:
     """
 
     config: Config
+    # Issue 18: provider budgets shared with the other daemons of a PostgreSQL store (None on SQLite: one daemon).
+    shared: SharedBudgets | None = None
 
     def settings(self, name: str) -> dict[str, Any] | None:
         return self.config.plugin(name)
