@@ -99,6 +99,15 @@ class Daemon:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=within)
 
+    def ctl(self, *args: str) -> Any:
+        """``halosyncctl --config ... ARGS --json``, as an operator runs it: the JSON it prints."""
+        import json
+
+        done = subprocess.run([sys.executable, "-m", "halosync.cli.ctl", "--config", str(self.config), *args,
+                               "--json"], env=daemon_env(), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text()[-chars:] if self.log.exists() else ""
 

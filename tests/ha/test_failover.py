@@ -26,6 +26,14 @@ def test_two_daemons_sigkill_of_the_poller_mid_pull(tmp_path: Path, pg_url: str)
             cluster.start()
             poller = cluster.poller()
             standby = next(d for d in cluster.daemons if d is not poller)
+            # What an operator sees: the standby says it stands by, names the poller and its heartbeat.
+            status = standby.ctl("status")["ha"]
+            assert (status["role"], status["polls"], status["daemons"]) == ("standby", [], 2)
+            assert status["leases"]["apollo"]["holder_pid"] == poller.pid
+            assert [(o["pid"], o["polls"], o["state"]) for o in status["others"]] == [(poller.pid, ["apollo"],
+                                                                                      "alive")]
+            health = standby.ctl("health")["checks"]["ha"]
+            assert health["role"] == "standby" and health["leases"]["apollo"]["holder_pid"] == poller.pid
             until_sync(world.apollo_searches, lambda n: n >= 3, what="the poller's pull under way", within=30,
                        step=0.02)
             searches_before_kill = world.apollo_searches()
@@ -40,6 +48,7 @@ def test_two_daemons_sigkill_of_the_poller_mid_pull(tmp_path: Path, pg_url: str)
             # 10, as one daemon's `run --once` makes), not two side by side (148 and more).
             assert world.apollo_searches() - searches_before_kill <= 85, world.apollo_searches()
             assert "now polls apollo" in standby.log.read_text()
+            assert standby.ctl("status")["ha"]["role"] == "poller"
         finally:
             cluster.close()
 

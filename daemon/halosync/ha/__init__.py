@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from halosync.ha.leadership import Leadership, SharedLeadership, SoloLeadership
 from halosync.store.gateway import Store
@@ -19,7 +20,8 @@ from halosync.store.gateway import Store
 def make_leadership(store: Store, lease_seconds: float, sources: Callable[[], Iterable[str]],
                     version: str) -> Leadership:
     if store.sqlite:
-        return SoloLeadership(sources)
+        path = str(store.db.database)
+        return SoloLeadership(sources, database=None if path in ("", ":memory:") else Path(path))
     return SharedLeadership(store, lease_seconds, sources, version)
 
 

@@ -24,6 +24,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -31,7 +32,7 @@ from loguru import logger
 
 from halosync import metrics
 from halosync.errors import StoreError
-from halosync.ha import leases
+from halosync.ha import leases, solo
 from halosync.ha.leases import Lease, LeaseLost, Member
 from halosync.store.gateway import Store
 
@@ -177,6 +178,9 @@ class SharedLeadership:
             if epoch is not None and not self.leaving:
                 self._held[source] = (epoch, started)
                 self._changed(source, "acquired", row)
+        if sorted(s for s in sources if self.holds(s)) != polls:  # what it polls now, for the others to see
+            await self.store.run(leases.heartbeat, self.member_id, self.host, self.pid, self.version,
+                                 [s for s in sources if self.holds(s)])
         await self._refresh_view()
         forgotten = await self.store.run(leases.forget_members, MEMBER_FORGET_AFTER * self.lease_seconds)
         if forgotten:
@@ -262,8 +266,10 @@ class SoloLeadership:
 
     shared = False
 
-    def __init__(self, sources: Callable[[], Iterable[str]], member_id: str | None = None) -> None:
+    def __init__(self, sources: Callable[[], Iterable[str]], member_id: str | None = None,
+                 database: Path | None = None) -> None:
         self._sources = sources
+        self.database = database  # the SQLite file (None: in memory), locked for this daemon's life
         self.member_id = member_id or new_member_id()
         self.changed = trio.Event()
         self.leaving = False
@@ -279,7 +285,16 @@ class SoloLeadership:
         return self.member_id
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
+        """Refuse a second daemon on the same SQLite file (``halosync.ha.solo``), then hold the lock until stopped."""
+        if self.database is None:
+            task_status.started()
+            return
+        fd = solo.take(self.database)
+        try:
+            task_status.started()
+            await trio.sleep_forever()
+        finally:
+            os.close(fd)
 
     async def leave(self) -> None:
         self.leaving = True
