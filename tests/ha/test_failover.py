@@ -7,6 +7,7 @@ user per real person: nothing lost, nothing written twice.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -75,5 +76,35 @@ def test_three_daemons_sigkill_mid_write_then_sigterm_hands_over_at_once(tmp_pat
             assert world.users() == world.people(), third.tail()
             log = second.log.read_text()
             assert "released this daemon's leases" in log, log[-3000:]
+        finally:
+            cluster.close()
+
+
+def test_a_poller_that_hangs_is_replaced_and_cannot_commit_when_it_wakes(tmp_path: Path, pg_url: str) -> None:
+    """SIGSTOP, as a frozen VM or a host cut off: its pid lives, only the lease's lapse tells. When it wakes, the
+    page it was staging is refused (the lease epoch moved on) and it stands by."""
+    with fakes(400, apollo_latency=0.15) as world:
+        cluster = Cluster(tmp_path, pg_url, world, 2, lease=LEASE, apollo={"per_page": 10})
+        try:
+            cluster.start()
+            poller = cluster.poller()
+            standby = next(d for d in cluster.daemons if d is not poller)
+            until_sync(world.apollo_searches, lambda n: n >= 3, what="the poller's pull under way", within=30,
+                       step=0.02)
+            assert poller.proc is not None
+            poller.proc.send_signal(signal.SIGSTOP)
+            try:
+                successor, took = cluster.wait_new_poller(poller)
+            finally:
+                poller.proc.send_signal(signal.SIGCONT)
+            assert successor is standby
+            assert LEASE * 0.5 < took < 2 * LEASE, f"took {took:.2f} s, lease {LEASE} s"
+            until_sync(poller.log.read_text, lambda text: "lost the lease of apollo" in text,
+                       what="the woken poller noticing it lost the lease", within=10)
+            cluster.wait_all_written(world.people())
+            until_sync(cluster.outbox_left, lambda left: left == 0, what="the outbox drained", within=60)
+            assert world.users() == world.people(), standby.tail()
+            assert cluster.poller_pid() == standby.pid  # the woken one did not take it back
+            assert poller.ctl("status")["ha"]["role"] == "standby"
         finally:
             cluster.close()

@@ -144,8 +144,8 @@ class SharedRollingWindowLimiter(RollingWindowLimiter):
     """The same limiter, with every request also counted in a window shared through the store (issue 18): N
     daemons together never exceed the instance's limit, and together may use all of it.
 
-    The local bookkeeping stays (``state``, the 429 arithmetic, what the budget learned); ``acquire`` first waits
-    for room locally, then for a slot in the shared window. Answers, cancels, 429s and learned budgets are told to
+    The local bookkeeping stays (``state``, the 429 arithmetic, what the budget learned); ``acquire`` waits for a
+    slot in the shared window only. Answers, cancels, 429s and learned budgets are told to
     the shared window as they happen (sync: the core applies them in the background with the time they happened).
     ``state`` shows the shared figures once the shared window has answered.
     """
@@ -161,21 +161,19 @@ class SharedRollingWindowLimiter(RollingWindowLimiter):
         self.waits = 0  # times a request waited for the shared window
 
     async def acquire(self) -> None:
-        await super().acquire()
-        try:
-            while True:
-                got = await self.shared.reserve(self.limit, self.window, self.floor)
-                self._seen = got
-                if (got.limit, got.window) != (self.limit, self.window):  # another daemon learned the budget
-                    super().rebudget(got.limit, got.window)
-                if got.slot is not None:
-                    self._slots.append(got.slot)
-                    return
-                self.waits += 1
-                await trio.sleep(max(0.005, min(got.wait, self.POLL)))
-        except BaseException:
-            super().cancel()
-            raise
+        # The shared window is the gate (it counts this daemon's requests too); the local count only follows it,
+        # for ``state`` and the 429 arithmetic: a second, local gate would wait again for each slot to reopen.
+        while True:
+            got = await self.shared.reserve(self.limit, self.window, self.floor)
+            self._seen = got
+            if (got.limit, got.window) != (self.limit, self.window):  # another daemon learned the budget
+                super().rebudget(got.limit, got.window)
+            if got.slot is not None:
+                self._slots.append(got.slot)
+                self._in_flight += 1
+                return
+            self.waits += 1
+            await trio.sleep(max(0.002, min(got.wait, self.POLL)))
 
     def release(self) -> None:
         super().release()
