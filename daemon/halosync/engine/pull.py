@@ -113,10 +113,12 @@ async def _stage_one(ctx: PullContext, source: Source, page: SourcePage, totals:
     ledger = Ledger()
 
     def unit() -> StageResult:
-        if ctx.fence is not None:
-            ctx.fence()  # first: the lease row stays locked FOR SHARE until this page commits
         result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
         ledger.flush()
+        if ctx.fence is not None:
+            # Last, just before the commit: the lease row is locked FOR SHARE only from here to the commit, so a
+            # puller frozen while staging never holds up the daemon taking over; waking, it finds the epoch moved.
+            ctx.fence()
         return result
 
     started = time.perf_counter()

@@ -156,8 +156,8 @@ class SharedLeadership:
             started = trio.current_time()
             held = self._held.get(source)
             if held is not None:
-                if await self.store.run(leases.renew, lease_name(source), self.member_id, held[0],
-                                        self.lease_seconds):
+                if await self._quietly(leases.renew, lease_name(source), self.member_id, held[0],
+                                       self.lease_seconds):
                     self._held[source] = (held[0], started)
                 else:
                     self._lose(source, "lost")
@@ -172,8 +172,7 @@ class SharedLeadership:
             if len(self._held) >= share and source not in self._free_seen and not dead:
                 self._free_seen.add(source)
                 continue
-            epoch = await self.store.run(leases.take, lease_name(source), self.member_id, self.lease_seconds,
-                                         dead)
+            epoch = await self._quietly(leases.take, lease_name(source), self.member_id, self.lease_seconds, dead)
             self._free_seen.discard(source)
             if epoch is not None and not self.leaving:
                 self._held[source] = (epoch, started)
@@ -186,6 +185,15 @@ class SharedLeadership:
         if forgotten:
             logger.info("ha: forgot {} daemon(s) whose heartbeat stopped over {:g} s ago", forgotten,
                         MEMBER_FORGET_AFTER * self.lease_seconds)
+
+    async def _quietly(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn`` in its own transaction; a lock that is not granted in time (a frozen daemon's) counts as no."""
+        try:
+            return await self.store.transaction(fn, *args)
+        except Exception as exc:
+            if "lock timeout" in str(exc) or "LockNotAvailable" in type(exc).__name__:
+                return None
+            raise
 
     async def _refresh_view(self) -> None:
         self._view = await self.store.run(leases.view)

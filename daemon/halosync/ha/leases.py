@@ -61,6 +61,14 @@ def exited_here(member: str, host: str, live: Collection[str]) -> bool:
     return False
 
 
+def _lock_wait(seconds: float) -> bool:
+    """Inside a transaction: wait at most ``seconds`` for row locks (False when not in a transaction)."""
+    if not database_proxy.in_transaction():
+        return True
+    _sql(f"SET LOCAL lock_timeout = '{max(1, int(seconds * 1000))}ms'")
+    return True
+
+
 def _sql(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     cursor = database_proxy.execute_sql(sql, params)
     return list(cursor.fetchall()) if cursor.description else []
@@ -94,8 +102,11 @@ def leave(member: str) -> None:
 
 def take(name: str, member: str, seconds: float, dead: str = "") -> int | None:
     """Take the lease ``name`` for ``seconds`` if it is free or lapsed, or held by ``dead`` (a daemon known to have
-    exited); the epoch now held, or None when another daemon holds it. Holding it already renews it."""
+    exited); the epoch now held, or None when another daemon holds it. Holding it already renews it. Run in a
+    transaction: a row lock held by a frozen daemon (a page's commit) makes it give up after a quarter lease."""
     table = HALease._meta.table_name
+    if not _lock_wait(seconds / 4):
+        return None
     rows = _sql(
         f'INSERT INTO "{table}" AS l (name, holder, epoch, expires_at, acquired_at, renewed_at, changes) '
         f"VALUES (%s, %s, 1, {NOW} + %s, {NOW}, {NOW}, 1) ON CONFLICT (name) DO UPDATE SET "
@@ -111,6 +122,8 @@ def take(name: str, member: str, seconds: float, dead: str = "") -> int | None:
 def renew(name: str, member: str, epoch: int, seconds: float) -> bool:
     """Extend a lease this daemon holds under ``epoch``; False when it was lost (taken over after it lapsed)."""
     table = HALease._meta.table_name
+    if not _lock_wait(seconds / 4):
+        return False
     rows = _sql(f'UPDATE "{table}" SET expires_at = {NOW} + %s, renewed_at = {NOW} '
                 "WHERE name = %s AND holder = %s AND epoch = %s RETURNING 1", (seconds, name, member, epoch))
     return bool(rows)
