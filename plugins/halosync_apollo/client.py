@@ -121,7 +121,9 @@ class ApolloClient:
         headers: dict[str, str] = {}
         for window in await shared.latest(f"{PROVIDER}:{endpoint}"):
             spec = specs.get(window.window)
-            if spec is None:
+            # A window seen used up is not carried over: it may have been freed meanwhile (a plan upgrade, a fault
+            # cleared); if it is still empty, the first request's 429 says so, as for a daemon alone.
+            if spec is None or not window.remaining:
                 continue
             for names, value in ((spec.limit, window.limit), (spec.used, window.used),
                                  (spec.remaining, window.remaining)):
