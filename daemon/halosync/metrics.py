@@ -236,3 +236,30 @@ def render() -> tuple[bytes, str]:
 
 def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
+
+
+# --- issue 18: high availability (halosync.ha) -------------------------------------------------------------
+HA_LEADERSHIP_CHANGES = Counter("halosync_ha_leadership_changes_total",
+                                "Times this daemon took (acquired) or gave up (released, lost) a source's poller "
+                                "lease.", ["source", "change"], registry=REGISTRY)
+HA_POLLER = Gauge("halosync_ha_poller", "1 while this daemon holds the poller lease of the source, else 0.",
+                  ["source"], registry=REGISTRY)
+HA_MEMBERS = Gauge("halosync_ha_daemons", "Daemons seen sharing the store (live heartbeat), this one included.",
+                   registry=REGISTRY)
+HA_BUDGET_USED = Gauge("halosync_ha_budget_used", "Requests counted now in a provider window shared through the "
+                       "store, by every daemon together.", ["provider"], registry=REGISTRY)
+HA_BUDGET_LIMIT = Gauge("halosync_ha_budget_limit", "What a shared provider window admits now (its effective "
+                        "limit, lower after a 429).", ["provider"], registry=REGISTRY)
+HA_BUDGET_WAITS = Counter("halosync_ha_budget_waits_total", "Times a request of this daemon waited because the "
+                          "shared window was full.", ["provider"], registry=REGISTRY)
+
+
+def record_leadership(source: str, change: str, holds: bool) -> None:
+    """``change``: acquired | released | lost."""
+    HA_LEADERSHIP_CHANGES.labels(source, change).inc()
+    HA_POLLER.labels(source).set(1 if holds else 0)
+
+
+def set_shared_budget(provider: str, used: int, limit: int) -> None:
+    HA_BUDGET_USED.labels(provider).set(used)
+    HA_BUDGET_LIMIT.labels(provider).set(limit)

@@ -26,6 +26,7 @@ from halosync.plugin import (
     ProviderError,
     RateLimited,
     RateWindow,
+    SharedQuotas,
     TransientProviderError,
     WindowHeaders,
     check_provider_url,
@@ -49,7 +50,8 @@ APOLLO_WINDOWS = (
 
 class ApolloClient:
     def __init__(self, settings: ApolloSettings, *, clock: Callable[[], float] = time.time,
-                 transport: httpx.AsyncBaseTransport | None = None, backoff_base: float = 0.5) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, backoff_base: float = 0.5,
+                 shared: SharedQuotas | None = None) -> None:
         problem = check_provider_url(settings.base_url)
         if problem:
             raise ProviderError(PROVIDER, f"plugins.apollo.base_url {problem}")
@@ -60,6 +62,9 @@ class ApolloClient:
         self.host = urlsplit(settings.base_url).hostname or settings.base_url
         self.requests_sent = 0
         self._quotas: dict[str, HeaderQuota] = {}
+        # Issue 18: quota headers seen by any daemon sharing the store (a new poller starts from what they saw).
+        self.shared = shared
+        self._seeded: set[str] = set()
         self._http = httpx.AsyncClient(
             base_url=settings.base_url + "/api/v1/",
             headers={"x-api-key": settings.api_key, "accept": "application/json", "cache-control": "no-cache",
@@ -85,12 +90,17 @@ class ApolloClient:
         ``route`` names the endpoint for quotas and metrics when ``path`` carries an id."""
         endpoint = route or path
         quota = self.quota(endpoint)
+        if self.shared is not None and endpoint not in self._seeded:
+            self._seeded.add(endpoint)
+            await self._seed(quota, endpoint, self.shared)
         error: ProviderError | None = None
         for attempt in range(self.settings.max_attempts):
             self._check_wait(quota, endpoint)
             await quota.acquire()
             response, error = await self._send(method, path, endpoint, body, quota)
             if response is not None:
+                if self.shared is not None:
+                    self.shared.publish(f"{PROVIDER}:{endpoint}", quota.windows())
                 for window in quota.windows():
                     metrics.set_rate_limit_remaining(PROVIDER, window.window, window.remaining)
                 if response.is_success:
@@ -107,6 +117,26 @@ class ApolloClient:
             await trio.sleep(pause)
         assert error is not None
         raise error
+
+    async def _seed(self, quota: HeaderQuota, endpoint: str, shared: SharedQuotas) -> None:
+        """Start from the windows another daemon last saw for ``endpoint`` (those not reset since), read back as
+        the headers they came from."""
+        specs = {spec.window: spec for spec in APOLLO_WINDOWS}
+        headers: dict[str, str] = {}
+        for window in await shared.latest(f"{PROVIDER}:{endpoint}"):
+            spec = specs.get(window.window)
+            # A window seen used up is not carried over: it may have been freed meanwhile (a plan upgrade, a fault
+            # cleared); if it is still empty, the first request's 429 says so, as for a daemon alone.
+            if spec is None or not window.remaining:
+                continue
+            for names, value in ((spec.limit, window.limit), (spec.used, window.used),
+                                 (spec.remaining, window.remaining)):
+                if value is not None:
+                    headers[names[0]] = str(value)
+        if headers:
+            quota.observe(headers)
+            logger.info("apollo: {} starts from the quota another daemon saw: {}", endpoint,
+                        ", ".join(f"{w.window} {w.remaining} left" for w in quota.windows()))
 
     def _check_wait(self, quota: HeaderQuota, endpoint: str) -> None:
         wait = quota.delay()

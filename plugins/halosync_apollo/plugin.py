@@ -18,7 +18,8 @@ def halosync_sources(host: PluginHost) -> list[Source]:
     table = host.settings("apollo")
     if table is None:
         return []
-    return [ApolloSource(ApolloSettings.from_table(table, default_timeout=host.request_timeout))]
+    return [ApolloSource(ApolloSettings.from_table(table, default_timeout=host.request_timeout),
+                         shared=host.shared.quotas if host.shared is not None else None)]
 
 
 @hookimpl

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 from loguru import logger
 
-from halosync.plugin import CheckResult, IncompletePull, ProviderError, RateWindow, SourcePage
+from halosync.plugin import CheckResult, IncompletePull, ProviderError, RateWindow, SharedQuotas, SourcePage
 from halosync_apollo.client import PROVIDER, ApolloClient
 from halosync_apollo.cursor import Boundary
 from halosync_apollo.enrichment import ApolloEnrichment, EnrichmentTokens
@@ -54,9 +54,11 @@ class ApolloSource:
     name = "apollo"
 
     def __init__(self, settings: ApolloSettings, *, clock: Callable[[], float] = time.time,
-                 transport: httpx.AsyncBaseTransport | None = None, backoff_base: float = 0.5) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, backoff_base: float = 0.5,
+                 shared: SharedQuotas | None = None) -> None:
         self.settings = settings
-        self.client = ApolloClient(settings, clock=clock, transport=transport, backoff_base=backoff_base)
+        self.client = ApolloClient(settings, clock=clock, transport=transport, backoff_base=backoff_base,
+                                   shared=shared)
         self.display_limit = DISPLAY_LIMIT  # lowered if Apollo answers "over threshold" earlier
         self.range_honoured: bool | None = None  # the probe's verdict on contact_updated_at_range; None: not yet
         # Phone enrichment by webhook (optional feature): None unless enrichment_webhooks is on.

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from halosync.plugin import RollingWindowLimiter
+from halosync.plugin import RollingWindowLimiter, SharedBudgets, SharedRollingWindowLimiter
 from halosync_halopsa.settings import HaloSettings
 
 # "30 Requests per rolling 10 second window", "1 request per rolling hour", "500 requests per 5-minute window",
@@ -47,6 +47,15 @@ def parse_budget(text: str) -> tuple[int, float] | None:
     count = int(match["count"].replace(",", ""))
     window = float(match["length"] or 1) * _UNIT_SECONDS[match["unit"][0].lower()]
     return (count, window) if count >= 1 and window > 0 else None
+
+
+def shared_limiter(settings: HaloSettings, shared: SharedBudgets | None) -> RollingWindowLimiter:
+    """The limiter of one HaloPSA instance: on a store shared by several daemons (issue 18), counted together with
+    theirs, keyed by the instance's URL, so that they never send more than its limit together; alone, local."""
+    if shared is None:
+        return RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)
+    window = shared.window(f"halopsa:{settings.base_url.rstrip('/')}")
+    return SharedRollingWindowLimiter(window, settings.requests_per_window, settings.window_seconds)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from halosync.plugin import (
     ProviderError,
     RateLimited,
     RateWindow,
-    RollingWindowLimiter,
+    SharedBudgets,
     TransientProviderError,
     check_provider_url,
     full_jitter,
@@ -38,7 +38,7 @@ from halosync.plugin import (
     set_rate_limit_remaining,
 )
 from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for, message_of
-from halosync_halopsa.budget import Budget
+from halosync_halopsa.budget import Budget, shared_limiter
 from halosync_halopsa.settings import HaloSettings
 from halosync_halopsa.tokens import TokenSource
 
@@ -63,14 +63,15 @@ class _Request:
 
 
 class HaloClient:
-    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 shared: SharedBudgets | None = None) -> None:
         for key in ("base_url", "auth_url"):  # also when built without the config loader (standalone use)
             problem = getattr(settings, key) and check_provider_url(getattr(settings, key))
             if problem:
                 raise PluginError(PROVIDER, f"{key} {problem}")
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
-        self.limiter = RollingWindowLimiter(settings.requests_per_window, settings.window_seconds)
+        self.limiter = shared_limiter(settings, shared)
         self.budget = Budget(settings, self.limiter)
         self.breaker = CircuitBreaker(PROVIDER, threshold=5, cooldown=min(30.0, settings.window_seconds))
         self.tokens = TokenSource(self)

@@ -24,7 +24,7 @@ def halosync_sinks(host: PluginHost) -> list[Sink]:
     if settings.create_opportunity and not settings.opportunity_tickettype_id:
         raise PluginError(NAME, "create_opportunity = true needs opportunity_tickettype_id (the ticket type of "
                                 "opportunities; `halosync diagnose` lists them)")
-    return [HaloSink(settings)]
+    return [HaloSink(settings, shared=host.shared)]
 
 
 @hookimpl

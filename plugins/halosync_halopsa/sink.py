@@ -16,6 +16,7 @@ from halosync.plugin import (
     MirrorPage,
     ProviderError,
     RateWindow,
+    SharedBudgets,
     SinkRecord,
     WriteOp,
     WriteResult,
@@ -43,12 +44,13 @@ ERASED_OPPORTUNITY: dict[str, Any] = {"oppcontactname": "", "oppemailaddress": "
 class HaloSink:
     name = PROVIDER
 
-    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: HaloSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 shared: SharedBudgets | None = None) -> None:
         self.settings = settings
         self.batch_size = settings.batch_size
         self.kinds: tuple[EntityKind, ...] = ("company", "person") + (
             ("opportunity",) if settings.create_opportunity else ())
-        self.client = HaloClient(settings, transport=transport)
+        self.client = HaloClient(settings, transport=transport, shared=shared)
         objects: tuple[HaloObject, ...] = ("client", "user", "opportunity")
         self.custom = CustomFields({obj: settings.custom_templates(obj) for obj in objects})
         self.lookup = Lookup(self.client, settings.page_size, self.custom)

@@ -179,6 +179,11 @@ CORE: dict[str, dict[str, Field]] = {
         "batch": Field(int, 500, "rows per pruning transaction (small: the pipeline never waits long)", minimum=1,
                        maximum=10_000),
     },
+    "ha": {  # issue 18: several daemons on one PostgreSQL store (ignored on SQLite: one daemon polls everything)
+        "lease_seconds": Field(float, 15.0, "seconds a source's poller lease lasts without renewal: a standby takes "
+                               "over within 1.25 of it after the poller dies (a clean stop hands over at once)",
+                               minimum=0.5, maximum=600),
+    },
     "plugins": {
         "allow": Field(list, [], "if not empty, only these plugins are loaded", items=str),
         "block": Field(list, [], "plugins never loaded (their tables are ignored)", items=str),

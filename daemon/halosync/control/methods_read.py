@@ -52,6 +52,7 @@ async def status(call: Call) -> dict[str, Any]:
         "sources": figures["sources"],
         "retention": figures.get("retention"),  # issue 16: the last pruning pass, totals, when the next is due
         "as_of": figures["as_of"],
+        "ha": daemon.ha.describe(),  # issue 18: this daemon's role, the other daemons seen, the lease holders
     }
 
 

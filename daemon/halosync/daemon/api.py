@@ -145,6 +145,39 @@ class EngineAPI(Protocol):
         ...
 
 
+class LeadershipView(Protocol):
+    """Issue 18, halosync.ha: which sources this daemon polls among the daemons sharing its store."""
+
+    @property
+    def shared(self) -> bool:
+        """True on PostgreSQL (several daemons may share the store), False on SQLite (this one polls all)."""
+        ...
+
+    @property
+    def member_id(self) -> str: ...
+
+    @property
+    def changed(self) -> trio.Event:
+        """Set (and replaced) whenever what this daemon polls changes."""
+        ...
+
+    def holds(self, source: str) -> bool:
+        """Whether this daemon polls ``source`` now."""
+        ...
+
+    def fence(self, source: str) -> Callable[[], None] | None:
+        """A check run inside a page's transaction: raises unless this daemon still holds the source's lease."""
+        ...
+
+    def holder_of(self, source: str) -> str | None:
+        """The id of the daemon that polls ``source``, as last seen."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Role, the sources polled, the other daemons seen and the lease holders (``status.ha``, ``/health``)."""
+        ...
+
+
 class StateView(Protocol):
     """What a component reads of the running daemon. ``state`` is the effective state: "paused" while running
     with the engine paused (derived in one place, the daemon; the paused flag itself is the engine's)."""
@@ -175,6 +208,8 @@ class StateView(Protocol):
     def uptime_seconds(self) -> float: ...
     @property
     def once(self) -> bool: ...
+    @property
+    def ha(self) -> LeadershipView: ...
 
 
 class Lifecycle(Protocol):

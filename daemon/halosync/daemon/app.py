@@ -32,6 +32,8 @@ from halosync.daemon.components import Component, default_components
 from halosync.daemon.notify import Notifier
 from halosync.daemon.null_engine import NullEngine
 from halosync.errors import HalosyncError
+from halosync.ha import Leadership, make_leadership
+from halosync.ha.windows import StoreBudgets
 from halosync.plugin.host import PluginHost
 from halosync.plugin.manager import PluginManager
 from halosync.store.gateway import Store
@@ -71,12 +73,17 @@ class Daemon:
         # Control-socket methods by name; components add their own (see halosync.control).
         self.control_methods: dict[str, ControlMethod] = {}
         self.stopping = trio.Event()  # set when shutdown begins: stop intake, finish in-flight work
+        # Issue 18: which sources this daemon polls among those sharing the store (on SQLite: all of them).
+        self.ha: Leadership = make_leadership(self.store, float(config.get("ha.lease_seconds", 15.0)),
+                                              lambda: list(self.sources), __version__)
+        # ... and the providers' budgets they share (HaloPSA's rolling window, Apollo's quotas): PostgreSQL only.
+        self.budgets = None if self.store.sqlite else StoreBudgets(self.store, self.ha.member_id)
         self._components = components
         self._drains: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def host(self) -> PluginHost:
-        return PluginHost(self.config)
+        return PluginHost(self.config, self.budgets)
 
     @property
     def uptime_seconds(self) -> float:
@@ -133,7 +140,11 @@ class Daemon:
         await self.store.run(self.store.create_schema)
         if self.store.checkpointer is not None:
             nursery.start_soon(self.store.checkpointer.run)
+        if self.budgets is not None:
+            nursery.start_soon(self.budgets.run)
         self._instantiate_plugins()
+        await nursery.start(self.ha.run)  # the first lease round is done before the engine starts
+        self._drains.append(self.ha.leave)  # a clean stop hands every lease over at once
         components = self._components if self._components is not None else default_components(self)
         for component in components:
             if self.stopping.is_set():  # stopped during start-up: nothing is in flight yet
@@ -269,7 +280,7 @@ class Daemon:
         self._track_health()
 
     def _plugin_objects(self, config: Config) -> tuple[dict[str, Source], dict[str, Sink]]:
-        host = PluginHost(config)
+        host = PluginHost(config, self.budgets)
         return {s.name: s for s in self.plugins.sources(host)}, {s.name: s for s in self.plugins.sinks(host)}
 
     def _track_health(self) -> None:

@@ -14,8 +14,10 @@ from halosync.config.loader import Config
 from halosync.contracts import CheckResult
 from halosync.diagnose.store_checks import schema_check
 from halosync.errors import StoreError
+from halosync.ha import solo
 from halosync.store.backup import sqlite_path
 from halosync.store.database import open_database, redacted_url
+from halosync.store.models import loads
 
 PROBE_TABLE = "halosync_diagnose_probe"
 
@@ -40,6 +42,7 @@ def database_checks(config: Config, timeout: float) -> list[CheckResult]:
         results.append(_write_probe(db, sqlite))
         results.append(schema_check(db))
         results.append(_pool(db, config, sqlite))
+        results.append(daemons_check(db, url, config))  # issue 18
         return results
     finally:
         db.close()
@@ -104,3 +107,34 @@ def _sql(db: pw.Database, query: str) -> Any:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def daemons_check(db: pw.Database, url: str, config: Config) -> CheckResult:
+    """Issue 18: how many daemons share this store. SQLite: one at most (a second is refused at start);
+    PostgreSQL: any number, one polling each source (their heartbeats in ha_member)."""
+    name = "database.daemons"
+    if url.startswith("sqlite:"):
+        pid = solo.holder(sqlite_path(url))
+        if pid is None:
+            return CheckResult(name, "pass", "no daemon runs on this SQLite store now; one daemon per SQLite store "
+                               "(a second one is refused at start)")
+        return CheckResult(name, "pass", f"one daemon (pid {pid}) runs on this SQLite store; a second daemon on it "
+                           "is refused at start", "for several daemons (failover), move the store to PostgreSQL "
+                           "(README: \"Running two or three daemons\")")
+    lease = float(config.get("ha.lease_seconds", 15.0))
+    try:
+        rows = _sql(db, "SELECT host, pid, polls, extract(epoch from clock_timestamp()) - heartbeat_at FROM ha_member"
+                        " ORDER BY started_at").fetchall()
+    except pw.PeeweeException:
+        db.rollback()
+        return CheckResult(name, "warn", "this store has no high-availability tables yet (schema before 0004)",
+                           "`halosync migrate up`, or start the daemon, to create them")
+    live = [r for r in rows if float(r[3]) < 3 * lease]
+    if not live:
+        return CheckResult(name, "pass", "no daemon heartbeats in this PostgreSQL store now; several daemons may "
+                           "share it (one polls each source, the others stand by)")
+    shown = "; ".join(f"{host} pid {pid} ({'polls ' + ', '.join(loads(polls)) if loads(polls) else 'standby'}, "
+                      f"heartbeat {float(age):.0f} s ago)" for host, pid, polls, age in live)
+    count = len(live)
+    return CheckResult(name, "pass", f"{count} daemon{'s' if count > 1 else ''} share{'' if count > 1 else 's'} "
+                       f"this PostgreSQL store (fine: one polls each source, the others stand by): {shown}")

@@ -59,7 +59,8 @@ class Engine:
         self.store = daemon.store
         self.settings = EngineSettings.from_config(daemon.config)
         self.concurrency = self.settings.concurrency
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # The daemon's member id on a shared store (issue 18): a claim whose daemon stopped heartbeating is released.
+        self.worker_id = daemon.ha.member_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.wakeup = Wakeup()
         self.mirror_ready = trio.Event()  # every sink's mirror loaded: matching may start (replaced by a reload)
         self._mirror_kick = trio.Event()  # refresh the mirrors now
@@ -122,7 +123,8 @@ class Engine:
 
     async def release_stale(self) -> int:
         stale_before = None if self.store.sqlite else time.time() - 3 * self.settings.request_timeout - 60
-        released: int = await self.store.transaction(outbox.release_stale, stale_before, socket.gethostname())
+        gone = [o["id"] for o in self.daemon.ha.describe()["others"] if o["state"] == "gone"]
+        released: int = await self.store.transaction(outbox.release_stale, stale_before, socket.gethostname(), gone)
         return released
 
     def _load_matchers(self) -> list[Matcher]:
@@ -136,9 +138,11 @@ class Engine:
         return PlanSettings(sinks, self._matchers, self.settings.policy, self.settings.strip_plus_tags,
                             self._suppression)
 
-    def _pull_context(self) -> pull.PullContext:
+    def _pull_context(self, source: str) -> pull.PullContext:
+        ha = self.daemon.ha
         return pull.PullContext(commit=self.commit, wake=self.wakeup.wake, beat=self.daemon.beat,
-                                draining=lambda: self.draining)
+                                draining=lambda: self.draining, holds=lambda: ha.holds(source),
+                                fence=ha.fence(source))
 
     def _worker_context(self) -> WorkerContext:
         return WorkerContext(
@@ -302,7 +306,8 @@ class Engine:
         while not self.draining:
             self.daemon.beat()
             if not self.store.sqlite and time.monotonic() > next_release:  # claims of daemons that died
-                next_release = time.monotonic() + 60
+                # Every lease length on a shared store (issue 18): a dead daemon's writes resume that fast.
+                next_release = time.monotonic() + min(60.0, float(self.daemon.config.get("ha.lease_seconds", 60)))
                 if await self.release_stale():
                     self.wakeup.wake()
             event = self.wakeup.event
@@ -332,6 +337,11 @@ class Engine:
     async def _schedule(self, name: str) -> None:
         self._sources.setdefault(name, pull.SourceState())
         while not self.draining:
+            if not self.daemon.ha.holds(name):  # issue 18: another daemon polls it; take over when it stops
+                changed = self.daemon.ha.changed
+                with trio.move_on_after(self.settings.interval):
+                    await changed.wait()
+                continue
             if not self._paused and self.daemon.retry_in(name) == 0:
                 await self._run_pull(name, full=False, dry_run=self.settings.dry_run, emit=_ignore)
             # After a failure the source's backoff decides (a quota's reset, a reload after a 401), not the interval.
@@ -388,7 +398,12 @@ class Engine:
                     logger.info("{}: dry run, nothing written; the plan: {}", name,
                                 ", ".join(f"{n} {what}" for what, n in plan["counts"].items()))
                 else:
-                    totals = await pull.pull_source(self._pull_context(), source, cursor, full=full, emit=emit)
+                    if not self.daemon.ha.holds(name):
+                        holder = self.daemon.ha.holder_of(name) or "another daemon"
+                        raise HalosyncError(f"{name} is polled by {holder} (this daemon stands by for it); "
+                                            "run the sync on that daemon, or stop it so that this one takes over")
+                    totals = await pull.pull_source(self._pull_context(name), source, cursor, full=full,
+                                                    emit=emit)
                     summary.update(staged=totals.staged, unchanged=totals.unchanged, rejected=totals.rejected)
                 state.last_success_at, state.last_error, state.failing_since = time.time(), None, None
                 self.daemon.record_success(name)

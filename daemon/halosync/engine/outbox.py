@@ -13,7 +13,6 @@ several daemons can share one queue.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from halosync.engine.index import chunks, tuples
 from halosync.engine.ledger import Ledger
 from halosync.engine.links import link_leads
 from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, select_in
+from halosync.ha.leases import exited_here
 from halosync.model import Lead
 from halosync.provider.backoff import exponential
 from halosync.store.models import Outbox, SinkRef, StagedLead
@@ -242,34 +242,24 @@ def kill(row: Outbox, reason: str, ledger: Ledger, now: float) -> None:
             kill(child, f"its company could not be written ({reason})", ledger, now)
 
 
-def release_stale(older_than: float | None, host: str) -> int:
+def release_stale(older_than: float | None, host: str, gone: Sequence[str] = ()) -> int:
     """In-flight rows of a daemon that died go back to pending, to be reconciled against the sink before they are
     written again: all of them (SQLite, ``older_than`` None: one daemon per store), or on PostgreSQL those of a
-    process on this host that no longer exists and those claimed before ``older_than``."""
+    process on this host that no longer exists, those of ``gone`` daemons (issue 18: their heartbeat in the store
+    stopped) and those claimed before ``older_than``."""
     query = Outbox.update(state="pending", claimed_by=None, reconcile=True, updated_at=time.time()).where(
         Outbox.state == "in_flight")
     if older_than is not None:
         claimers = [c for (c,) in tuples(Outbox.select(Outbox.claimed_by).distinct().where(
             Outbox.state == "in_flight")) if c]
-        dead = [c for c in claimers if _gone(c, host)]
+        dead = [c for c in claimers if _gone(c, host) or c in gone]
         query = query.where((Outbox.claimed_at < older_than) | Outbox.claimed_by.in_(dead or [""]))
     return int(query.execute())
 
 
 def _gone(claimer: str, host: str) -> bool:
     """Whether the worker id ``host:pid:nonce`` names a process of this host that has exited."""
-    parts = claimer.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
-        return False
-    if int(parts[1]) == os.getpid():
-        return claimer not in LIVE_WORKERS
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # someone else's live process
-        return False
-    return False
+    return exited_here(claimer, host, LIVE_WORKERS)
 
 
 def found_result(op: WriteOp, record: SinkRecord) -> WriteResult:

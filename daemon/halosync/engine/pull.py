@@ -23,6 +23,7 @@ from halosync.engine import synclog
 from halosync.engine.ledger import Commit, Ledger
 from halosync.engine.staging import StageResult, stage_page
 from halosync.exception_groups import unwrapped
+from halosync.ha.leases import LeaseLost
 from halosync.provider.requests import counting
 from halosync.store.models import SourceCursor
 
@@ -38,6 +39,10 @@ class PullContext:
     wake: Callable[[], None]  # the planner and the workers: there is work
     beat: Callable[[], None]  # the watchdog: the pull is alive
     draining: Callable[[], bool]  # the daemon is stopping: end the pull after this page
+    # Issue 18 (halosync.ha): whether this daemon still polls the source (end the pull after this page when not),
+    # and the check run inside each page's transaction that refuses the page once another daemon took over.
+    holds: Callable[[], bool] = lambda: True
+    fence: Callable[[], None] | None = None
 
 
 @dataclass
@@ -110,10 +115,13 @@ async def pull_source(ctx: PullContext, source: Source, cursor: str | None, *, f
                             if expected is not None:  # done so far: staged + unchanged + rejected, of total
                                 event["total"] = max(expected, totals.staged + totals.unchanged + totals.rejected)
                             emit(event)
-                            if ctx.draining():
+                            if ctx.draining() or not ctx.holds():
                                 early = True
                                 nursery.cancel_scope.cancel()
                                 break
+        except LeaseLost as exc:  # the page was rolled back; the daemon that took over pulls it from the cursor
+            early = True
+            logger.info("{}: pull stopped after {} page(s): {}", source.name, pages, exc)
         except Exception as exc:
             synclog.pull_failed(source.name, cursor_from=cursor, pages=pages, totals=totals, requests=requests,
                                 seconds=time.perf_counter() - started, reason=describe(exc))
@@ -130,6 +138,10 @@ async def _stage_one(ctx: PullContext, source: Source, page: SourcePage, totals:
     def unit() -> StageResult:
         result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
         ledger.flush()
+        if ctx.fence is not None:
+            # Last, just before the commit: the lease row is locked FOR SHARE only from here to the commit, so a
+            # puller frozen while staging never holds up the daemon taking over; waking, it finds the epoch moved.
+            ctx.fence()
         return result
 
     started = time.perf_counter()

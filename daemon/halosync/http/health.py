@@ -96,6 +96,7 @@ async def health_document(daemon: StateView) -> dict[str, Any]:
     if cache.webhook_inbox is not None:
         checks["webhook_inbox"] = dict(cache.webhook_inbox)
     checks.update(cache.extra)
+    checks["ha"] = daemon.ha.describe()  # issue 18: role, other daemons seen, lease holders
     return {
         "status": overall_status(daemon, services),
         "version": daemon.version,

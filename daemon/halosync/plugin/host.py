@@ -8,6 +8,7 @@ from typing import Any
 
 from halosync.config.loader import Config
 from halosync.contracts import LeadEvent  # its home is halosync.contracts; kept importable from here
+from halosync.provider.shared import SharedBudgets
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class PluginHost:
     """
 
     config: Config
+    # Issue 18: provider budgets shared with the other daemons of a PostgreSQL store (None on SQLite: one daemon).
+    shared: SharedBudgets | None = None
 
     def settings(self, name: str) -> dict[str, Any] | None:
         return self.config.plugin(name)

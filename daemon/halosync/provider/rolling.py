@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import trio
 
+from halosync.provider.shared import Reservation, SharedWindow
+
 Clock = Callable[[], float]
 RECOVERY_WINDOWS = 3  # clean windows before the effective limit grows again after a 429
 
@@ -136,3 +138,64 @@ class RollingWindowLimiter:
             step = max(1, math.ceil(self.limit / 10))
             self._effective = min(self.limit, self._effective + step)
             self._last_throttle = now
+
+
+class SharedRollingWindowLimiter(RollingWindowLimiter):
+    """The same limiter, with every request also counted in a window shared through the store (issue 18): N
+    daemons together never exceed the instance's limit, and together may use all of it.
+
+    The local bookkeeping stays (``state``, the 429 arithmetic, what the budget learned); ``acquire`` waits for a
+    slot in the shared window only. Answers, cancels, 429s and learned budgets are told to
+    the shared window as they happen (sync: the core applies them in the background with the time they happened).
+    ``state`` shows the shared figures once the shared window has answered.
+    """
+
+    POLL = 0.25  # longest wait between looks at a full shared window (other daemons' cancels free slots early)
+
+    def __init__(self, shared: SharedWindow, limit: int, window: float, *, floor: int | None = None,
+                 clock: Clock | None = None) -> None:
+        super().__init__(limit, window, floor=floor, clock=clock)
+        self.shared = shared
+        self._slots: deque[int] = deque()  # reserved shared slots of requests in flight, oldest first
+        self._seen: Reservation | None = None
+        self.waits = 0  # times a request waited for the shared window
+
+    async def acquire(self) -> None:
+        # The shared window is the gate (it counts this daemon's requests too); the local count only follows it,
+        # for ``state`` and the 429 arithmetic: a second, local gate would wait again for each slot to reopen.
+        while True:
+            got = await self.shared.reserve(self.limit, self.window, self.floor)
+            self._seen = got
+            if (got.limit, got.window) != (self.limit, self.window):  # another daemon learned the budget
+                super().rebudget(got.limit, got.window)
+            if got.slot is not None:
+                self._slots.append(got.slot)
+                self._in_flight += 1
+                return
+            self.waits += 1
+            await trio.sleep(max(0.002, min(got.wait, self.POLL)))
+
+    def release(self) -> None:
+        super().release()
+        if self._slots:
+            self.shared.answered(self._slots.popleft())
+
+    def cancel(self) -> None:
+        super().cancel()
+        if self._slots:
+            self.shared.unused(self._slots.pop())
+
+    def throttled(self) -> None:
+        super().throttled()
+        self.shared.throttled()
+
+    def rebudget(self, limit: int, window: float) -> None:
+        super().rebudget(limit, window)
+        self.shared.rebudget(limit, window)
+
+    def state(self) -> WindowState:
+        local = super().state()
+        seen = self._seen
+        if seen is None:
+            return local
+        return WindowState(seen.limit, seen.effective, max(seen.used, local.used), local.reset_in, seen.throttled)

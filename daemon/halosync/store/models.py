@@ -13,6 +13,11 @@
     mirror_state    where each mirror refresh resumes
     kv              small daemon state that must survive restarts (paused, ...)
     total           running totals (seen, created, ...) kept in the transactions that change them
+    ha_member       (issue 18) every daemon sharing a PostgreSQL store: host, pid, last heartbeat, what it polls
+    ha_lease        (issue 18) one row per source: which daemon polls it, until when, and its fencing epoch
+    ha_window       (issue 18) a provider's rolling-window budget shared by every daemon (limit, AIMD state)
+    ha_window_slot  (issue 18) one row per request counted in a shared rolling window (in flight or answered)
+    ha_quota        (issue 18) a provider's quota headers as last seen by any daemon (Apollo's windows)
 
 Times are UNIX epoch seconds (float), JSON columns are text.
 """
@@ -297,9 +302,85 @@ class KV(BaseModel):
     updated_at = pw.DoubleField(default=time.time)
 
 
+# --- issue 18: high availability (several daemons on one PostgreSQL store; see halosync.ha) ---------------
+# Times here are the database server's clock (PostgreSQL's clock_timestamp()), never a host's: daemons on two hosts
+# whose clocks differ still agree on when a lease or a rolling window's request expires.
+
+
+class HAMember(BaseModel):
+    """A daemon sharing the store; removed when it stops cleanly, aged out when its heartbeat stops."""
+
+    id = pw.CharField(primary_key=True)  # host:pid:random, the engine's worker id style
+    host = pw.CharField()
+    pid = pw.IntegerField()
+    version = pw.CharField(default="")
+    started_at = pw.DoubleField()
+    heartbeat_at = pw.DoubleField()
+    polls = JSONField(default=list)  # the sources whose lease it held at its last heartbeat
+
+
+class HALease(BaseModel):
+    """Who polls one source. ``epoch`` grows with every change of holder: a page is committed only while its
+    puller's epoch is still the row's (the fencing token that keeps a stalled old poller from writing)."""
+
+    name = pw.CharField(primary_key=True)  # "source:<name>"
+    holder = pw.CharField(null=True)  # an ha_member id; None once released
+    epoch = pw.BigIntegerField(default=0)
+    expires_at = pw.DoubleField(default=0.0)
+    acquired_at = pw.DoubleField(null=True)
+    renewed_at = pw.DoubleField(null=True)
+    changes = pw.BigIntegerField(default=0)  # how many times the holder changed (leadership changes)
+
+
+class HAWindow(BaseModel):
+    """One shared rolling-window budget (``key`` like ``halopsa:https://acme.halopsa.com``)."""
+
+    key = pw.CharField(primary_key=True)
+    limit = pw.IntegerField()
+    window = pw.DoubleField()
+    effective = pw.IntegerField()  # lower than limit after a 429 (AIMD, as halosync.provider.rolling)
+    floor = pw.IntegerField(default=1)
+    last_throttle_at = pw.DoubleField(null=True)
+    throttled = pw.BigIntegerField(default=0)
+    sent = pw.BigIntegerField(default=0)  # requests counted in this window since the row was created
+    updated_at = pw.DoubleField(default=0.0)
+
+
+class HAWindowSlot(BaseModel):
+    """A request counted in a shared window: in flight (``answered`` false, ``at`` when it was granted) or
+    answered (``at`` when its answer arrived; it leaves the window at ``at + window``)."""
+
+    id = pw.AutoField()
+    key = pw.CharField()
+    owner = pw.CharField()
+    at = pw.DoubleField()
+    answered = pw.BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("key", "at"), False),)
+
+
+class HAQuota(BaseModel):
+    """A provider quota window as last reported in response headers (``key`` like ``apollo:contacts/search``)."""
+
+    key = pw.CharField()
+    window = pw.CharField()  # minute | hour | day
+    limit = pw.IntegerField(null=True)
+    used = pw.IntegerField(null=True)
+    remaining = pw.IntegerField(null=True)
+    observed_at = pw.DoubleField()  # UNIX time of the observing host (the headers' own windows are clock-aligned)
+    reset_at = pw.DoubleField()
+    seen_by = pw.CharField(default="")
+
+    class Meta:
+        primary_key = pw.CompositeKey("key", "window")
+
+
+HA_MODELS: tuple[type[BaseModel], ...] = (HAMember, HALease, HAWindow, HAWindowSlot, HAQuota)
+
 MODELS: tuple[type[BaseModel], ...] = (
     SourceCursor, StagedLead, Company, Person, SinkRef, Link, Outbox, DeadLetter, WebhookInbox,
-    LineageEvent, MirrorRecord, MirrorState, KV, Total,
+    LineageEvent, MirrorRecord, MirrorState, KV, Total, *HA_MODELS,
 )
 
 

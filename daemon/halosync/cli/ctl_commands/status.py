@@ -38,6 +38,7 @@ def render(session: Session, status: dict[str, Any]) -> None:
                           age(s.get("cursor_age_seconds")), s.get("running"), s.get("last_error")]
                          for n, s in sorted(sources.items())]))
     _retention(out, status.get("retention"))
+    _render_ha(session, status.get("ha"))
 
 
 def _retention(out: Any, retention: dict[str, Any] | None) -> None:
@@ -63,6 +64,32 @@ def _errors(plugin: dict[str, Any]) -> tuple[Any, Any]:
     if failing is None:  # a daemon too old to say: as before
         return error, None
     return (error, None) if failing else (None, f"{when(plugin.get('last_error_at'))}: {error}")
+
+
+
+def _render_ha(session: Session, ha: dict[str, Any] | None) -> None:
+    """Issue 18: what this daemon does among those sharing the store, who else runs, who polls what."""
+    if not ha:
+        return
+    out = session.console
+    role = f"poller of {', '.join(ha['polls'])}" if ha.get("polls") else "standby (polls nothing)"
+    out.print()
+    out.print(pairs("high availability", {
+        "store": "shared (PostgreSQL)" if ha.get("mode") == "shared" else "single daemon (SQLite)",
+        "this daemon": f"{ha.get('id')} ({role})", "daemons": ha.get("daemons"),
+        "lease": f"{ha['lease_seconds']:g} s" if ha.get("lease_seconds") else "none needed",
+        "leadership changes": ha.get("leadership_changes"), "last error": ha.get("last_error")}))
+    leases = ha.get("leases") or {}
+    if leases:
+        out.print(table("pollers", ["source", "holder", "host", "pid", "expires in"],
+                        [[n, lease.get("holder") or "(none: a standby takes it)", lease.get("holder_host"),
+                          lease.get("holder_pid"), age(lease.get("expires_in_seconds"))]
+                         for n, lease in sorted(leases.items())]))
+    others = ha.get("others") or []
+    if others:
+        out.print(table("other daemons", ["host", "pid", "polls", "last heartbeat", "state"],
+                        [[o.get("host"), o.get("pid"), ", ".join(o.get("polls") or []) or "-",
+                          when(o.get("last_heartbeat_at")), o.get("state")] for o in others]))
 
 
 def _next_try(plugin: dict[str, Any]) -> str:
