@@ -10,7 +10,8 @@ import sys
 from halosync import __version__, log
 from halosync.exitcodes import EX_USAGE
 
-COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo")
+COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo",
+            "import_file")  # import_file: `halosync import FILE` (issue 17)
 
 
 def build_parser() -> argparse.ArgumentParser:
