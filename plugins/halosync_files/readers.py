@@ -53,8 +53,9 @@ def sniff(path: Path, found: detect.Scan, *, encoding: str = "", delimiter: str 
         text = found.head.decode(chosen, errors="ignore")  # the sample may end inside a character
     except LookupError as exc:
         raise FileUnreadable(f"unknown encoding {chosen!r}: set encoding to utf-8, cp1252 or utf-16") from exc
-    if "\x00" in text:
-        raise FileUnreadable("binary content (NUL bytes): not a CSV or XLSX file")
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\x0c")
+    if "\x00" in text or controls * 100 > len(text):
+        raise FileUnreadable("binary content (control bytes): not a CSV or XLSX file")
     return Format("csv", chosen, delimiter or detect.delimiter(text.lstrip("\ufeff")))
 
 

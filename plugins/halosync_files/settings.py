@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from halosync.plugin import REQUIRED, Field, PluginConfigSpec
+from halosync.plugin import REQUIRED, Field, PluginConfigSpec, PluginError
 from halosync_files.presets import PRESETS, TARGETS, Mapping
 
 PATTERNS = ["*.csv", "*.tsv", "*.txt", "*.xlsx"]
@@ -79,10 +79,15 @@ class FilesSettings:
     def from_table(cls, table: AbcMapping[str, Any]) -> FilesSettings:
         custom = tuple(Mapping(name, {t: (h,) if isinstance(h, str) else tuple(h) for t, h in cols.items()})
                        for name, cols in (table.get("mappings") or {}).items())
+        preset = str(table.get("preset") or "auto")
+        names = [m.name for m in custom] + list(PRESETS)
+        if preset != "auto" and preset not in names:
+            raise PluginError("files", f"preset {preset!r} is neither a preset nor a custom mapping; use auto, "
+                              f"{', '.join(names)}")
         return cls(
             folder=Path(str(table["folder"])).expanduser(),
             mappings=custom + tuple(PRESETS.values()),
-            preset=str(table.get("preset") or "auto"),
+            preset=preset,
             patterns=tuple(table.get("patterns") or PATTERNS),
             labels=tuple(table.get("labels") or ()),
             encoding=str(table.get("encoding") or ""),
