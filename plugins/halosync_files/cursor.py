@@ -56,4 +56,4 @@ class Cursor:
         return replace(self, seq=self.seq + 1, file=None, version=None, row=0, done=done)
 
     def settled(self) -> Cursor:
-        return replace(self, done=())
+        return replace(self, seq=self.seq + 1, done=())

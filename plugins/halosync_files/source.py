@@ -15,7 +15,8 @@ in memory at a time, so a file of a million rows is read in bounded memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from contextlib import aclosing
 from pathlib import Path
 
 import trio
@@ -43,14 +44,16 @@ class FilesSource:
         """The rows of every ready file in the folder not staged yet (with ``full``, every row of them)."""
         start = await trio.to_thread.run_sync(self._settle, Cursor.decode(cursor))
         paths = await trio.to_thread.run_sync(self._ready)
-        async for page in self._run(self._pages(start, paths, full=full)):
-            yield page
+        async with aclosing(self._run(self._pages(start, paths, full=full))) as pages:
+            async for page in pages:
+                yield page
 
     async def pull_file(self, path: Path, cursor: str | None, *, full: bool = False) -> AsyncIterator[SourcePage]:
         """One file given by hand (``halosync import FILE``): read as if dropped, but left where it is."""
         start = await trio.to_thread.run_sync(self._settle, Cursor.decode(cursor))
-        async for page in self._run(self._pages(start, [path], full=full)):
-            yield page
+        async with aclosing(self._run(self._pages(start, [path], full=full))) as pages:
+            async for page in pages:
+                yield page
 
     async def checks(self) -> list[CheckResult]:
         folder = self.settings.folder
@@ -73,13 +76,13 @@ class FilesSource:
 
     # --- the work, in a worker thread ------------------------------------------------------------------
 
-    async def _run(self, pages: Iterator[SourcePage]) -> AsyncIterator[SourcePage]:
+    async def _run(self, pages: Generator[SourcePage]) -> AsyncGenerator[SourcePage]:
         try:
             while (page := await trio.to_thread.run_sync(next, pages, _END)) is not _END:
                 assert isinstance(page, SourcePage)
                 yield page
         finally:
-            pages.close()  # type: ignore[attr-defined]  # a generator
+            pages.close()
 
     def _ready(self) -> list[Path]:
         s = self.settings
@@ -98,9 +101,12 @@ class FilesSource:
                 moved = folders.move_aside(path, folders.PROCESSED if d.status == "processed" else folders.FAILED,
                                            reason=d.reason)
                 logger.info("files: {} moved to {}", d.identity, moved)
-        return cur.settled()
+        return cur
 
-    def _pages(self, cur: Cursor, paths: list[Path], *, full: bool) -> Iterator[SourcePage]:
+    def _pages(self, cur: Cursor, paths: list[Path], *, full: bool) -> Generator[SourcePage]:
+        if cur.done:  # commit that they are settled, so a later file of the same name is read, not moved
+            cur = cur.settled()
+            yield SourcePage([], cur.encode())
         for path in paths:
             try:
                 found = detect.scan(path)
@@ -138,7 +144,7 @@ class FilesSource:
 
     def _file_pages(self, columns: Columns, identity: str, version: str, baseline: str | None,
                     rows: Iterator[tuple[int, list[str]]], resume: int
-                    ) -> Iterator[tuple[tuple[list[Lead], list[Rejected]], int]]:
+                    ) -> Generator[tuple[tuple[list[Lead], list[Rejected]], int]]:
         salt = repr((columns.mapping.name, sorted(columns.where.items()))).encode()
         labels = self.settings.labels
         size = self.settings.page_rows
