@@ -5,12 +5,13 @@ real store exactly as the daemon's pull commits them (each page with its cursor)
 from __future__ import annotations
 
 import shutil
-from contextlib import aclosing
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trio
 
+from halosync.engine.pull import closing
 from halosync.store.gateway import Store
 from halosync.store.models import DeadLetter, SourceCursor, StagedLead
 from halosync_files.fake.generator import Hostile, expected_id, people, write_csv
@@ -18,10 +19,10 @@ from tests.files.helpers import collect, committed_cursor, leads_of, make_source
 
 
 @pytest.fixture
-def store(db_url: str) -> Store:
+def store(db_url: str) -> Iterator[Store]:
     s = Store(db_url)
     s.create_schema()
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
@@ -84,7 +85,7 @@ async def test_a_crash_in_the_middle_of_a_file_resumes_with_nothing_lost_or_doub
     for crash_after in (3, 1, 4):  # pages committed before each "crash"
         source = make_source(inbox, page_rows=50)
         committed = 0
-        async with aclosing(source.pull(await committed_cursor(store))) as pages:
+        async with closing(source.pull(await committed_cursor(store))) as pages:
             async for page in pages:
                 await stage(store, source, page)
                 committed += 1
