@@ -65,6 +65,31 @@ class Columns:
                 return text
         return None
 
+    def values(self, cells: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+        """The row's non-empty targets: person fields, company fields, and the rest (id, created_at)."""
+        person: dict[str, Any] = {}
+        company: dict[str, Any] = {}
+        other: dict[str, str] = {}
+        into = (person, company, other)
+        n = len(cells)
+        for bucket, name, idx in self.plan:
+            for i in idx:
+                if i < n and (text := cells[i].strip()):
+                    into[bucket][name] = text
+                    break
+        return person, company, other
+
+    @property
+    def plan(self) -> tuple[tuple[int, str, tuple[int, ...]], ...]:
+        """``where`` split for ``values``: (0 person / 1 company / 2 other, field name, indices)."""
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            buckets = {"person": 0, "company": 1}
+            plan = tuple((buckets.get(t.partition(".")[0], 2), t.partition(".")[2] or t, idx)
+                         for t, idx in self.where.items())
+            object.__setattr__(self, "_plan", plan)
+        return plan
+
     def read(self, source: str, file: str, number: int, cells: Sequence[str], labels: tuple[str, ...]
              ) -> Lead | Rejected | None:
         """The row as a lead; a ``Rejected`` saying why not; None for a blank row (nothing to report)."""
@@ -72,39 +97,36 @@ class Columns:
             return None
         where = f"{file}:{number}"
         raw: dict[str, Any] = {"file": file, "row": number,
-                               "columns": {h: cells[i] for i, h in enumerate(self.headers) if i < len(cells) and h}}
-        person = {f: self.value(cells, f"person.{f}") for f in Person.__dataclass_fields__}
-        company = {f: self.value(cells, f"company.{f}") for f in Company.__dataclass_fields__}
-        email = person["email"]
+                               "columns": {h: c for h, c in zip(self.headers, cells, strict=False) if h}}
+        person, company, other = self.values(cells)
+        email = person.get("email")
         if email is not None:
             email = email.removeprefix("mailto:")
             if not _EMAIL.match(email):
                 return Rejected(where, f"{where}: {email!r} is not an e-mail address", raw)
             person["email"] = email
-        if not person["full_name"] and (person["first_name"] or person["last_name"]):
-            person["full_name"] = " ".join(p for p in (person["first_name"], person["last_name"]) if p)
-        if company["website"] and not company["domain"]:
-            company["domain"] = domain_key(company["website"]) or None
-        source_id = self._identity(cells, person, company)
+        if "full_name" not in person and ("first_name" in person or "last_name" in person):
+            person["full_name"] = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+        if "website" in company and "domain" not in company and (domain := domain_key(company["website"])):
+            company["domain"] = domain
+        source_id = self._identity(other.get("id"), person, company)
         if source_id is None:
             reason = ("a name alone does not identify a person: the row needs an e-mail, a LinkedIn URL or a company"
-                      if person["full_name"] else "no e-mail, LinkedIn URL or name to identify the person")
+                      if person.get("full_name") else "no e-mail, LinkedIn URL or name to identify the person")
             return Rejected(where, f"{where}: {reason}", raw)
         return Lead(source=source, source_id=source_id, person=Person(**person),
-                    company=Company(**company) if any(company.values()) else None,
-                    created_at=excel_date(self.value(cells, "created_at")), labels=labels, raw=raw)
+                    company=Company(**company) if company else None,
+                    created_at=excel_date(other.get("created_at")), labels=labels, raw=raw)
 
-    def _identity(self, cells: Sequence[str], person: dict[str, str | None], company: dict[str, str | None]
-                  ) -> str | None:
-        vendor_id = self.value(cells, "id")
+    def _identity(self, vendor_id: str | None, person: dict[str, Any], company: dict[str, Any]) -> str | None:
         if vendor_id:
             return f"{self.mapping.name}:{vendor_id}"
-        if person["email"]:
+        if person.get("email"):
             return f"email:{email_key(person['email'])}"
-        if person["linkedin_url"] and (key := linkedin_key(person["linkedin_url"])):
+        if person.get("linkedin_url") and (key := linkedin_key(person["linkedin_url"])):
             return f"linkedin:{key}"
-        name = person_name_key(person["first_name"], person["last_name"], person["full_name"])
-        org = company_name_key(company["name"]) or domain_key(company["domain"])
+        name = person_name_key(person.get("first_name"), person.get("last_name"), person.get("full_name"))
+        org = company_name_key(company.get("name")) or domain_key(company.get("domain"))
         return f"name:{name}@{org}" if name and org else None
 
 

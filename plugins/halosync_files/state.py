@@ -28,7 +28,7 @@ BATCH = 500  # host parameters per IN (...) query, well under SQLite's limit
 def row_hash(salt: bytes, cells: Sequence[str]) -> int:
     """A signed 64-bit hash of a row's cells (``salt``: the mapping, so a changed mapping reads rows anew)."""
     h = hashlib.blake2b(salt, digest_size=8)
-    h.update("\x1f".join(c.strip() for c in cells).encode("utf-8", "surrogatepass"))
+    h.update("\x1f".join(cells).encode("utf-8", "surrogatepass"))
     return int.from_bytes(h.digest(), "big", signed=True)
 
 

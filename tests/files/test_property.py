@@ -46,7 +46,8 @@ def test_every_row_round_trips(rows: list[tuple[str, str, str, str]], encoding: 
             source = make_source(inbox, delimiter="")
             pages = await collect(source)
             await source.aclose()
-            got = {lead.source_id: (lead.person.first_name, lead.person.last_name, lead.person.title,
+            got: dict[str, tuple[str | None, ...]] = {
+                lead.source_id: (lead.person.first_name, lead.person.last_name, lead.person.title,
                                     lead.company.name if lead.company else None) for lead in leads_of(pages)}
             return got, len(rejected_of(pages))
 
