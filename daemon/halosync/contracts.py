@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from halosync.model import Lead
@@ -98,6 +99,16 @@ class Source(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class FileSource(Source, Protocol):
+    """A source that can also read one file given by hand (issue 17: ``halosync import FILE``).
+
+    ``pull_file`` reads ``path`` as if it had been dropped where the source watches, with the same cursor as
+    ``pull`` (so the pages commit the same way and a crash resumes), but leaves the file where it is."""
+
+    def pull_file(self, path: Path, cursor: str | None, *, full: bool = False) -> AsyncIterator[SourcePage]: ...
 
 
 # --- sinks -------------------------------------------------------------------------------------------

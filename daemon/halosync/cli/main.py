@@ -16,7 +16,8 @@ from halosync.cli.conventions import QUIET, VERBOSE, Option, closed_stdout, envi
 from halosync.exitcodes import EX_USAGE
 
 COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo",
-            "completion", "manpages", "suppress", "forget", "export_person")  # the last three: issue 16
+            "completion", "manpages", "suppress", "forget", "export_person",
+            "import_file")  # suppress, forget, export_person: issue 16; import_file (`halosync import FILE`): issue 17
 
 # Accepted before the command and after it (`halosync --config F check-config`, `halosync check-config --config F`).
 GLOBAL_OPTIONS = (
