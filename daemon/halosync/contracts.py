@@ -182,6 +182,25 @@ class Sink(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetResult:
+    """What a sink did to erase one record (issue 16): ``outcome`` "deleted", "deactivated" (the sink refused to
+    delete it; it no longer takes part, its data may remain there) or "missing" (not there any more)."""
+
+    sink_id: str
+    outcome: Literal["deleted", "deactivated", "missing"]
+    detail: str = ""
+
+
+@runtime_checkable
+class ForgettingSink(Protocol):
+    """Optional on a ``Sink`` (issue 16, ``halosyncctl forget --in-sinks``): erase a person's record in the sink,
+    deleting it, or deactivating it when the sink refuses the delete. Raises ProviderError when it cannot do
+    either; the daemon then reports that sink as not erased and keeps nothing that would let it try again."""
+
+    async def forget(self, kind: EntityKind, sink_id: str) -> ForgetResult: ...
+
+
 # --- alerts ------------------------------------------------------------------------------------------
 
 

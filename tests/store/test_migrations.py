@@ -54,16 +54,17 @@ def test_up_and_down_on_both_databases(db_url: str, directory: Path) -> None:
         assert store.call(migrations.up, 1) == ["0001_initial"]
         assert {m._meta.table_name for m in MODELS} <= set(store.tables())
         assert "note" not in columns(store, "staged_lead")
-        assert store.call(migrations.up) == ["0002_double_precision_times", "0900_staged_note"]
+        assert store.call(migrations.up) == ["0002_double_precision_times", "0003_personal_data", "0900_staged_note"]
         assert "note" in columns(store, "staged_lead")
         assert store.call(migrations.up) == []  # nothing pending: nothing done
         assert [(m.number, m.applied_at is not None) for m in store.call(migrations.status)] == [
-            (1, True), (2, True), (900, True)]
+            (1, True), (2, True), (3, True), (900, True)]
 
         assert store.call(migrations.down) == ["0900_staged_note"]
-        assert "note" not in columns(store, "staged_lead") and store.call(migrations.current) == 2
+        assert "note" not in columns(store, "staged_lead") and store.call(migrations.current) == 3
         store.call(migrations.up)
-        assert store.call(migrations.down, 0) == ["0900_staged_note", "0002_double_precision_times", "0001_initial"]
+        assert store.call(migrations.down, 0) == [
+            "0900_staged_note", "0003_personal_data", "0002_double_precision_times", "0001_initial"]
         assert set(store.tables()) <= {HISTORY_TABLE}
         assert store.call(migrations.current) == 0
         with pytest.raises(MigrationError, match="no migration number 7"):
@@ -116,10 +117,11 @@ def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                                                                   "applied_at": None}
     assert main(["--config", str(config), "migrate", "up"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("applied: 0001_initial, 0002_double_precision_times\n")
+    assert out.startswith("applied: 0001_initial, 0002_double_precision_times, 0003_personal_data\n")
     assert f"database sqlite:///{tmp_path}/halosync.db" in out
     assert main(["--config", str(config), "migrate", "down", "--to", "0"]) == 0
-    assert capsys.readouterr().out.startswith("reverted: 0002_double_precision_times, 0001_initial\n")
+    reverted = "reverted: 0003_personal_data, 0002_double_precision_times, 0001_initial\n"
+    assert capsys.readouterr().out.startswith(reverted)
     assert list(tmp_path.glob("halosync.db.pre-migrate-*.bak"))
     assert main(["--config", str(config), "migrate", "down", "--to", "5"]) == 1
     assert "no migration number 5" in capsys.readouterr().err
@@ -135,7 +137,7 @@ async def test_daemons_starting_together_migrate_once(pg_url: str) -> None:
         async with trio.open_nursery() as nursery:
             for store in stores:
                 nursery.start_soon(store.run, store.create_schema)
-        assert stores[0].call(Migrations(stores[0]).current) == 2
+        assert stores[0].call(Migrations(stores[0]).current) == stores[0].call(Migrations(stores[0]).latest)
     finally:
         for store in stores:
             store.close()

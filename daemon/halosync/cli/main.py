@@ -10,7 +10,8 @@ import sys
 from halosync import __version__, log
 from halosync.exitcodes import EX_USAGE
 
-COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo")
+COMMANDS = ("run", "check_config", "config_show", "diagnose", "migrate", "backup", "integrity", "plugins", "demo",
+            "suppress", "forget", "export_person")  # the last three: issue 16
 
 
 def build_parser() -> argparse.ArgumentParser:

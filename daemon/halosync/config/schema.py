@@ -155,6 +155,26 @@ CORE: dict[str, dict[str, Field]] = {
                        "receivers, enabled, clear_threshold, window, min_count, resolve_after",
                        check=lambda value: _check_alert_rules(value)),
     },
+    # Issue 16: personal data (halosync.engine.suppression, halosync.engine.retention).
+    "suppression": {
+        "enabled": Field(bool, True, "check every lead against the suppression list and the sources' signals"),
+        "entries": Field(list, [], 'people never synced: "email:a@b.com", "domain:b.com", "linkedin:URL", '
+                         '"source_id:apollo:ID" (kept in step with the list on start and reload)', items=str),
+        "file": Field(str, "", "a file of more entries, one a line (# comments); relative to this file"),
+        "labels": Field(list, [], "source labels that mean do not contact (Apollo label ids)", items=str),
+        "email_statuses": Field(list, ["unsubscribed", "do_not_contact"],
+                                "person.email_status values that mean do not contact", items=str),
+    },
+    "retention": {
+        "raw_records_days": Field(float, 30.0, "days a processed lead keeps its provider's raw record (0: for ever)",
+                                  minimum=0),
+        "lineage_days": Field(float, 180.0, "days lineage events (trace) are kept (0: for ever)", minimum=0),
+        "dead_letters_days": Field(float, 90.0, "days dead letters are kept (0: for ever)", minimum=0),
+        "webhook_inbox_days": Field(float, 30.0, "days handled webhook deliveries are kept (0: for ever)", minimum=0),
+        "interval": Field(float, 3600.0, "seconds between pruning passes", minimum=1),
+        "batch": Field(int, 500, "rows per pruning transaction (small: the pipeline never waits long)", minimum=1,
+                       maximum=10_000),
+    },
     "plugins": {
         "allow": Field(list, [], "if not empty, only these plugins are loaded", items=str),
         "block": Field(list, [], "plugins never loaded (their tables are ignored)", items=str),

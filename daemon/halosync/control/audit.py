@@ -20,12 +20,17 @@ from halosync import secrets
 from halosync.control.peer import Peer
 
 _SECRET_WORDS = ("secret", "password", "token", "key", "credential", "authorization")
+# Issue 16: parameters that name a person (forget, suppress): the audit log outlives any erasure, so never them.
+_PERSONAL_NAMES = ("query", "entries")
+PERSONAL_MASK = "[personal data]"
 
 
 def scrub(value: Any, name: str = "") -> Any:
     """``value`` with secret-looking entries masked (by key name, and every known secret in strings)."""
     if name and any(word in name.lower() for word in _SECRET_WORDS):
         return secrets.MASK
+    if name in _PERSONAL_NAMES:
+        return PERSONAL_MASK
     if isinstance(value, Mapping):
         return {str(k): scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):

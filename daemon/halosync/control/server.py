@@ -27,6 +27,7 @@ from halosync.control.connection import Connection
 from halosync.control.methods_read import READ_METHODS, methods_of
 from halosync.control.methods_write import WRITE_METHODS
 from halosync.control.peer import PeerPolicy, group_id
+from halosync.control.privacy import PRIVACY_METHODS
 from halosync.control.registry import ControlPorts, MethodRegistry
 from halosync.control.snapshot import StatusSnapshot
 from halosync.daemon.api import ReloadRegistration
@@ -79,7 +80,7 @@ class ControlComponent:
                 logger.warning("daemon.control_socket changed; the socket stays at {} until the daemon restarts", path)
 
         daemon.add_reload_hook(on_reload)
-        registry = MethodRegistry(daemon, [*READ_METHODS, *WRITE_METHODS])
+        registry = MethodRegistry(daemon, [*READ_METHODS, *WRITE_METHODS, *PRIVACY_METHODS])
         registry.builtins["system.methods"] = methods_of(lambda: [m.describe() for m in registry.all()])
         audit = AuditLog(config.state_dir / "audit.log" if config.state_dir.is_dir() else None)
         sock = await bind_socket(path, group=config.get("daemon.control_group", ""))

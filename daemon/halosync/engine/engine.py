@@ -28,7 +28,7 @@ from halosync.daemon import run_report
 from halosync.daemon.api import HealthRecorder, Lifecycle, ReloadRegistration, StateView
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
-from halosync.engine import backfill, dryrun, mirror, outbox, pull
+from halosync.engine import backfill, dryrun, mirror, outbox, pull, suppression
 from halosync.engine.figures import queue_figures
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
@@ -75,6 +75,7 @@ class Engine:
         self._due: list[float] = []  # heap: when rows put back by this process's units fall due again
         self._paused = False
         self._matchers: list[Matcher] = []
+        self._suppression: suppression.SuppressionRules | None = None
         self._sources: dict[str, pull.SourceState] = {}
         self._workers: dict[str, SinkWorkers] = {}
         self._nursery: trio.Nursery | None = None
@@ -91,7 +92,23 @@ class Engine:
         row = await self.store.run(lambda: KV.get_or_none(KV.key == "paused"))
         self._paused = bool(row and row.value)
         self._matchers = self._load_matchers()
+        await self._load_suppression()
         await self._backfill_new_sinks()
+
+    async def _load_suppression(self) -> None:
+        """Issue 16: the [suppression] rules, and the list's config entries brought in step with the config."""
+        table = self.daemon.config.section("suppression")
+        if not table.get("enabled", True):
+            self._suppression = None
+            return
+        path = self.daemon.config.path
+        entries = suppression.entries_from_config(table, path.parent if path else None)
+        changed = await self.store.transaction(suppression.sync_config, entries)
+        if changed["added"] or changed["removed"]:
+            logger.info("suppression list: {} entr(ies) from the configuration added, {} removed",
+                        changed["added"], changed["removed"])
+        self._suppression = suppression.SuppressionRules.from_config(table,
+                                                                     strip_plus_tags=self.settings.strip_plus_tags)
 
     async def _backfill_new_sinks(self) -> None:
         """Leads processed before a sink was configured are planned again, so that they reach it too."""
@@ -116,7 +133,8 @@ class Engine:
 
     def plan_settings(self) -> PlanSettings:
         sinks = {name: tuple(sink.kinds) for name, sink in self.daemon.sinks.items()}
-        return PlanSettings(sinks, self._matchers, self.settings.policy, self.settings.strip_plus_tags)
+        return PlanSettings(sinks, self._matchers, self.settings.policy, self.settings.strip_plus_tags,
+                            self._suppression)
 
     def _pull_context(self) -> pull.PullContext:
         return pull.PullContext(commit=self.commit, wake=self.wakeup.wake, beat=self.daemon.beat,
@@ -156,6 +174,7 @@ class Engine:
     async def reload(self) -> None:
         self.settings = EngineSettings.from_config(self.daemon.config)
         self._matchers = self._load_matchers()
+        await self._load_suppression()
         if set(self.daemon.sinks) - self._mirrored:
             # A new sink: nothing is matched or written until its mirror is loaded, or leads would be created
             # there again for records it already holds.

@@ -22,7 +22,8 @@ from halosync.store.models import DeadLetter, LineageEvent, Total
 T = TypeVar("T")
 
 TOTAL_NAMES = ("seen", "created", "updated", "merged", "skipped", "review", "failed",
-               "companies_created", "companies_updated", "opportunities_created")
+               "companies_created", "companies_updated", "opportunities_created",
+               "suppressed")  # issue 16: leads a suppression entry or the source's own signal kept out of every sink
 
 
 @dataclass

@@ -29,6 +29,8 @@ from halosync.engine.links import LinkIntent, link_planned
 from halosync.engine.matching import LeadKeys, Matcher
 from halosync.engine.outbox_rows import Creates, create_key, new_row, update_key, update_payload
 from halosync.engine.sql import PLANNER_LOCK_SQL, insert_rows, update_rows
+from halosync.engine.suppression import RULE as SUPPRESSED
+from halosync.engine.suppression import SuppressionRules, minimal_payload
 from halosync.model import Lead
 from halosync.store.models import MirrorRecord, Outbox, StagedLead
 
@@ -41,6 +43,7 @@ class PlanSettings:
     matchers: Sequence[Matcher]
     policy: ConflictPolicy = field(default_factory=ConflictPolicy)
     strip_plus_tags: bool = True
+    suppression: SuppressionRules | None = None  # issue 16: who is never written (None: no check at all)
 
 
 @dataclass
@@ -50,7 +53,7 @@ class PlanReport:
     merges: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("creates", "updates", "merges", "reviews", "unchanged", "dead", "opportunities"), 0))
+        ("creates", "updates", "merges", "reviews", "unchanged", "dead", "opportunities", "suppressed"), 0))
 
     def add(self, what: str, entry: dict[str, Any]) -> None:
         self.counts[what] += 1
@@ -90,12 +93,20 @@ class _BatchPlanner:
 
     def run(self, rows: list[Staged]) -> None:
         items: list[Item] = []
+        parsed: list[tuple[Staged, Lead, LeadKeys]] = []
         for row in rows:
             try:
                 lead = Lead.from_dict(row.payload)
                 keys = LeadKeys.of(lead, strip_plus_tags=self.s.strip_plus_tags)
             except (KeyError, TypeError, ValueError) as exc:
                 self._dead(row, f"malformed lead: {type(exc).__name__}: {exc}; fix the record at the source")
+                continue
+            parsed.append((row, lead, keys))
+        suppressed = self.s.suppression.check(lead for _, lead, _ in parsed) if self.s.suppression else {}
+        for row, lead, keys in parsed:
+            why = suppressed.get((lead.source, lead.source_id))
+            if why is not None:
+                self._suppressed(row, lead, why)
                 continue
             if not keys.identifies_person:
                 self._dead(row, "the lead has no email, LinkedIn URL or name that could identify the person; "
@@ -220,6 +231,15 @@ class _BatchPlanner:
         if self.report is not None:
             self.report.add("reviews", {"source": lead.source, "source_id": lead.source_id,
                                         "reason": decision.reason, "rule": decision.rule})
+
+    def _suppressed(self, row: Staged, lead: Lead, why: dict[str, Any]) -> None:
+        """Issue 16: a suppressed lead is written nowhere, and keeps nothing about the person."""
+        StagedLead.update(state=SUPPRESSED, processed_at=self.now, rule=SUPPRESSED, person_id=None, company_id=None,
+                          payload=minimal_payload(lead)).where(StagedLead.id == row.id).execute()
+        self.ledger.trace(lead.source, lead.source_id, SUPPRESSED, rule=SUPPRESSED, **why)
+        self.ledger.count(SUPPRESSED)
+        if self.report is not None:
+            self.report.counts["suppressed"] += 1
 
     def _dead(self, row: Staged, reason: str) -> None:
         StagedLead.update(state="dead", processed_at=self.now).where(StagedLead.id == row.id).execute()

@@ -301,3 +301,25 @@ MODELS: tuple[type[BaseModel], ...] = (
     SourceCursor, StagedLead, Company, Person, SinkRef, Link, Outbox, DeadLetter, WebhookInbox,
     LineageEvent, MirrorRecord, MirrorState, KV, Total,
 )
+
+
+# --- Issue 16: personal data ----------------------------------------------------------------------------------
+
+
+class Suppression(BaseModel):
+    """Who must never be synced (issue 16). ``kind``: email | domain | linkedin | source_id; ``digest`` the keyed
+    hash of ``kind:normalised key`` (``halosync.engine.suppression``), which is what every lookup uses; ``value``
+    the normalised key itself, or None once the person was forgotten (``halosync forget`` keeps the digest only).
+    ``origin``: manual (suppress add), config ([suppression] entries or file), forget."""
+
+    id = pw.AutoField()
+    kind = pw.CharField()
+    digest = pw.CharField(unique=True)
+    value = pw.TextField(null=True)
+    origin = pw.CharField(default="manual")
+    reason = pw.TextField(null=True)
+    created_at = pw.DoubleField(default=time.time)
+
+
+# Created by migration 0003, not 0001 (which creates MODELS as they were at the first release).
+PRIVACY_MODELS: tuple[type[BaseModel], ...] = (Suppression,)
