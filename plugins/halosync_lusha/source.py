@@ -23,7 +23,8 @@ Each list read costs Lusha credits per row exported: keep ``interval`` as long a
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +75,16 @@ class LushaSource:
                 continue
             if state.run is None or state.run.list_id != list_id:
                 state.run = Run(list_id, FIRST_PAGE)
-            async for page in self._read_list(state, state.run, opted):
-                yield page
+            async with aclosing(self._read_list(state, state.run, opted)) as pages:
+                async for page in pages:
+                    yield page
             state.done.append(list_id)
         state.run, state.done = None, []
         logger.info("lusha: poll done: {added} added, {changed} changed, {unchanged} unchanged, {removed} left "
                     "their lists, {rejected} rejected", **self.last_poll)
         yield SourcePage([], state.encode())  # the poll is complete: the next one starts from the first list
 
-    async def _read_list(self, state: Cursor, run: Run, opted: OptOuts) -> AsyncIterator[SourcePage]:
+    async def _read_list(self, state: Cursor, run: Run, opted: OptOuts) -> AsyncGenerator[SourcePage, None]:
         list_id, size = run.list_id, self.settings.page_size
         members = state.members.setdefault(list_id, {})
         total: int | None = None
