@@ -35,7 +35,7 @@ from halosync.plugin import CheckResult, Lead, ProviderError, RateWindow, Reject
 from halosync_lusha.client import PROVIDER, LushaClient
 from halosync_lusha.cursor import Cursor, Run
 from halosync_lusha.mapping import content_hash, entity_id, to_lead
-from halosync_lusha.optouts import OptOuts, OptOutStore
+from halosync_lusha.optouts import OptOutStore
 from halosync_lusha.settings import LushaSettings
 
 ROUTE = "contacts/tables/entities"
@@ -69,13 +69,12 @@ class LushaSource:
         if state.run is not None and state.run.list_id not in self.settings.list_ids:
             state.run, state.done = None, []
         self.last_poll = dict.fromkeys(("added", "changed", "unchanged", "removed", "rejected", "passes"), 0)
-        opted = self.optouts.load()
         for list_id in self.settings.list_ids:
             if list_id in state.done:
                 continue
             if state.run is None or state.run.list_id != list_id:
                 state.run = Run(list_id, FIRST_PAGE)
-            async with aclosing(self._read_list(state, state.run, opted)) as pages:
+            async with aclosing(self._read_list(state, state.run)) as pages:
                 async for page in pages:
                     yield page
             state.done.append(list_id)
@@ -84,13 +83,14 @@ class LushaSource:
                     "their lists, {rejected} rejected", **self.last_poll)
         yield SourcePage([], state.encode())  # the poll is complete: the next one starts from the first list
 
-    async def _read_list(self, state: Cursor, run: Run, opted: OptOuts) -> AsyncGenerator[SourcePage, None]:
+    async def _read_list(self, state: Cursor, run: Run) -> AsyncGenerator[SourcePage, None]:
         list_id, size = run.list_id, self.settings.page_size
         members = state.members.setdefault(list_id, {})
         total: int | None = None
         while True:
             data = await self.client.get(entities_path(list_id), {"page": run.page, "size": size}, route=ROUTE)
             entities, total = _entities_of(data, list_id)
+            opted = self.optouts.load()  # after the answer: an opt-out saved while it was on its way applies
             leads: list[Lead] = []
             rejected: list[Rejected] = []
             for entity in entities:
