@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import trio
 
-from halosync.plugin import Lead, Rejected, SourcePage, serve
+from halosync.plugin import SourcePage, serve
 from halosync_lusha.fake import FakeLusha
 from halosync_lusha.settings import LushaSettings
 from halosync_lusha.source import LushaSource
+from tests.apollo.conftest import Pulled  # what a drained pull gave, page by page (any source)
 
 KEY = "lusha-test-key-0123456789"
 LIST = "L1"
@@ -23,21 +24,6 @@ EPOCH = 1_796_000_000.0  # 2026-11-29
 
 def virtual_epoch() -> float:
     return EPOCH + trio.current_time()
-
-
-@dataclass
-class Pulled:
-    leads: list[Lead] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-    cursors: list[str | None] = field(default_factory=list)
-
-    @property
-    def ids(self) -> list[str]:
-        return [lead.source_id for lead in self.leads]
-
-    @property
-    def cursor(self) -> str | None:
-        return self.cursors[-1] if self.cursors else None
 
 
 async def pull_all(source: LushaSource, cursor: str | None = None, *, full: bool = False,
