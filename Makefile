@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench install clean
 
-CONTRIB := $(wildcard contrib/halosync-example-plugin/pyproject.toml)
+# The example plugins (an alerter, a source, a sink), installed so the tests can load them through entry points.
+CONTRIB := $(wildcard contrib/halosync-example-plugin/pyproject.toml contrib/halosync-example-source/pyproject.toml \
+	contrib/halosync-example-sink/pyproject.toml)
 
 $(STAMP): pyproject.toml $(CONTRIB)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,lint,postgresql]' $(if $(CONTRIB),-e contrib/halosync-example-plugin)
+	$(BIN)/python -m pip install -q -e '.[test,lint,postgresql]' $(foreach p,$(CONTRIB),-e $(dir $(p)))
 	touch $(STAMP)
 
 install: $(STAMP)

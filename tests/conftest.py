@@ -15,6 +15,9 @@ import pytest
 
 from tests.pgschema import Unreachable, fresh_schema
 
+# pytester runs the conformance kit (halosync.testing) the way a plugin author does (tests/testing).
+pytest_plugins = ["pytester"]
+
 # Plugins are registered by each test that needs them; the installed entry points must not leak in.
 os.environ.setdefault("HALOSYNC_DISABLE_PLUGIN_AUTOLOAD", "1")
 

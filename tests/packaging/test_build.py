@@ -60,6 +60,9 @@ def test_the_sdist_carries_what_an_administrator_installs(dist: Path) -> None:
                    "contrib/prometheus/halosync-alerts.yml", "contrib/prometheus/halosync-alerts.test.yml",
                    "contrib/grafana/halosync-dashboard.json", "contrib/halosync-example-plugin/pyproject.toml",
                    "contrib/halosync-example-plugin/halosync_example/plugin.py",
+                   "contrib/halosync-example-source/halosync_example_source/plugin.py",
+                   "contrib/halosync-example-sink/halosync_example_sink/plugin.py",
+                   "daemon/halosync/testing/__init__.py",
                    "daemon/halosync/__init__.py", "plugins/halosync_builtin/py.typed"):
         assert needed in names, needed
     leftovers = [n for n in names if n.startswith("contrib/") and (".egg-info" in n or "/build/" in n)]

@@ -5,9 +5,10 @@ A plugin imports from ``halosync.plugin`` only (plus the standard library and it
     from halosync.plugin import PluginConfigSpec, PluginHost, Source, SourcePage, hookimpl
 
 The names in ``__all__`` are the stable API: they keep their meaning, and are not renamed or removed, within a major
-version of halosync; a change to one is announced in the changelog first. Every other module of ``halosync`` is
-internal and may change in any release. docs/plugins.md is the plugin author's guide: the hooks, the semantics of
-every contract method, the provider toolkit, and the conformance kit (``halosync.testing``).
+version of halosync (a module listed, such as ``secrets``, is stable in the names the built-in plugins use). Every
+other module of ``halosync`` is internal and may change in any release. docs/plugins.md is the plugin author's
+guide: the hooks, the semantics of every contract method, the provider toolkit, the conformance kit
+(``halosync.testing``).
 
 The surface, by what it is for:
 
