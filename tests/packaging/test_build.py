@@ -25,7 +25,7 @@ from tests.packaging.test_lock import lock_entries
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 VERSION = PROJECT["version"]
-PACKAGES = ("halosync", "halosync_apollo", "halosync_halopsa", "halosync_builtin")
+PACKAGES = ("halosync", "halosync_apollo", "halosync_halopsa", "halosync_builtin", "halosync_lusha")
 pytestmark = pytest.mark.slow
 
 

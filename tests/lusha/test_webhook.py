@@ -1,0 +1,145 @@
+"""Lusha's signed webhooks: X-Lusha-Signature over timestamp + "." + body, good / bad / stale / missing, through the
+daemon's real HTTP route (a refused delivery is a 4xx and nothing is stored), and the opt-out event remembered so
+that every later poll carries the do-not-contact signal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import halosync_lusha.plugin
+from halosync.plugin import Lead, LeadError, WebhookRequest
+from halosync_lusha.fake import FakeLusha, opt_out_event, send_webhook, signed_headers
+from halosync_lusha.mapping import OPTED_OUT_LABEL, OPTED_OUT_STATUS
+from halosync_lusha.optouts import OptOutStore
+from halosync_lusha.source import LushaSource
+from halosync_lusha.webhook import LushaWebhooks, sign
+from tests.http.harness import config_text, running_daemon
+from tests.lusha.conftest import LIST, pull_all
+
+SECRET = "lusha-account-webhook-secret"
+
+
+def request(body: bytes, headers: dict[str, str], received_at: float | None = None) -> WebhookRequest:
+    return WebhookRequest("lusha", {k.lower(): v for k, v in headers.items()}, {}, body,
+                          time.time() if received_at is None else received_at)
+
+
+@pytest.fixture
+def hooks(tmp_path: Path) -> LushaWebhooks:
+    return LushaWebhooks(SECRET, OptOutStore.in_dir(tmp_path), tolerance=300)
+
+
+def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
+    assert sign("k", "1700000000", b"{}") == hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+
+
+def test_a_good_signature_passes_with_the_delivery_id(hooks: LushaWebhooks) -> None:
+    body = json.dumps(opt_out_event("lc_1")).encode()
+    result = hooks.verify(request(body, signed_headers(SECRET, body, delivery_id="dlv_42")))
+    assert result.ok and result.delivery_id == "dlv_42"
+    prefixed = signed_headers(SECRET, body)
+    prefixed["x-lusha-signature"] = "sha256=" + prefixed["x-lusha-signature"]
+    assert hooks.verify(request(body, prefixed)).ok
+
+
+@pytest.mark.parametrize(("change", "status", "words"), [
+    ("tampered", 401, "does not match"),
+    ("wrong secret", 401, "does not match"),
+    ("stale", 401, "s old"),
+    ("future", 401, "s ahead"),
+    ("no signature", 400, "no x-lusha-signature"),
+    ("no timestamp", 400, "x-lusha-timestamp"),
+    ("garbled timestamp", 400, "not a UNIX time"),
+])
+def test_a_bad_delivery_is_refused_saying_why(hooks: LushaWebhooks, change: str, status: int, words: str) -> None:
+    body = json.dumps(opt_out_event("lc_1")).encode()
+    now = time.time()
+    headers = signed_headers("not-the-secret" if change == "wrong secret" else SECRET, body,
+                             timestamp=now - 900 if change == "stale" else now + 900 if change == "future" else now)
+    if change == "tampered":
+        body = body.replace(b"lc_1", b"lc_2")
+    if change == "no signature":
+        del headers["x-lusha-signature"]
+    if change == "no timestamp":
+        del headers["x-lusha-timestamp"]
+    if change == "garbled timestamp":
+        headers["x-lusha-timestamp"] = "yesterday"
+    result = hooks.verify(request(body, headers, now))
+    assert (result.ok, result.status) == (False, status)
+    assert words in result.reason
+
+
+def test_an_opt_out_is_remembered_and_staged_with_the_do_not_contact_signal(hooks: LushaWebhooks,
+                                                                             tmp_path: Path) -> None:
+    body = json.dumps(opt_out_event("lc_7", "Ada@Example.com")).encode()
+    content = hooks.parse(request(body, {}))
+    [lead] = content.leads
+    assert content.source == "lusha" and isinstance(lead, Lead)
+    assert (lead.source_id, lead.person.email_status, lead.labels) == ("lc_7", OPTED_OUT_STATUS, (OPTED_OUT_LABEL,))
+    saved = (tmp_path / "lusha-opt-outs.json").read_text()
+    assert "lc_7" in saved and "ada@example.com" not in saved.lower()  # the address is kept only as a digest
+    assert OptOutStore.in_dir(tmp_path).load().covers(None, "ada@example.com")
+
+
+def test_signal_events_are_acknowledged_and_stage_nothing(hooks: LushaWebhooks) -> None:
+    body = json.dumps({"id": "e1", "type": "signal.job_change", "data": {"contactId": "lc_1"}}).encode()
+    assert hooks.parse(request(body, {})).leads == ()
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (b"not json", "not JSON"), (b"{}", "no event type"),
+    (json.dumps({"type": "contact.opt_out", "data": {}}).encode(), "halosyncctl suppress"),
+])
+def test_an_unusable_delivery_is_a_dead_letter_with_a_reason(hooks: LushaWebhooks, body: bytes, words: str) -> None:
+    with pytest.raises(LeadError, match=words):
+        hooks.parse(request(body, {}))
+
+
+async def test_every_later_poll_carries_the_signal_for_an_opted_out_member(
+        fake: FakeLusha, make_source: Callable[..., LushaSource], tmp_path: Path) -> None:
+    members = fake.create_list(LIST, 5)
+    source = make_source()
+    first = await pull_all(source)
+    LushaWebhooks(SECRET, OptOutStore.in_dir(tmp_path)).parse(request(json.dumps(opt_out_event(members[2])).encode(),
+                                                                      {}))
+    second = await pull_all(source, first.cursor)
+    assert [(lead.source_id, lead.person.email_status) for lead in second.leads] == [(members[2], OPTED_OUT_STATUS)]
+    fake.edit(members[2], jobTitle="Edited after opting out")
+    third = await pull_all(source, second.cursor)
+    assert [(lead.source_id, lead.person.email_status) for lead in third.leads] == [(members[2], OPTED_OUT_STATUS)]
+
+
+def lusha_table(secret: str = SECRET) -> str:
+    return f"""
+[plugins.lusha]
+base_url = "http://127.0.0.1:9"
+api_key = "lusha-key"
+list_ids = ["{LIST}"]
+webhook_secret = "{secret}"
+"""
+
+
+async def test_through_the_route_a_bad_signature_is_401_and_nothing_is_stored(tmp_path: Path) -> None:
+    text = config_text(tmp_path, extra=lusha_table())
+    async with running_daemon(tmp_path, text, plugins=[("lusha", halosync_lusha.plugin)]) as run:
+        assert run.http.url is not None
+        url = run.http.url + "/webhooks/lusha"
+        event = opt_out_event("lc_9")
+        tampered = await send_webhook(url, SECRET, event, tamper=True)
+        assert tampered.status_code == 401 and "does not match" in tampered.json()["error"]
+        stale = await send_webhook(url, SECRET, event, timestamp=time.time() - 3600)
+        assert stale.status_code == 401
+        wrong = await send_webhook(url, "guessed", event)
+        assert wrong.status_code == 401
+        assert await run.inbox() == []
+        good = await send_webhook(url, SECRET, event)
+        assert good.status_code == 202
+        [row] = await run.inbox()
+        assert row["plugin"] == "lusha"
