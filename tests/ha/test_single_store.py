@@ -39,7 +39,7 @@ def test_a_second_daemon_on_one_sqlite_store_is_refused(tmp_path: Path) -> None:
             second = subprocess.run([*command[:3], "--config", str(other), "run"], env=daemon_env(),
                                     capture_output=True, text=True, timeout=60)
             assert second.returncode != 0
-            assert f"another halosync daemon (pid {first.pid}) already runs on the SQLite store" in second.stderr
+            assert "another halosync daemon runs on the SQLite store" in second.stderr
             assert "PostgreSQL" in second.stderr
         finally:
             first.terminate()

@@ -6,7 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from halosync.engine import suppression
+from halosync.contracts import SinkRecord
+from halosync.engine import mirror, suppression
 from halosync.model import Lead
 from halosync.privacy import export, forget
 from halosync.store.gateway import Store
@@ -136,3 +137,14 @@ def test_a_mention_is_a_whole_address_not_a_substring() -> None:
     assert not really_mentions('{"email": "bada@example.com"}', ["ada@example.com"])
     assert not really_mentions('{"email": "ada@example.com.au"}', ["ada@example.com"])
     assert not really_mentions(None, ["ada@example.com"])
+
+
+def test_the_mirror_keeps_no_copy_of_a_forgotten_person(db_url: str) -> None:
+    """Without --in-sinks the HaloPSA user stays; the mirror's next refresh must not copy them back into the store."""
+    forget_now(db_url, EMAIL)
+    suppression_only = SinkRecord("person", "41", {"email": EMAIL.upper(), "last_name": NAME})
+    kept = SinkRecord("person", "43", {"email": "someone@else.example", "last_name": "Else"})
+    company = SinkRecord("company", "7", {"name": "Acme", "domain": "acme.com"})
+    rows(db_url, lambda: mirror.upsert("halopsa", [suppression_only, kept, company]))
+    stored = rows(db_url, lambda: sorted((r.kind, r.sink_id) for r in MirrorRecord.select()))
+    assert stored == [("company", "7"), ("person", "43")]

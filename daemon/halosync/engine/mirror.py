@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from halosync.contracts import SinkRecord
-from halosync.engine import normalize
+from halosync.engine import normalize, suppression
 from halosync.engine.index import scoped_name
 from halosync.engine.ledger import excluded
 from halosync.engine.sql import select_in, upsert_rows
@@ -39,8 +39,11 @@ def upsert(sink: str, records: Sequence[SinkRecord], now: float | None = None) -
     """Store records as the sink reports them (whole field sets); deleted ones unbind their local identity."""
     now = now or time.time()
     known = _known_fields(sink, records)
+    forgotten = suppression.forgotten_people(records)
     rows = []
     for rec in records:
+        if (rec.kind, str(rec.sink_id)) in forgotten:  # erased here: halosync keeps no copy of them (issue 16)
+            continue
         # Merged over what we knew: fields the sink does not return (it may not store them) keep the value we
         # wrote, so they are not "empty" and written again on every run.
         fields = {**known.get((rec.kind, str(rec.sink_id)), {}), **rec.fields}

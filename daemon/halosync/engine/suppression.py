@@ -277,6 +277,29 @@ class SuppressionRules:
         return out
 
 
+def forgotten_people(records: Iterable[Any]) -> set[tuple[str, str]]:
+    """(kind, sink_id) of the people among a sink's ``records`` whom ``forget`` erased (their entry on the list is a
+    keyed hash only, no plain value): the mirror keeps no copy of them, though their sink record stays."""
+    key: bytes | None = None
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for rec in records:
+        if rec.kind != "person":
+            continue
+        key = key or hash_key()
+        ref = (rec.kind, str(rec.sink_id))
+        email = normalize.email_key(rec.fields.get("email"))
+        linkedin = normalize.linkedin_key(rec.fields.get("linkedin_url"))
+        for kind, value in (("email", email), ("linkedin", linkedin)):
+            if value:
+                wanted.setdefault(digest(key, kind, value), []).append(ref)
+    out: set[tuple[str, str]] = set()
+    for part in chunks(sorted(wanted)):
+        for (d,) in tuples(Suppression.select(Suppression.digest).where(
+                Suppression.digest.in_(part), Suppression.value.is_null())):
+            out.update(wanted[d])
+    return out
+
+
 def minimal_payload(lead: Lead) -> dict[str, Any]:
     """What a suppressed staged lead keeps: nothing about the person, only the record's reference."""
     return {"source": lead.source, "source_id": lead.source_id, "person": {}, "company": None, "labels": [],
