@@ -35,6 +35,7 @@ from halosync.plugin import (
     full_jitter,
     log_request,
     observe_provider_request,
+    parse_retry_after,
     set_rate_limit_remaining,
 )
 from halosync_halopsa.answers import PROVIDER, WriteOutcomeUnknown, body_of, error_for, message_of
@@ -117,7 +118,7 @@ class HaloClient:
         a full URL (the token endpoint may live on another host)."""
         request = _Request(method, route, url or f"{self.base_url}{path}", params, json, form, idempotent)
         refreshed = False
-        attempt = 0
+        attempt, asked_wait = 0, 0.0
         while True:
             self.breaker.check()
             headers = {"Authorization": f"Bearer {await self.tokens.get()}"} if auth else {}
@@ -131,6 +132,8 @@ class HaloClient:
                 status = response.status_code
                 if status == 429:
                     self.budget.refused(response.text)  # first: the count it names is counted in its window
+                    # HaloPSA is not known to send Retry-After (providers/halopsa.md); a proxy in front may: honour it.
+                    asked_wait = parse_retry_after(response.headers.get("retry-after"), time.time()) or 0.0
                     self.limiter.throttled()
                     logger.info("halopsa: {} answered 429 (the instance's rolling window is full); sending at most "
                                 "{} requests per {:g} s for now", request.what, self.limiter.state().effective_limit,
@@ -149,7 +152,8 @@ class HaloClient:
                     raise RateLimited(PROVIDER, str(error).removeprefix(f"{PROVIDER}: HTTP 429: "),
                                       retry_after=reset_in if reset_in is not None else self.limiter.window)
                 raise error
-            delay = full_jitter(attempt, base=self.settings.retry_base, cap=self.settings.retry_cap)
+            delay = max(full_jitter(attempt, base=self.settings.retry_base, cap=self.settings.retry_cap), asked_wait)
+            asked_wait = 0.0
             logger.debug("halopsa: {} ({}); retry {} in {:.1f} s", request.what, error, attempt + 1, delay)
             attempt += 1
             await trio.sleep(delay)

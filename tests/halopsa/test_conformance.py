@@ -23,7 +23,8 @@ class HaloKitFake:
 
     kind: EntityKind = "company"
     page_size: int = 20
-    sends_retry_after: bool = False  # ../shared/providers/halopsa.md: no Retry-After evidenced
+    # providers/halopsa.md: no Retry-After evidenced; the client honours one all the same (a proxy may send it)
+    sends_retry_after: bool = True
     halo: FakeHalo = field(default_factory=lambda: FakeHalo(FakeSettings(business_rule_refuses=REFUSED)))
 
     @property
