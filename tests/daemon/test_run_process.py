@@ -153,6 +153,7 @@ async def test_a_second_daemon_on_the_same_sqlite_store_is_refused_whatever_its_
                                         check=False)
     err = result.stderr.decode()
     assert result.returncode == 75, err
-    assert "another halosync daemon runs on the SQLite store" in err and "its own database.url" in err
+    assert f"another halosync daemon (pid {daemon.process.pid}) runs on the SQLite store" in err, err
+    assert "its own database.url" in err
     assert not (tmp_path / "second.sock").exists()
     assert daemon.process.returncode is None  # the first one runs on

@@ -57,7 +57,10 @@ class Daemon:
         self.store = Store(config.database_url, timeout=config.get("database.timeout"),
                            pool_size=config.get("database.pool_size"), background_checkpoint=True,
                            query_stats=QueryStats(slow_ms=config.get("database.slow_query_ms"),
-                                                  explain=config.get("database.explain_slow_queries")))
+                                                  explain=config.get("database.explain_slow_queries")),
+                           # A daemon frozen mid-transaction loses it after one lease, so its locks (a lease row's,
+                           # a page's, the planner's) never keep the daemon taking over from it waiting (issue 18).
+                           idle_in_transaction=float(config.get("ha.lease_seconds", 15.0)))
         self.sources: dict[str, Source] = {}
         self.sinks: dict[str, Sink] = {}
         self.plugin_health: dict[str, PluginHealth] = {}

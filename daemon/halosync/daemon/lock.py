@@ -6,8 +6,9 @@ may share one PostgreSQL store, so daemons never exclude each other). ``halosync
 ``flock`` locks vanish with the process, so a crashed daemon never leaves a stale lock behind.
 
 An SQLite store has one writer, so it has one daemon: the daemon also holds an *exclusive* ``flock`` on
-``DATABASE.daemon-lock`` beside the database file, whatever its state dir and control socket, and a second daemon
-on the same file is refused with exit 75 (try again later). SQLite's own locks (``fcntl``) are not touched.
+``DATABASE.daemon-lock`` beside the database file (its pid written inside, for ``halosync diagnose``), whatever
+its state dir and control socket, and a second daemon on the same file is refused with exit 75 (try again later).
+SQLite's own locks (``fcntl``) are not touched.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def database_held(database: Path | None) -> Iterator[None]:
     path = database_lock_path(database)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         logger.warning("cannot create the lock {} ({}); a second daemon on this database would not be refused",
                        path, exc.strerror or exc)
@@ -60,11 +61,32 @@ def database_held(database: Path | None) -> Iterator[None]:
         return
     try:
         if not _try_lock(fd, fcntl.LOCK_EX):
+            pid = database_holder(database)
             raise StoreInUse(
-                f"another halosync daemon runs on the SQLite store {database} (it holds {path}); stop it first "
-                "(`halosyncctl status` shows it). An SQLite store has one daemon: a second one needs its own "
-                "database.url (and daemon.control_socket), or use a PostgreSQL store, which several daemons share")
+                f"another halosync daemon{f' (pid {pid})' if pid and pid > 0 else ''} runs on the SQLite store "
+                f"{database} (it holds {path}); stop it first (`halosyncctl status` shows it). An SQLite store has "
+                "one daemon: a second one needs its own database.url (and daemon.control_socket), or use a "
+                "PostgreSQL store, which several daemons share (README: \"Running two or three daemons\")")
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
         yield
+    finally:
+        os.close(fd)
+
+
+def database_holder(database: Path) -> int | None:
+    """The pid of the daemon running on this SQLite store (-1 when its lock names none), or None when none does."""
+    path = database_lock_path(database)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if _try_lock(fd, fcntl.LOCK_EX):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+        return int(text) if text.isdigit() else -1
     finally:
         os.close(fd)
 

@@ -12,9 +12,9 @@ import peewee as pw
 
 from halosync.config.loader import Config
 from halosync.contracts import CheckResult
+from halosync.daemon import lock
 from halosync.diagnose.store_checks import schema_check
 from halosync.errors import StoreError
-from halosync.ha import solo
 from halosync.store.backup import sqlite_path
 from halosync.store.database import open_database, redacted_url
 from halosync.store.models import loads
@@ -114,7 +114,7 @@ def daemons_check(db: pw.Database, url: str, config: Config) -> CheckResult:
     PostgreSQL: any number, one polling each source (their heartbeats in ha_member)."""
     name = "database.daemons"
     if url.startswith("sqlite:"):
-        pid = solo.holder(sqlite_path(url))
+        pid = lock.database_holder(sqlite_path(url).resolve())
         if pid is None:
             return CheckResult(name, "pass", "no daemon runs on this SQLite store now; one daemon per SQLite store "
                                "(a second one is refused at start)")

@@ -139,8 +139,9 @@ async def _stage_one(ctx: PullContext, source: Source, page: SourcePage, totals:
         result = stage_page(source.name, page.leads, page.rejected, page.cursor, ledger)
         ledger.flush()
         if ctx.fence is not None:
-            # Last, just before the commit: the lease row is locked FOR SHARE only from here to the commit, so a
-            # puller frozen while staging never holds up the daemon taking over; waking, it finds the epoch moved.
+            # Last, just before the commit: the lease row is locked FOR SHARE only from here to the commit. A puller
+            # frozen in between would hold up the daemon taking over, but PostgreSQL ends a transaction idle for a
+            # lease (Store(idle_in_transaction=...)); waking, it finds its page rolled back and the epoch moved.
             ctx.fence()
         return result
 

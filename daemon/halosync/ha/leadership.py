@@ -13,7 +13,7 @@ host vanishes without closing its TCP connection (an advisory lock then waits fo
 carries a fencing epoch.
 
 On SQLite (``SoloLeadership``) the one daemon polls everything; a second daemon on the same SQLite file is refused
-at start (``halosync.ha.solo``).
+at start (``halosync.daemon.lock``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import trio
@@ -32,7 +31,7 @@ from loguru import logger
 
 from halosync import metrics
 from halosync.errors import StoreError
-from halosync.ha import leases, solo
+from halosync.ha import leases
 from halosync.ha.leases import Lease, LeaseLost, Member
 from halosync.store.gateway import Store
 
@@ -270,14 +269,13 @@ class SharedLeadership:
 
 
 class SoloLeadership:
-    """SQLite: this daemon is the only one, and polls every source."""
+    """SQLite: this daemon is the only one, and polls every source. A second daemon on the same file is refused at
+    start (``halosync.daemon.lock.database_held``, exit 75)."""
 
     shared = False
 
-    def __init__(self, sources: Callable[[], Iterable[str]], member_id: str | None = None,
-                 database: Path | None = None) -> None:
+    def __init__(self, sources: Callable[[], Iterable[str]], member_id: str | None = None) -> None:
         self._sources = sources
-        self.database = database  # the SQLite file (None: in memory), locked for this daemon's life
         self.member_id = member_id or new_member_id()
         self.changed = trio.Event()
         self.leaving = False
@@ -293,16 +291,7 @@ class SoloLeadership:
         return self.member_id
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Refuse a second daemon on the same SQLite file (``halosync.ha.solo``), then hold the lock until stopped."""
-        if self.database is None:
-            task_status.started()
-            return
-        fd = solo.take(self.database)
-        try:
-            task_status.started()
-            await trio.sleep_forever()
-        finally:
-            os.close(fd)
+        task_status.started()
 
     async def leave(self) -> None:
         self.leaving = True

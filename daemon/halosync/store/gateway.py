@@ -30,11 +30,16 @@ T = TypeVar("T")
 
 class Store:
     def __init__(self, url: str, *, timeout: float = 30.0, pool_size: int = 4,
-                 background_checkpoint: bool = False, query_stats: QueryStats | None = None) -> None:
+                 background_checkpoint: bool = False, query_stats: QueryStats | None = None,
+                 idle_in_transaction: float | None = None) -> None:
         """``background_checkpoint`` (the daemon's store): on an SQLite file, ``checkpointer`` is set, and its
         ``run()`` task must run for as long as the store is used (see halosync.store.checkpoint).
-        ``query_stats``: where every statement is timed (``halosyncctl queries``, the slow-query log)."""
+        ``query_stats``: where every statement is timed (``halosyncctl queries``, the slow-query log).
+        ``idle_in_transaction`` (PostgreSQL): seconds after which the server ends a transaction of this store whose
+        client stopped talking mid-way (a frozen host, a SIGSTOP): its row and advisory locks are released instead
+        of holding up every daemon sharing the store (``transaction``)."""
         self.url = url
+        self.idle_in_transaction = idle_in_transaction
         self.timeout = timeout
         self.query_stats = query_stats or QueryStats()
         self.db = open_database(url, timeout=timeout, pool_size=pool_size,
@@ -63,6 +68,12 @@ class Store:
 
         def atomic() -> T:
             with self.db.atomic():
+                if self.idle_in_transaction and not self.sqlite:
+                    # SET LOCAL, not a session setting: it ends with the transaction, so a pooler in transaction
+                    # mode (pgbouncer) carries it to no other client.
+                    timeout = f"{max(1, round(self.idle_in_transaction * 1000))}ms"
+                    self.db.execute_sql(  # type: ignore[no-untyped-call]
+                        "SET LOCAL idle_in_transaction_session_timeout = %s", (timeout,))
                 return fn(*args, **kwargs)
 
         return await self._in_thread(lambda: self._call(atomic))
@@ -79,8 +90,8 @@ class Store:
         try:
             self.db.connect(reuse_if_open=True)
             return fn(*args, **kwargs)
-        except pw.OperationalError as exc:
-            raise StoreError(f"database {self.shown_url}: {exc}") from exc
+        except (pw.OperationalError, pw.InterfaceError) as exc:  # Interface: a connection the server ended
+            raise StoreError(f"database {self.shown_url}: {_first_cause(exc)}") from exc
         finally:
             if not self.sqlite:  # return the connection to the pool between units of work
                 self.db.close()
@@ -105,6 +116,23 @@ class Store:
 
     def tables(self) -> list[str]:
         return self.call(self.db.get_tables)
+
+
+def _first_cause(exc: BaseException) -> str:
+    """What went wrong first: a rollback on a connection the server closed raises "connection already closed"
+    over the error that says why (an idle-in-transaction timeout, a server restart)."""
+    first: BaseException = exc
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, pw.OperationalError | pw.InterfaceError):
+            first = seen
+        seen = seen.__context__
+    text = " ".join(str(first).split())
+    if isinstance(first, pw.InterfaceError) or "closed the connection" in text or "terminating connection" in text:
+        text += ("; the server ended this connection (a restart, or a transaction left idle longer than "
+                 "ha.lease_seconds, as by a frozen daemon) and rolled its transaction back, so nothing of it was "
+                 "committed: the work is retried on a new connection")
+    return text
 
 
 __all__ = ["MODELS", "Store"]
