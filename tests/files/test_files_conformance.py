@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from halosync.testing import FileSourceConformance
+from halosync.testing import FileSourceConformance, FileSourceFake
 from halosync_files.fake.kit import FilesKitFake
 
 
 @pytest.fixture
-def halosync_file_source_fake(halosync_watched_folder: Path) -> FilesKitFake:
-    return FilesKitFake(halosync_watched_folder)
+def halosync_file_source_fake(halosync_watched_folder: Path) -> FileSourceFake:
+    return FilesKitFake(halosync_watched_folder)  # typed as the kit's protocol, so mypy checks that it is one
 
 
 class TestFilesConformance(FileSourceConformance):
