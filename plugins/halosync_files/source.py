@@ -15,6 +15,7 @@ in memory at a time, so a file of a million rows is read in bounded memory.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from contextlib import aclosing
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import trio
 from loguru import logger
 
-from halosync.plugin import CheckResult, Lead, RateWindow, Rejected, SourcePage
+from halosync.plugin import CheckResult, Lead, ProviderError, RateWindow, Rejected, SourcePage
 from halosync_files import detect, folders, readers
 from halosync_files.columns import Columns, NoHeader, find_header
 from halosync_files.cursor import Cursor, Done
@@ -30,6 +31,7 @@ from halosync_files.settings import FilesSettings
 from halosync_files.state import RowState, row_hash
 
 _END = object()
+FOLDER_HINT = "create it, or set [plugins.files] folder to the folder exports are dropped into"
 
 
 class FilesSource:
@@ -59,9 +61,7 @@ class FilesSource:
         folder = self.settings.folder
         if not folder.is_dir():
             return [CheckResult("files folder", "fail", f"{folder} is not a directory",
-                                "create it, or set [plugins.files] folder to the folder exports are dropped into")]
-        import os
-
+                                FOLDER_HINT)]
         if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
             return [CheckResult("files folder", "fail", f"{folder} is not readable and writable by this user",
                                 "the daemon moves read files to processed/ and failed/ inside it")]
@@ -86,7 +86,12 @@ class FilesSource:
 
     def _ready(self) -> list[Path]:
         s = self.settings
-        return folders.ready(s.folder, s.patterns, settle=s.settle_seconds) if s.folder.is_dir() else []
+        try:
+            return folders.ready(s.folder, s.patterns, settle=s.settle_seconds)
+        except OSError as exc:  # missing, not a folder, not ours to read: the daemon shows the source degraded and
+            # tries again with backoff (a share may be mounted again); reading nothing would hide it from the user
+            raise ProviderError(self.name, f"cannot read the watched folder {s.folder} ({exc.strerror or exc}): "
+                                f"{FOLDER_HINT}") from exc
 
     def _settle(self, cur: Cursor) -> Cursor:
         """Finish what the committed cursor says was read to the end; forget baselines the store does not have."""

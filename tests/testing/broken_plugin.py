@@ -3,9 +3,12 @@ first plugin makes, each of which loses or doubles leads. The kit must fail it, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, cast
 
 import trio
 import trio.lowlevel
@@ -21,6 +24,7 @@ from halosync.plugin import (
     Lead,
     MirrorPage,
     ProviderError,
+    Rejected,
     Sink,
     SinkRecord,
     Source,
@@ -29,6 +33,11 @@ from halosync.plugin import (
     WriteOp,
     WriteResult,
 )
+from halosync_files.cursor import Cursor
+from halosync_files.fake.kit import FilesKitFake
+from halosync_files.settings import FilesSettings
+from halosync_files.source import FilesSource
+from halosync_files.state import RowState
 
 
 class CarelessSource(leadboard.LeadBoardSource):
@@ -84,6 +93,42 @@ class CarelessSink(tinycrm.TinyCRMSink):
             yield MirrorPage(page.records)
 
 
+class ForgetfulRowState(RowState):
+    """Keeps the row hashes of every file it reads, and never consults them."""
+
+    def baseline(self, identity: str) -> str | None:
+        return None
+
+
+class CarelessFilesSource(FilesSource):
+    """The file source with a first version's mistakes: its cursor says which file a pull is in but not how far
+    (a restart reads the file from its top again), a file dropped again is read in full, a rejected row's reason
+    does not say where the row is, and checks() lists the folder without looking first, so a missing one raises."""
+
+    def __init__(self, settings: FilesSettings, state_path: Path) -> None:
+        super().__init__(settings, state_path)
+        self.state.close()
+        self.state = ForgetfulRowState(state_path)
+
+    async def pull(self, cursor: str | None, *, full: bool = False) -> AsyncIterator[SourcePage]:
+        async with aclosing(cast("AsyncGenerator[SourcePage, None]", super().pull(cursor, full=full))) as pages:
+            async for page in pages:
+                where = replace(Cursor.decode(page.cursor), row=0).encode()  # "in export.csv", not "after row 40"
+                yield SourcePage(page.leads, where, [Rejected(r.source_id, r.reason.partition(": ")[2], r.raw)
+                                                     for r in page.rejected])
+
+    async def checks(self) -> list[CheckResult]:
+        waiting = os.listdir(self.settings.folder)
+        return [CheckResult("files folder", "pass", f"{len(waiting)} file(s) ready")]
+
+
+@dataclass
+class CarelessFilesKitFake(FilesKitFake):
+    def source(self, folder: Path, state_dir: Path) -> Source:
+        settings = FilesSettings.from_table({"folder": str(folder), "settle_seconds": 0, "page_rows": self.page_size})
+        return CarelessFilesSource(settings, state_dir / "files" / "files.sqlite3")
+
+
 @dataclass
 class CarelessSourceFake(LeadBoardKitFake):
     def source(self, base_url: str, *, credentials_ok: bool = True) -> Source:
@@ -98,4 +143,4 @@ class CarelessSinkFake(TinyCRMKitFake):
         return CarelessSink(base_url, key, page_size=self.page_size, timeout=10.0, backoff_base=0.05)
 
 
-__all__ = ["CarelessSinkFake", "CarelessSourceFake"]
+__all__ = ["CarelessFilesKitFake", "CarelessSinkFake", "CarelessSourceFake"]

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 BROKEN = """
 import pytest
-from halosync.testing import SinkConformance, SourceConformance
-from tests.testing.broken_plugin import CarelessSinkFake, CarelessSourceFake
+from halosync.testing import FileSourceConformance, SinkConformance, SourceConformance
+from tests.testing.broken_plugin import CarelessFilesKitFake, CarelessSinkFake, CarelessSourceFake
 
 @pytest.fixture
 def halosync_source_fake():
@@ -22,7 +22,14 @@ def halosync_source_fake():
 def halosync_sink_fake():
     return CarelessSinkFake()
 
+@pytest.fixture
+def halosync_file_source_fake(halosync_watched_folder):
+    return CarelessFilesKitFake(halosync_watched_folder)
+
 class TestCarelessSource(SourceConformance):
+    pass
+
+class TestCarelessFileSource(FileSourceConformance):
     pass
 
 class TestCarelessSink(SinkConformance):
@@ -58,6 +65,16 @@ FAILS = {
         "checks() raised AuthError",
     "TestCarelessSource::test_a_429_is_waited_out_and_loses_nothing[with-retry-after]":
         "wait at least Retry-After before the next request",
+    "TestCarelessFileSource::test_a_crash_at_any_page_resumes_with_nothing_lost_or_repeated":
+        "a page's cursor must say how far into which file the pull is",
+    "TestCarelessFileSource::test_a_redropped_export_stages_only_its_new_rows":
+        "the same export dropped again staged 12 of its 12 rows again",
+    "TestCarelessFileSource::test_an_edited_row_arrives_and_alone":
+        "stage only the rows that changed since the file of that name was read",
+    "TestCarelessFileSource::test_malformed_rows_become_rejected_naming_file_and_row":
+        "start the reason with FILE:ROW ('export-1.csv:5: ...')",
+    "TestCarelessFileSource::test_checks_fail_clearly_on_an_unreadable_folder":
+        "checks() raised FileNotFoundError",
     "TestCarelessSink::test_a_lost_answer_then_find_makes_no_second_record":
         "write() retried a create blindly",
     "TestCarelessSink::test_find_answers_none_for_ops_never_written":
@@ -77,8 +94,10 @@ def test_a_careless_plugin_fails_each_check_it_breaks_saying_what_to_fix(careles
 
 
 def test_the_checks_a_careless_plugin_keeps_still_pass(careless: pytest.RunResult) -> None:
-    """The kit blames only what is broken: paging and restarts of distinct change times, creates and updates."""
+    """The kit blames only what is broken: paging and restarts of distinct change times (and of files read to their
+    end), creates and updates."""
     for test in ("TestCarelessSource::test_pull_pages_to_the_end",
+                 "TestCarelessFileSource::test_pull_pages_to_the_end",
                  "TestCarelessSource::test_quota_headers_show_in_rate_limits",
                  "TestCarelessSink::test_creates_and_updates_in_batches"):
         assert outcome(careless, test) == "PASSED", f"{test}: {outcome(careless, test)}"

@@ -14,16 +14,20 @@ it at your plugin and its fake with a fixture, and subclass the checks::
         pass
 
 The checks run over real sockets against your fake, served behind the kit's fault injector (429s with and
-without Retry-After, answers lost after the work was done). docs/plugins.md walks through it.
+without Retry-After, answers lost after the work was done). A source that reads files dropped into a folder has
+no server: its fake writes exports into the kit's folder (``halosync_watched_folder``), and
+``FileSourceConformance`` checks it, with fixture ``halosync_file_source_fake`` returning a ``FileSourceFake``.
+docs/plugins.md walks through both.
 """
 
 from __future__ import annotations
 
-from halosync.testing.fakes import SinkFake, SourceFake
+from halosync.testing.fakes import FileSourceFake, SinkFake, SourceFake
 from halosync.testing.faults import FaultyApp
-from halosync.testing.kit import Pulled, SinkKit, SourceKit
+from halosync.testing.file_source_checks import FileSourceConformance
+from halosync.testing.kit import FileSourceKit, Pulled, SinkKit, SourceKit
 from halosync.testing.sink_checks import SinkConformance
 from halosync.testing.source_checks import SourceConformance
 
-__all__ = ["FaultyApp", "Pulled", "SinkConformance", "SinkFake", "SinkKit", "SourceConformance", "SourceFake",
-           "SourceKit"]
+__all__ = ["FaultyApp", "FileSourceConformance", "FileSourceFake", "FileSourceKit", "Pulled", "SinkConformance",
+           "SinkFake", "SinkKit", "SourceConformance", "SourceFake", "SourceKit"]

@@ -1,18 +1,23 @@
-"""The kit's handles on a served fake: ``SourceKit`` and ``SinkKit`` make plugin objects pointed at it, close them
-afterwards, arm faults, and drive the objects the way the daemon does (page by page, retrying what it retries)."""
+"""The kit's handles on a fake: ``SourceKit`` and ``SinkKit`` make plugin objects pointed at a served fake, close them
+afterwards, arm faults, and drive the objects the way the daemon does (page by page, retrying what it retries);
+``FileSourceKit`` does the same for a file source over the folder its fake writes into."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
 from halosync.plugin import Lead, MirrorPage, ProviderError, Rejected, Sink, Source, SourcePage, WriteOp
-from halosync.testing.fakes import SinkFake, SourceFake
+from halosync.testing.fakes import FileSourceFake, SinkFake, SourceFake
 from halosync.testing.faults import FaultyApp
 
 RESTARTS = 3  # how often the kit resumes a pull or retries a write after a retryable error, as the daemon would
+IN_FLIGHT = 2  # pages a crash leaves fetched but never committed: the daemon's pull fetches ahead of staging
+# (halosync.engine.pull.PREFETCH), so a source may have read them, and must not count them as delivered
+POLLS = 10  # pulls in a row that ``FileSourceKit.poll`` allows before it calls the source endless
 
 
 @dataclass
@@ -58,27 +63,72 @@ class SourceKit:
 
     async def pull(self, cursor: str | None = None, *, stop_after: int | None = None,
                    between_pages: Callable[[int], None] | None = None, restart: bool = True) -> Pulled:
-        """Drain a pull from ``cursor`` with a new source, as the daemon does: every page's cursor is committed
-        with its leads; ``stop_after`` pages is a crash; ``between_pages(n)`` runs after the n-th page. A
-        retryable ``ProviderError`` resumes from the last committed cursor with a new source (``restart``)."""
-        out = Pulled()
+        """Drain a pull from ``cursor`` with a new source, as the daemon does: see ``drive``."""
+        return await drive(self.source, cursor, stop_after=stop_after, between_pages=between_pages, restart=restart)
+
+
+async def drive(new_source: Callable[[], Source], cursor: str | None = None, *, stop_after: int | None = None,
+                between_pages: Callable[[int], None] | None = None, restart: bool = True) -> Pulled:
+    """Drain a pull from ``cursor`` with a source from ``new_source()``, as the daemon does: every page's cursor is
+    committed with its leads; ``stop_after`` pages is a crash; ``between_pages(n)`` runs after the n-th page. A
+    retryable ``ProviderError`` resumes from the last committed cursor with a new source (``restart``)."""
+    out = Pulled()
+    committed = cursor
+    while True:
+        source = new_source()
+        try:
+            async with aclosing(cast("AsyncGenerator[SourcePage, None]", source.pull(committed))) as pages:
+                async for page in pages:
+                    out.pages.append(page)
+                    committed = page.cursor if page.cursor is not None else committed
+                    if between_pages is not None:
+                        between_pages(len(out.pages))
+                    if stop_after is not None and len(out.pages) >= stop_after:
+                        return out
+            return out
+        except ProviderError as exc:
+            if not (restart and exc.retryable and out.restarts < RESTARTS):
+                raise
+            out.restarts += 1
+
+
+@dataclass
+class FileSourceKit:
+    """The kit's handle on a file source's fake: sources over its folder (or another one), all keeping their state
+    in one ``state_dir``; ``scratch`` is a folder of the kit's own, for the folders a check breaks on purpose."""
+
+    fake: FileSourceFake
+    state_dir: Path
+    scratch: Path
+    made: list[Source] = field(default_factory=list)
+
+    def source(self, folder: Path | None = None) -> Source:
+        source = self.fake.source(self.fake.folder if folder is None else folder, self.state_dir)
+        self.made.append(source)
+        return source
+
+    async def pull(self, cursor: str | None = None, *, stop_after: int | None = None,
+                   between_pages: Callable[[int], None] | None = None, folder: Path | None = None) -> Pulled:
+        """One pull from ``cursor`` with a new source (over ``folder``, by default the fake's), as the daemon
+        does: see ``drive``."""
+        return await drive(lambda: self.source(folder), cursor, stop_after=stop_after, between_pages=between_pages)
+
+    async def poll(self, cursor: str | None = None) -> Pulled:
+        """Pull after pull from the last committed cursor, as the daemon's schedule does, until one delivers nothing
+        (no lead, no rejection): every file dropped so far is read, and settled as the source settles files (moved
+        aside, its rows remembered). Raises AssertionError when the source never runs dry."""
+        out, pulled = Pulled(), Pulled()
         committed = cursor
-        while True:
-            source = self.source()
-            try:
-                async with aclosing(cast("AsyncGenerator[SourcePage, None]", source.pull(committed))) as pages:
-                    async for page in pages:
-                        out.pages.append(page)
-                        committed = page.cursor if page.cursor is not None else committed
-                        if between_pages is not None:
-                            between_pages(len(out.pages))
-                        if stop_after is not None and len(out.pages) >= stop_after:
-                            return out
+        for _ in range(POLLS):
+            pulled = await self.pull(committed)
+            out.pages += pulled.pages
+            committed = pulled.cursor if pulled.cursor is not None else committed
+            if not pulled.leads and not pulled.rejected:
                 return out
-            except ProviderError as exc:
-                if not (restart and exc.retryable and out.restarts < RESTARTS):
-                    raise
-                out.restarts += 1
+        raise AssertionError(
+            f"{POLLS} pulls in a row, each from the cursor the one before committed, each delivered leads again "
+            f"(the last delivered {sorted(pulled.ids)[:5]}...): once a file is read, a pull from the last cursor must "
+            "deliver nothing more from it. Let the cursor say which files (which version of each) are read to the end")
 
 
 @dataclass

@@ -12,7 +12,6 @@ what was seen and what to change.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import cast
@@ -20,27 +19,18 @@ from typing import cast
 import pytest
 import trio
 
-from halosync.plugin import Lead, SourcePage
-from halosync.testing.common import assert_checks_fail_clearly, assert_refused_for_good
+from halosync.plugin import SourcePage
+from halosync.testing.common import (
+    GUIDE,
+    assert_checks_fail_clearly,
+    assert_nothing_lost,
+    assert_pulls_to_the_end,
+    assert_refused_for_good,
+    assert_rejected_with_a_reason,
+    carries,
+    pull_past_malformed,
+)
 from halosync.testing.kit import SourceKit
-
-GUIDE = "docs/plugins.md, halosync_sources"
-
-
-def _sample(ids: set[str], n: int = 5) -> list[str]:
-    return sorted(ids)[:n]
-
-
-def carries(lead: Lead, text: str) -> bool:
-    """Whether ``text`` is among the lead's fields (not only in ``raw``)."""
-    values = {"person": lead.person.values(), "company": lead.company.values() if lead.company else {}}
-    return text in json.dumps(values, default=str)
-
-
-def assert_nothing_lost(expected: set[str], pulled: set[str], what: str, fix: str) -> None:
-    missing = expected - pulled
-    assert not missing, f"{what}: {len(missing)} of {len(expected)} record(s) never arrived (e.g. " \
-                        f"{_sample(missing)}). {fix} ({GUIDE})"
 
 
 @pytest.mark.trio
@@ -51,16 +41,9 @@ class SourceConformance:
 
     async def test_pull_pages_to_the_end(self, halosync_source_kit: SourceKit) -> None:
         kit = halosync_source_kit
-        ids = set(kit.fake.add(kit.fake.page_size * 3 + 2))
-        pulled = await kit.pull()
-        assert_nothing_lost(ids, pulled.ids, "a full pull", "pull() must keep requesting pages until the provider "
-                            "has no more, yielding each as a SourcePage")
-        assert len(pulled.pages) >= 3, (
-            f"pull() yielded {len(pulled.pages)} page(s) for {len(ids)} records at {kit.fake.page_size} a page: "
-            f"yield one SourcePage per provider page, so the daemon commits progress as it goes ({GUIDE})")
-        assert pulled.cursor is not None, (
-            "no page of a complete pull carried a cursor: the next pull would start from the beginning. Set "
-            f"SourcePage.cursor to where the pull stands after that page ({GUIDE})")
+        await assert_pulls_to_the_end(kit.fake.add, kit.pull, kit.fake.page_size, per_page="provider page",
+                                      lost="pull() must keep requesting pages until the provider has no more, "
+                                      "yielding each as a SourcePage")
 
     async def test_a_restart_from_any_page_loses_nothing(self, halosync_source_kit: SourceKit) -> None:
         kit = halosync_source_kit
@@ -160,19 +143,8 @@ class SourceConformance:
         kit = halosync_source_kit
         ids = set(kit.fake.add(3))
         bad = kit.fake.add_malformed()
-        try:
-            pulled = await kit.pull()
-        except Exception as exc:
-            raise AssertionError(
-                f"a malformed record made the pull raise {type(exc).__name__}: {exc}. Yield it as "
-                f"Rejected(source_id, reason, raw) in its page's `rejected`, and go on ({GUIDE})") from exc
-        assert_nothing_lost(ids, pulled.ids, "the records around a malformed one",
-                            "One malformed record must not cost the others on its page")
-        assert pulled.rejected, (
-            "a malformed record was neither a lead nor Rejected: it vanished. Put Rejected(source_id, reason, raw) "
-            f"in SourcePage.rejected so it becomes a dead letter the user can see ({GUIDE})")
-        assert all(isinstance(r.reason, str) and r.reason.strip() for r in pulled.rejected), (
-            f"Rejected without a reason: {pulled.rejected!r}; say what is wrong with the record, in words")
+        pulled = await pull_past_malformed(kit.pull)
+        assert_rejected_with_a_reason(pulled, ids)
         if bad is not None:
             assert bad not in pulled.ids, f"record {bad} is malformed yet became a lead"
             assert any(r.source_id == bad for r in pulled.rejected), (
