@@ -158,8 +158,9 @@ class LushaSource:
         if self._legacy is None:  # the file is never written now: read once (it raises when unreadable)
             self._legacy = self.optouts.load()
             if self._legacy.ids or self._legacy.emails:
-                logger.info("lusha: {} holds {} opt-outs from an earlier version; those members keep the "
-                            "do-not-contact signal", self.optouts.path, len(self._legacy.ids | self._legacy.emails))
+                logger.info("lusha: {} (from an earlier version) holds {} contact ids and {} e-mail digests of "
+                            "opt-outs; those members keep the do-not-contact signal", self.optouts.path,
+                            len(self._legacy.ids), len(self._legacy.emails))
         return self._legacy
 
     async def checks(self) -> list[CheckResult]:

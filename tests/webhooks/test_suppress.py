@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import trio
 
 from halosync import contracts
+from halosync.cli.main import main
 from halosync.contracts import Suppression, WebhookContent
 from halosync.engine import suppression
 from halosync.model import Lead
@@ -22,9 +24,12 @@ from halosync.store.models import DeadLetter, Outbox, Person, WebhookInbox
 from halosync.webhooks import inbox
 from halosync.webhooks.registry import Verifiers
 from halosync.webhooks.worker import InboxWorker, WorkerPorts
+from tests.control.harness import restore_logging
 
 if TYPE_CHECKING:
     from halosync.daemon.api import EngineAPI
+
+__all__ = ["restore_logging"]  # a fixture used by name
 
 
 class OptOuts:
@@ -87,7 +92,8 @@ def stored(delivery_id: str, pairs: list[list[str]]) -> inbox.Delivery:
     return inbox.Delivery("optouts", delivery_id, {}, json.dumps(pairs), time.time())
 
 
-async def test_a_delivery_suppresses_its_people_and_cancels_their_queued_writes(db_url: str) -> None:
+async def test_a_delivery_suppresses_its_people_and_cancels_their_queued_writes(
+        db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None) -> None:
     store = Store(db_url)
     await store.run(store.create_schema)
     await store.transaction(seed)
@@ -111,6 +117,13 @@ async def test_a_delivery_suppresses_its_people_and_cancels_their_queued_writes(
     assert "'not an address' is not a valid email" in reason and "optouts" in reason
     assert engine.woken == 1
     store.close()
+    # what the operator reads (`halosync suppress list`, as `halosyncctl suppress list` prints it)
+    config = tmp_path / "halosync.toml"
+    config.write_text(f'[daemon]\nstate_dir = "{tmp_path}"\n[database]\nurl = "{db_url}"\n')
+    assert main(["--config", str(config), "suppress", "list"]) == 0
+    shown = capsys.readouterr().out
+    assert "ada@example.com" in shown and "crm:42" in shown and "opted out at the provider" in shown
+    assert "optouts" in shown
 
 
 @pytest.mark.parametrize(("wanted", "words"), [
