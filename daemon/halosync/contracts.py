@@ -272,16 +272,35 @@ class WebhookVerifier(Protocol):
         ...
 
 
+SuppressionKind = Literal["email", "linkedin", "provider_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A plugin's request to put one person on halosync's suppression list (a provider's opt-out, for example).
+
+    ``kind`` ``email`` (an address), ``linkedin`` (a profile URL) or ``provider_id`` (``SOURCE:ID``, one provider
+    record: ``lusha:123``); ``reason`` is what ``halosyncctl suppress list`` shows beside the entry. The list keeps
+    the person out of every sink from then on, and writes already queued for them are cancelled."""
+
+    kind: SuppressionKind
+    value: str
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookContent:
     """What a verified delivery carries, as its plugin reads it: leads to stage under ``source``, and/or records
-    that changed in the sink named ``sink`` (they update its mirror, and the links of deleted records)."""
+    that changed in the sink named ``sink`` (they update its mirror, and the links of deleted records), and/or
+    people to ``suppress``. The suppressions are added (the plugin's name as their origin) in the transaction that
+    marks the delivery processed; one halosync cannot read (an invalid address) makes the delivery a dead letter."""
 
     source: str | None = None
     leads: Sequence[Lead] = ()
     rejected: Sequence[Rejected] = ()
     sink: str | None = None
     records: Sequence[SinkRecord] = ()
+    suppress: Sequence[Suppression] = ()
 
 
 @runtime_checkable

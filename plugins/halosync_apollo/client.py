@@ -4,7 +4,8 @@ Every response's rate-limit headers feed a ``HeaderQuota`` per endpoint, and eac
 window would be exhausted (with a margin). A 429 honours ``Retry-After`` when Apollo sends one; otherwise the
 quota's own reset (when the headers show an empty window) or full-jitter backoff. Connect errors, timeouts and
 5xx are retried up to ``max_attempts``; 401/403/422 are raised at once with Apollo's words and what to do.
-The key travels only in the ``x-api-key`` header and never appears in a log line or an error message.
+The key travels only in the ``x-api-key`` header and never appears in a log line or an error message. The send
+loop itself (quota waits, retries, the request log) is the provider toolkit's ``Sender``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import trio
 from loguru import logger
 
 from halosync import __version__
@@ -26,13 +25,12 @@ from halosync.plugin import (
     ProviderError,
     RateLimited,
     RateWindow,
+    Sender,
     SharedQuotas,
     TransientProviderError,
     WindowHeaders,
-    check_provider_url,
     full_jitter,
-    log_request,
-    metrics,
+    json_of,
     parse_retry_after,
     secrets,
 )
@@ -52,26 +50,19 @@ class ApolloClient:
     def __init__(self, settings: ApolloSettings, *, clock: Callable[[], float] = time.time,
                  transport: httpx.AsyncBaseTransport | None = None, backoff_base: float = 0.5,
                  shared: SharedQuotas | None = None) -> None:
-        problem = check_provider_url(settings.base_url)
-        if problem:
-            raise ProviderError(PROVIDER, f"plugins.apollo.base_url {problem}")
-        secrets.register(settings.api_key)  # masked in any message, however the settings were made
-        self.settings = settings
-        self.clock = clock
-        self.backoff_base = backoff_base
-        self.host = urlsplit(settings.base_url).hostname or settings.base_url
-        self.requests_sent = 0
+        self.sender = Sender.for_provider(
+            PROVIDER, "Apollo", settings.base_url, settings.api_key, timeout=settings.timeout,
+            max_attempts=settings.max_attempts, max_quota_wait=settings.max_quota_wait,
+            backoff=lambda attempt: full_jitter(attempt, base=backoff_base, cap=30.0))
+        self.settings, self.clock, self.backoff_base, self.host = settings, clock, backoff_base, self.sender.host
         self._quotas: dict[str, HeaderQuota] = {}
         # Issue 18: quota headers seen by any daemon sharing the store (a new poller starts from what they saw).
         self.shared = shared
         self._seeded: set[str] = set()
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url + "/api/v1/",
-            headers={"x-api-key": settings.api_key, "accept": "application/json", "cache-control": "no-cache",
-                     "user-agent": f"halosync/{__version__}"},
-            timeout=settings.timeout,
-            transport=transport,
-        )
+        self._http = self.sender.http_client(
+            settings.base_url + "/api/v1/",
+            {"x-api-key": settings.api_key, "accept": "application/json", "cache-control": "no-cache",
+             "user-agent": f"halosync/{__version__}"}, transport)
 
     def quota(self, endpoint: str) -> HeaderQuota:
         if endpoint not in self._quotas:
@@ -82,41 +73,30 @@ class ApolloClient:
     def rate_windows(self) -> list[RateWindow]:
         return [w for q in self._quotas.values() for w in q.windows()]
 
+    @property
+    def requests_sent(self) -> int:
+        return self.sender.requests_sent
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def call(self, method: str, path: str, body: Any = None, *, route: str | None = None) -> Any:
-        """One API call (``path`` like ``contacts/search``), waiting on quotas and retrying what may pass.
-        ``route`` names the endpoint for quotas and metrics when ``path`` carries an id."""
+        """One API call (``path`` like ``contacts/search``), waiting on quotas and retrying what may pass
+        (``halosync.plugin.Sender``). ``route`` names the endpoint for quotas and metrics when ``path`` carries an
+        id."""
         endpoint = route or path
         quota = self.quota(endpoint)
         if self.shared is not None and endpoint not in self._seeded:
             self._seeded.add(endpoint)
             await self._seed(quota, endpoint, self.shared)
-        error: ProviderError | None = None
-        for attempt in range(self.settings.max_attempts):
-            self._check_wait(quota, endpoint)
-            await quota.acquire()
-            response, error = await self._send(method, path, endpoint, body, quota)
-            if response is not None:
-                if self.shared is not None:
-                    self.shared.publish(f"{PROVIDER}:{endpoint}", quota.windows())
-                for window in quota.windows():
-                    metrics.set_rate_limit_remaining(PROVIDER, window.window, window.remaining)
-                if response.is_success:
-                    return _json(response, endpoint)
-                error = _error(response, endpoint, self.clock())
-                if not error.retryable:
-                    raise error
-            assert error is not None
-            if attempt + 1 == self.settings.max_attempts:
-                break
-            pause = self._pause(error, quota, attempt)
-            logger.debug("apollo: {} (try {} of {}); retrying in {:.1f} s", error, attempt + 1,
-                           self.settings.max_attempts, pause)
-            await trio.sleep(pause)
-        assert error is not None
-        raise error
+        response = await self.sender.send(
+            method, endpoint, quota, lambda: self._http.request(method, path, json=body),
+            error_of=lambda answer: _error(answer, endpoint, self.clock()), observed=self._publish)
+        return json_of(response, PROVIDER, "Apollo", endpoint)
+
+    def _publish(self, quota: HeaderQuota) -> None:
+        if self.shared is not None:
+            self.shared.publish(f"{PROVIDER}:{quota.endpoint}", quota.windows())
 
     async def _seed(self, quota: HeaderQuota, endpoint: str, shared: SharedQuotas) -> None:
         """Start from the windows another daemon last saw for ``endpoint`` (those not reset since), read back as
@@ -137,64 +117,6 @@ class ApolloClient:
             quota.observe(headers)
             logger.info("apollo: {} starts from the quota another daemon saw: {}", endpoint,
                         ", ".join(f"{w.window} {w.remaining} left" for w in quota.windows()))
-
-    def _check_wait(self, quota: HeaderQuota, endpoint: str) -> None:
-        wait = quota.delay()
-        if wait > self.settings.max_quota_wait:
-            raise RateLimited(PROVIDER, f"the {quota.binding()} quota of {endpoint} is used up for {wait:.0f} s "
-                              "(past plugins.apollo.max_quota_wait); the pull stops here and resumes at the next poll",
-                              retry_after=wait)
-        if wait >= 1:
-            logger.info("apollo: the {} quota of {} is used up; waiting {:.0f} s for it to reset", quota.binding(),
-                        endpoint, wait)
-
-    def _pause(self, error: ProviderError, quota: HeaderQuota, attempt: int) -> float:
-        if isinstance(error, RateLimited):
-            if error.retry_after is not None:
-                if error.retry_after > self.settings.max_quota_wait:
-                    raise error
-                quota.block_for(error.retry_after)
-                return 0.0  # acquire() waits for it
-            if quota.delay() > 0:
-                return 0.0  # the headers show which window is empty and acquire() waits for its reset
-        return full_jitter(attempt, base=self.backoff_base, cap=30.0)
-
-    async def _send(self, method: str, path: str, endpoint: str, body: Any,
-                    quota: HeaderQuota) -> tuple[httpx.Response | None, ProviderError | None]:
-        started = time.perf_counter()
-        self.requests_sent += 1
-        try:
-            response = await self._http.request(method, path, json=body)
-        except httpx.TimeoutException:
-            metrics.observe_provider_request(PROVIDER, endpoint, None, time.perf_counter() - started)
-            log_request(PROVIDER, method, endpoint, None, time.perf_counter() - started, _budget(quota))
-            return None, TransientProviderError(
-                PROVIDER, f"{endpoint}: no answer from {self.host} within {self.settings.timeout:g} s; "
-                "raise plugins.apollo.timeout if Apollo is slow")
-        except httpx.TransportError as exc:
-            metrics.observe_provider_request(PROVIDER, endpoint, None, time.perf_counter() - started)
-            log_request(PROVIDER, method, endpoint, None, time.perf_counter() - started, _budget(quota))
-            return None, TransientProviderError(
-                PROVIDER, secrets.redact(f"{endpoint}: cannot reach {self.host} ({type(exc).__name__}: {exc}); "
-                                         "check the network and plugins.apollo.base_url"))
-        metrics.observe_provider_request(PROVIDER, endpoint, response.status_code, time.perf_counter() - started)
-        quota.observe(response.headers)
-        log_request(PROVIDER, method, endpoint, response.status_code, time.perf_counter() - started, _budget(quota))
-        return response, None
-
-
-def _budget(quota: HeaderQuota) -> str:
-    """What the endpoint's windows have left, as the request log shows it (``hour 412/600``)."""
-    return ", ".join(f"{w.window} {w.remaining:,}/{w.limit:,}" if w.limit is not None else f"{w.window} {w.remaining:,}"
-                     for w in quota.windows() if w.remaining is not None)
-
-
-def _json(response: httpx.Response, endpoint: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise TransientProviderError(PROVIDER, f"{endpoint}: Apollo answered {response.status_code} with a body that "
-                                     "is not JSON", status=response.status_code) from None
 
 
 def apollo_message(response: httpx.Response) -> tuple[str, str]:

@@ -5,7 +5,8 @@ Every answer carries nine quota headers (``x-rate-limit-{minute,hourly,daily}``,
 window would be exhausted (with a margin). Lusha sends **no Retry-After**: after a 429 the client waits for the
 window the headers show empty, and otherwise backs off as Lusha's docs advise: 1 s, doubling, at most 60 s
 (``backoff_base`` scales that for tests). Timeouts and 5xx are retried the same way, up to ``max_attempts``;
-401/403/404 are raised at once with Lusha's words and what to do.
+401/403/404 are raised at once with Lusha's words and what to do. The send loop itself (quota waits, retries, the
+request log) is the provider toolkit's ``Sender``.
 
 The API key travels only in the ``api_key`` header (the header name is taken from Lusha's public API reference and
 should be checked against it) and never appears in a log line or an error message.
@@ -16,11 +17,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import trio
-from loguru import logger
 
 from halosync import __version__
 from halosync.plugin import (
@@ -30,11 +28,11 @@ from halosync.plugin import (
     ProviderError,
     RateLimited,
     RateWindow,
+    Sender,
     TransientProviderError,
     WindowHeaders,
-    check_provider_url,
     exponential,
-    metrics,
+    json_of,
     secrets,
 )
 from halosync_lusha.plans import PLAN_LIMITS, WINDOWS
@@ -59,25 +57,17 @@ def backoff(attempt: int, base: float = 1.0) -> float:
 class LushaClient:
     def __init__(self, settings: LushaSettings, *, clock: Callable[[], float] = time.time,
                  transport: httpx.AsyncBaseTransport | None = None, backoff_base: float = 1.0) -> None:
-        problem = check_provider_url(settings.base_url)
-        if problem:
-            raise ProviderError(PROVIDER, f"plugins.lusha.base_url {problem}")
-        secrets.register(settings.api_key)  # masked in any message, however the settings were made
-        self.settings = settings
-        self.clock = clock
-        self.backoff_base = backoff_base
-        self.host = urlsplit(settings.base_url).hostname or settings.base_url
-        self.requests_sent = 0
-        self.pauses: list[float] = []  # backoff pauses taken (for logs and tests)
+        self.sender = Sender.for_provider(
+            PROVIDER, "Lusha", settings.base_url, settings.api_key, timeout=settings.timeout,
+            max_attempts=settings.max_attempts, max_quota_wait=settings.max_quota_wait,
+            backoff=lambda attempt: backoff(attempt, backoff_base))
+        self.settings, self.clock, self.backoff_base, self.host = settings, clock, backoff_base, self.sender.host
         self.quota = HeaderQuota(PROVIDER, QUOTA_ENDPOINT, LUSHA_WINDOWS, settings.quota_margin, clock)
         self._observed = False
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url,
-            headers={KEY_HEADER: settings.api_key, "accept": "application/json",
-                     "user-agent": f"halosync-lusha/{__version__}"},
-            timeout=settings.timeout,
-            transport=transport,
-        )
+        self._http = self.sender.http_client(
+            settings.base_url,
+            {KEY_HEADER: settings.api_key, "accept": "application/json", "user-agent": f"halosync-lusha/{__version__}"},
+            transport)
 
     def rate_windows(self) -> list[RateWindow]:
         if self._observed:
@@ -92,79 +82,25 @@ class LushaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def requests_sent(self) -> int:
+        return self.sender.requests_sent
+
+    @property
+    def pauses(self) -> list[float]:
+        """Backoff pauses taken (for logs and tests)."""
+        return self.sender.pauses
+
     async def get(self, path: str, params: dict[str, Any] | None = None, *, route: str) -> Any:
         """One GET (``path`` like ``/v3/contacts/tables/ID/entities``), waiting on quotas and retrying what may
-        pass. ``route`` names the endpoint for metrics and messages."""
-        error: ProviderError | None = None
-        for attempt in range(self.settings.max_attempts):
-            self._check_wait(route)
-            await self.quota.acquire()
-            response, error = await self._send(path, params, route)
-            if response is not None:
-                self._observe(response)
-                if response.is_success:
-                    return _json(response, route)
-                error = _error(response, route)
-                if not error.retryable:
-                    raise error
-            assert error is not None
-            if attempt + 1 == self.settings.max_attempts:
-                break
-            pause = self._pause(error, attempt)
-            logger.debug("lusha: {} (try {} of {}); retrying in {:.1f} s", error, attempt + 1,
-                         self.settings.max_attempts, pause)
-            self.pauses.append(pause)
-            await trio.sleep(pause)
-        assert error is not None
-        raise error
+        pass (``halosync.plugin.Sender``). ``route`` names the endpoint for metrics and messages."""
+        response = await self.sender.send("GET", route, self.quota, lambda: self._http.get(path, params=params),
+                                          error_of=lambda answer: _error(answer, route), observed=self._observe,
+                                          quota_of="the Lusha API key")
+        return json_of(response, PROVIDER, "Lusha", route)
 
-    def _observe(self, response: httpx.Response) -> None:
-        self.quota.observe(response.headers)
-        windows = self.quota.windows()
-        self._observed = self._observed or bool(windows)
-        for window in windows:
-            metrics.set_rate_limit_remaining(PROVIDER, window.window, window.remaining)
-
-    def _check_wait(self, route: str) -> None:
-        wait = self.quota.delay()
-        if wait > self.settings.max_quota_wait:
-            raise RateLimited(PROVIDER, f"the {self.quota.binding()} quota of the Lusha API key is used up for "
-                              f"{wait:.0f} s (past plugins.lusha.max_quota_wait); the pull stops before {route} and "
-                              "resumes at the next poll", retry_after=wait)
-        if wait >= 1:
-            logger.info("lusha: the {} quota is used up; waiting {:.0f} s for it to reset", self.quota.binding(), wait)
-
-    def _pause(self, error: ProviderError, attempt: int) -> float:
-        if isinstance(error, RateLimited) and self.quota.delay() > 0:
-            return 0.0  # the headers show which window is empty: acquire() waits for its reset
-        return backoff(attempt, self.backoff_base)
-
-    async def _send(self, path: str, params: dict[str, Any] | None,
-                    route: str) -> tuple[httpx.Response | None, ProviderError | None]:
-        started = time.perf_counter()
-        self.requests_sent += 1
-        try:
-            response = await self._http.get(path, params=params)
-        except httpx.TimeoutException:
-            metrics.observe_provider_request(PROVIDER, route, None, time.perf_counter() - started)
-            return None, TransientProviderError(
-                PROVIDER, f"{route}: no answer from {self.host} within {self.settings.timeout:g} s; "
-                "raise plugins.lusha.timeout if Lusha is slow")
-        except httpx.TransportError as exc:
-            metrics.observe_provider_request(PROVIDER, route, None, time.perf_counter() - started)
-            return None, TransientProviderError(
-                PROVIDER, secrets.redact(f"{route}: cannot reach {self.host} ({type(exc).__name__}: {exc}); "
-                                         "check the network and plugins.lusha.base_url"))
-        metrics.observe_provider_request(PROVIDER, route, response.status_code, time.perf_counter() - started)
-        return response, None
-
-
-def _json(response: httpx.Response, route: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise TransientProviderError(PROVIDER, f"{route}: Lusha answered {response.status_code} with a body that is "
-                                     "not JSON", status=response.status_code) from None
+    def _observe(self, quota: HeaderQuota) -> None:
+        self._observed = self._observed or bool(quota.windows())
 
 
 def lusha_message(response: httpx.Response) -> str:

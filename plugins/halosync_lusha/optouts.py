@@ -1,11 +1,13 @@
-"""The people who opted out through Lusha's contact opt-out webhook, remembered by this plugin.
+"""Opt-outs that an earlier version of this plugin kept in its own file, read for the operators who have one.
 
-The webhook parser records an opt-out here (the Lusha contact id, and a SHA-256 of the lower-cased e-mail when the
-event carries one, never the address itself); the source reads it at every poll and gives such a member's lead
-the do-not-contact signal (``person.email_status = "do_not_contact"``, label ``lusha:opted-out``), which halosync's
-suppression list (issue 16, ``[suppression] email_statuses``) acts on: the lead is written to no sink, now or when
-the contact is edited in Lusha later. The file is small JSON under the daemon's state directory, replaced
-atomically.
+Before halosync's suppression list took plugins' requests (``WebhookContent.suppress``), the webhook parser
+recorded each opt-out in ``lusha-opt-outs.json`` under the state directory: the Lusha contact id, and a SHA-256 of
+the lower-cased e-mail (never the address). New opt-outs go on the suppression list and this file is never written
+again; the e-mail digests cannot be moved onto the list (it stores keyed hashes of the address, which a plain
+SHA-256 does not give), so the source keeps reading the file and gives the members it covers the do-not-contact
+signal (``person.email_status = "do_not_contact"``, label ``lusha:opted-out``), which ``[suppression]
+email_statuses`` acts on. An operator may delete the file once those people are on the list
+(``halosyncctl suppress add source_id:lusha:ID``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from loguru import logger
-
-from halosync.plugin import replace_text
 
 FILE_NAME = "lusha-opt-outs.json"
 
@@ -55,17 +53,3 @@ class OptOutStore:
             raise OSError(f"cannot read the Lusha opt-out list {self.path}: {exc}; restore it from a backup or "
                           "fix its JSON (halosync_lusha refuses to pull without it)") from exc
         return OptOuts({str(i) for i in data.get("ids", ())}, {str(e) for e in data.get("emails", ())})
-
-    def add(self, entity_id: str | None, email: str | None) -> bool:
-        """Remember one opt-out; False when it was already known."""
-        current = self.load()
-        if current.covers(entity_id, email) and (email is None or email_digest(email) in current.emails):
-            return False
-        if entity_id:
-            current.ids.add(entity_id)
-        if email:
-            current.emails.add(email_digest(email))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        replace_text(self.path, json.dumps({"ids": sorted(current.ids), "emails": sorted(current.emails)}))
-        logger.info("lusha: contact {} opted out; it will not be synced again", entity_id or "(by e-mail)")
-        return True

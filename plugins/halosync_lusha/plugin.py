@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from halosync.plugin import PluginConfigSpec, PluginHost, Source, WebhookVerifier, hookimpl
-from halosync_lusha.optouts import OptOutStore
 from halosync_lusha.settings import CONFIG_SPEC, LushaSettings
 from halosync_lusha.source import LushaSource
 from halosync_lusha.webhook import LushaWebhooks
@@ -29,5 +28,4 @@ def halosync_webhook_verifiers(host: PluginHost) -> list[WebhookVerifier]:
     if table is None or not table.get("webhook_secret"):
         return []
     settings = LushaSettings.from_table(table)
-    return [LushaWebhooks(settings.webhook_secret, OptOutStore.in_dir(host.state_dir),
-                          tolerance=settings.webhook_tolerance)]
+    return [LushaWebhooks(settings.webhook_secret, tolerance=settings.webhook_tolerance)]

@@ -11,8 +11,9 @@ page by page and compares it with the cursor (``cursor.py``):
 - a member a *complete* poll (every one of ``total`` seen) no longer finds has left the list: it is dropped from
   the cursor, counted in ``last_poll["removed"]`` and logged. Its record in the sink is left alone (a list
   membership is not a deletion), and if it comes back it is staged again;
-- a member who opted out through the webhook (``optouts.py``) is staged with the do-not-contact signal, so the
-  suppression list keeps it out of every sink.
+- a member who opted out through the webhook is on halosync's suppression list (``webhook.py``), which keeps
+  it out of every sink; one listed in a ``lusha-opt-outs.json`` left by an earlier version (``optouts.py``, read
+  once, never written) is staged with the do-not-contact signal instead.
 
 Every page's ``SourcePage`` carries the cursor after it, committed with its leads, so a crash resumes at the next
 page of the same pass and neither loses a member nor mistakes an unseen one for removed.
@@ -35,7 +36,7 @@ from halosync.plugin import CheckResult, Lead, ProviderError, RateWindow, Reject
 from halosync_lusha.client import PROVIDER, LushaClient
 from halosync_lusha.cursor import Cursor, Run
 from halosync_lusha.mapping import content_hash, entity_id, to_lead
-from halosync_lusha.optouts import OptOutStore
+from halosync_lusha.optouts import OptOuts, OptOutStore
 from halosync_lusha.settings import LushaSettings
 
 ROUTE = "contacts/tables/entities"
@@ -55,6 +56,7 @@ class LushaSource:
         self.settings = settings
         self.client = LushaClient(settings, clock=clock, transport=transport, backoff_base=backoff_base)
         self.optouts = OptOutStore.in_dir(state_dir)
+        self._legacy: OptOuts | None = None
         self.last_poll: dict[str, int] = {}
 
     # --- Source protocol -------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ class LushaSource:
         while True:
             data = await self.client.get(entities_path(list_id), {"page": run.page, "size": size}, route=ROUTE)
             entities, total = _entities_of(data, list_id)
-            opted = self.optouts.load()  # after the answer: an opt-out saved while it was on its way applies
+            opted = self._legacy_optouts()
             leads: list[Lead] = []
             rejected: list[Rejected] = []
             for entity in entities:
@@ -151,6 +153,15 @@ class LushaSource:
             self.last_poll["removed"] += len(gone)
             logger.info("lusha: list {}: {} member(s) left the list (their records in the sinks stay)", run.list_id,
                         len(gone))
+
+    def _legacy_optouts(self) -> OptOuts:
+        if self._legacy is None:  # the file is never written now: read once (it raises when unreadable)
+            self._legacy = self.optouts.load()
+            if self._legacy.ids or self._legacy.emails:
+                logger.info("lusha: {} (from an earlier version) holds {} contact ids and {} e-mail digests of "
+                            "opt-outs; those members keep the do-not-contact signal", self.optouts.path,
+                            len(self._legacy.ids), len(self._legacy.emails))
+        return self._legacy
 
     async def checks(self) -> list[CheckResult]:
         results = []

@@ -7,9 +7,10 @@ with the account's one webhook secret. ASSUMED where the docs are silent: the ti
 
 - A missing header or an unreadable timestamp is 400; a signature that does not match, or a timestamp further
   than ``webhook_tolerance`` from now (a replay), is 401. Nothing is stored either way.
-- ``contact.opt_out`` (the free opt-out webhook): the contact id (and e-mail digest) is remembered
-  (``optouts.py``), and the lead is staged with the do-not-contact signal, so the suppression list (issue 16) keeps
-  the person out of every sink, now and at every later poll.
+- ``contact.opt_out`` (the free opt-out webhook): the person goes on halosync's suppression list (issue 16) as
+  the provider id ``lusha:ID`` and, when the event carries one, the e-mail address (``WebhookContent.suppress``).
+  The core adds them when it marks the delivery processed and cancels the writes already queued for the person;
+  every later poll that brings them back is suppressed (rule ``suppressed``) and reaches no sink.
 - Signal events (job change, promotion, company events) carry no list membership; they are accepted and
   acknowledged, and their contact is picked up by the next poll of the lists it is on.
 """
@@ -23,14 +24,14 @@ from typing import Any
 
 from loguru import logger
 
-from halosync.plugin import Lead, LeadError, Person, Verification, WebhookContent, WebhookRequest
-from halosync_lusha.mapping import OPTED_OUT_LABEL, OPTED_OUT_STATUS, SOURCE
-from halosync_lusha.optouts import OptOutStore
+from halosync.plugin import LeadError, Suppression, Verification, WebhookContent, WebhookRequest, email_key
+from halosync_lusha.mapping import SOURCE
 
 SIGNATURE = "x-lusha-signature"
 TIMESTAMP = "x-lusha-timestamp"
 DELIVERY = "x-lusha-delivery-id"
 OPT_OUT_EVENTS = frozenset({"contact.opt_out", "contact.optout", "contact_opt_out", "opt_out"})
+OPT_OUT_REASON = "opted out through Lusha (contact opt-out webhook)"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -51,9 +52,8 @@ class LushaWebhooks:
 
     plugin = "lusha"
 
-    def __init__(self, secret: str, optouts: OptOutStore, *, tolerance: float = 300.0) -> None:
+    def __init__(self, secret: str, *, tolerance: float = 300.0) -> None:
         self._secret = secret
-        self.optouts = optouts
         self.tolerance = tolerance
 
     def verify(self, request: WebhookRequest) -> Verification:
@@ -93,19 +93,17 @@ class LushaWebhooks:
         contact: dict[str, Any] = data["contact"] if isinstance(data.get("contact"), dict) else data
         ident = contact.get("contactId", contact.get("id"))
         ident = str(ident).strip() if isinstance(ident, str | int) and str(ident).strip() else None
-        email = contact.get("email") if isinstance(contact.get("email"), str) and contact.get("email") else None
+        raw_email = contact.get("email")
+        # An address halosync cannot read is left out rather than failing the delivery: the id still suppresses.
+        email = raw_email.strip() if isinstance(raw_email, str) and email_key(raw_email) else None
         if ident is None and email is None:
-            raise LeadError("a Lusha opt-out without a contact id or e-mail cannot be applied; find the person and "
-                            "add them with `halosyncctl suppress`")
-        try:
-            self.optouts.add(ident, email)
-        except OSError as exc:
-            raise LeadError(f"the opt-out could not be saved ({exc}); the delivery is kept as a dead letter: retry "
-                            "it once the state directory is writable") from exc
-        if ident is None:
-            return WebhookContent()  # the e-mail digest stops the member at the next poll
-        person = Person(email=email, email_status=OPTED_OUT_STATUS)
-        return WebhookContent(source=SOURCE, leads=[Lead(SOURCE, ident, person, labels=(OPTED_OUT_LABEL,))])
+            raise LeadError("a Lusha opt-out without a contact id or a valid e-mail cannot be applied; find the "
+                            "person and add them with `halosyncctl suppress add`")
+        suppress = [Suppression("provider_id", f"{SOURCE}:{ident}", OPT_OUT_REASON)] if ident is not None else []
+        if email is not None:
+            suppress.append(Suppression("email", email, OPT_OUT_REASON))
+        logger.info("lusha: contact {} opted out; it goes on the suppression list", ident or "(by e-mail)")
+        return WebhookContent(suppress=suppress)
 
 
 def _delivery_id(request: WebhookRequest) -> str | None:

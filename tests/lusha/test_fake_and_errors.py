@@ -3,14 +3,19 @@ Retry-After), and the source turns each refusal into an error that says what to 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from halosync.plugin import AuthError, PermissionDenied, ProviderError
 from halosync_lusha.fake import FakeLusha
-from halosync_lusha.plans import PlanLimits
+from halosync_lusha.plans import PLAN_LIMITS, PlanLimits
+from halosync_lusha.settings import LushaSettings
 from halosync_lusha.source import LushaSource
 from tests.lusha.conftest import KEY, LIST, pull_all
 
@@ -75,3 +80,28 @@ async def test_checks_pass_per_list_and_fail_with_a_hint(fake: FakeLusha,
     [ok, bad] = await make_source(list_ids=(LIST, "gone")).checks()
     assert (ok.status, ok.name) == ("pass", f"lusha.list.{LIST}") and "4 members" in ok.message
     assert bad.status == "fail" and "list_ids" in bad.hint
+
+
+async def test_python_m_halosync_lusha_fake_serves_a_list_the_source_reads(tmp_path: Path) -> None:
+    """The command line of the fake (the toolkit's fake_arguments and serve_until_interrupted): it prints the base
+    URL, then serves the key and list it was given until it is stopped."""
+    command = [sys.executable, "-m", "halosync_lusha.fake", "--members", "12", "--list", "Q7", "--api-key", KEY,
+               "--plan", "premium"]
+    process = await trio.lowlevel.open_process(command, stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    try:
+        line = b""
+        with trio.fail_after(30):
+            while b"\n" not in line:
+                line += await process.stdout.receive_some()
+        settings = LushaSettings(api_key=KEY, list_ids=("Q7",), base_url=line.decode().strip(), timeout=10.0)
+        source = LushaSource(settings, tmp_path)
+        try:
+            pulled = await pull_all(source)
+        finally:
+            await source.aclose()
+        assert len(pulled.leads) == 12 and source.rate_limits()[0].limit == PLAN_LIMITS["premium"].of("minute")
+    finally:
+        process.terminate()
+        await process.wait()
+        await process.stdout.aclose()

@@ -1,6 +1,6 @@
 """Lusha's signed webhooks: X-Lusha-Signature over timestamp + "." + body, good / bad / stale / missing, through the
-daemon's real HTTP route (a refused delivery is a 4xx and nothing is stored), and the opt-out event remembered so
-that every later poll carries the do-not-contact signal."""
+daemon's real HTTP route (a refused delivery is a 4xx and nothing is stored), and the opt-out event read as a request
+to suppress the person (the e-mail and the provider id), with an old opt-out file still honoured."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import halosync_lusha.plugin
-from halosync.plugin import Lead, LeadError, WebhookRequest
+from halosync.plugin import LeadError, Suppression, WebhookRequest
 from halosync_lusha.fake import FakeLusha, opt_out_event, send_webhook, signed_headers
 from halosync_lusha.mapping import OPTED_OUT_LABEL, OPTED_OUT_STATUS
-from halosync_lusha.optouts import OptOutStore
+from halosync_lusha.optouts import FILE_NAME, email_digest
 from halosync_lusha.source import LushaSource
 from halosync_lusha.webhook import LushaWebhooks, sign
 from tests.http.harness import config_text, running_daemon
@@ -32,8 +32,8 @@ def request(body: bytes, headers: dict[str, str], received_at: float | None = No
 
 
 @pytest.fixture
-def hooks(tmp_path: Path) -> LushaWebhooks:
-    return LushaWebhooks(SECRET, OptOutStore.in_dir(tmp_path), tolerance=300)
+def hooks() -> LushaWebhooks:
+    return LushaWebhooks(SECRET, tolerance=300)
 
 
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
@@ -76,16 +76,16 @@ def test_a_bad_delivery_is_refused_saying_why(hooks: LushaWebhooks, change: str,
     assert words in result.reason
 
 
-def test_an_opt_out_is_remembered_and_staged_with_the_do_not_contact_signal(hooks: LushaWebhooks,
-                                                                             tmp_path: Path) -> None:
+def test_an_opt_out_asks_to_suppress_the_provider_id_and_the_email(hooks: LushaWebhooks, tmp_path: Path) -> None:
     body = json.dumps(opt_out_event("lc_7", "Ada@Example.com")).encode()
     content = hooks.parse(request(body, {}))
-    [lead] = content.leads
-    assert content.source == "lusha" and isinstance(lead, Lead)
-    assert (lead.source_id, lead.person.email_status, lead.labels) == ("lc_7", OPTED_OUT_STATUS, (OPTED_OUT_LABEL,))
-    saved = (tmp_path / "lusha-opt-outs.json").read_text()
-    assert "lc_7" in saved and "ada@example.com" not in saved.lower()  # the address is kept only as a digest
-    assert OptOutStore.in_dir(tmp_path).load().covers(None, "ada@example.com")
+    reason = "opted out through Lusha (contact opt-out webhook)"
+    assert list(content.suppress) == [Suppression("provider_id", "lusha:lc_7", reason),
+                                      Suppression("email", "Ada@Example.com", reason)]
+    assert content.leads == () and not (tmp_path / FILE_NAME).exists()  # nothing staged, no file of its own
+    # an address that is not one is left out; the id alone still suppresses
+    bad = hooks.parse(request(json.dumps(opt_out_event("lc_8", "not-an-address")).encode(), {}))
+    assert [s.kind for s in bad.suppress] == ["provider_id"]
 
 
 def test_signal_events_are_acknowledged_and_stage_nothing(hooks: LushaWebhooks) -> None:
@@ -95,25 +95,27 @@ def test_signal_events_are_acknowledged_and_stage_nothing(hooks: LushaWebhooks) 
 
 @pytest.mark.parametrize(("body", "words"), [
     (b"not json", "not JSON"), (b"{}", "no event type"),
-    (json.dumps({"type": "contact.opt_out", "data": {}}).encode(), "halosyncctl suppress"),
+    (json.dumps({"type": "contact.opt_out", "data": {}}).encode(), "halosyncctl suppress add"),
 ])
 def test_an_unusable_delivery_is_a_dead_letter_with_a_reason(hooks: LushaWebhooks, body: bytes, words: str) -> None:
     with pytest.raises(LeadError, match=words):
         hooks.parse(request(body, {}))
 
 
-async def test_every_later_poll_carries_the_signal_for_an_opted_out_member(
+async def test_an_opt_out_file_of_an_earlier_version_still_gives_its_members_the_signal(
         fake: FakeLusha, make_source: Callable[..., LushaSource], tmp_path: Path) -> None:
     members = fake.create_list(LIST, 5)
+    by_email = fake.contacts[members[3]]["emailAddresses"][0]["email"]
+    (tmp_path / FILE_NAME).write_text(json.dumps({"ids": [members[2]], "emails": [email_digest(by_email)]}))
     source = make_source()
     first = await pull_all(source)
-    LushaWebhooks(SECRET, OptOutStore.in_dir(tmp_path)).parse(request(json.dumps(opt_out_event(members[2])).encode(),
-                                                                      {}))
+    signalled = {lead.source_id: (lead.person.email_status, lead.labels) for lead in first.leads
+                 if lead.person.email_status == OPTED_OUT_STATUS}
+    assert signalled == {members[2]: (OPTED_OUT_STATUS, (OPTED_OUT_LABEL,)),
+                         members[3]: (OPTED_OUT_STATUS, (OPTED_OUT_LABEL,))}
+    fake.edit(members[2], jobTitle="Edited after opting out")
     second = await pull_all(source, first.cursor)
     assert [(lead.source_id, lead.person.email_status) for lead in second.leads] == [(members[2], OPTED_OUT_STATUS)]
-    fake.edit(members[2], jobTitle="Edited after opting out")
-    third = await pull_all(source, second.cursor)
-    assert [(lead.source_id, lead.person.email_status) for lead in third.leads] == [(members[2], OPTED_OUT_STATUS)]
 
 
 def lusha_table(secret: str = SECRET) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from halosync import contracts
 from halosync.engine import normalize
 from halosync.engine.index import chunks, tuples
 from halosync.errors import ConfigError, ConfigProblem
@@ -36,6 +37,8 @@ from halosync.model import Lead
 from halosync.store.models import KV, Outbox, Person, StagedLead, Suppression
 
 KINDS = ("email", "domain", "linkedin", "source_id")
+# What a plugin may ask for (``halosync.contracts.Suppression``): one person, never a whole domain.
+PLUGIN_KINDS = {"email": "email", "linkedin": "linkedin", "provider_id": "source_id"}
 KEY_NAME = "privacy.hash_key"
 DEFAULT_EMAIL_STATUSES = ("unsubscribed", "do_not_contact")
 RULE = "suppressed"
@@ -126,6 +129,37 @@ def add(entries: Sequence[Entry], *, origin: str = "manual", reason: str | None 
         elif not keep_value and existing.value is not None:
             Suppression.update(value=None, origin=origin).where(Suppression.id == existing.id).execute()
     return {"added": added, "cancelled": cancel_queued(entries)}
+
+
+def requested(wanted: Sequence[contracts.Suppression]) -> list[tuple[Entry, str]]:
+    """A plugin's suppression requests (``WebhookContent.suppress``) as entries, each with its reason; raises
+    SuppressionError, naming the request, for one that cannot be read."""
+    out = []
+    for request in wanted:
+        kind = PLUGIN_KINDS.get(request.kind)
+        if kind is None:
+            raise SuppressionError(f"suppression kind {request.kind!r} is not one a plugin may ask for; kinds are "
+                                   f"{', '.join(PLUGIN_KINDS)}")
+        key = normalise(kind, request.value)
+        if key is None:
+            raise SuppressionError(f"{request.value!r} is not a valid {request.kind.replace('_', ' ')}"
+                                   + (" (write SOURCE:ID)" if kind == "source_id" else ""))
+        out.append((Entry(kind, key), request.reason.strip() or "asked by the plugin"))
+    return out
+
+
+def add_requested(entries: Sequence[tuple[Entry, str]], *, origin: str) -> dict[str, int]:
+    """Add ``requested`` entries under ``origin`` (the plugin's name), one ``add`` per reason, so that each entry
+    keeps its own reason and the writes queued for the people they name are cancelled."""
+    totals = {"added": 0, "cancelled": 0}
+    by_reason: dict[str, list[Entry]] = {}
+    for entry, reason in entries:
+        by_reason.setdefault(reason, []).append(entry)
+    for reason, group in by_reason.items():
+        done = add(group, origin=origin, reason=reason)
+        totals["added"] += done["added"]
+        totals["cancelled"] += done["cancelled"]
+    return totals
 
 
 def remove(entries: Sequence[Entry]) -> dict[str, Any]:

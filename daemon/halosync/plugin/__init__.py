@@ -24,8 +24,10 @@ The surface, by what it is for:
   request and quota metrics: ``observe_provider_request``, ``set_rate_limit_remaining``);
 - the provider toolkit: quota headers (``HeaderQuota``, ``WindowHeaders``, ``parse_retry_after``), the rolling
   window limiter, backoff, the circuit breaker, Standard Webhooks verification, ``log_request`` (one debug line
-  per provider exchange: method, route, status, time, budget left; never a URL, header or body);
-- the fake-server base (ASGI on hypercorn): ``serve``, ``Request``, ``read_request``, ``respond``, ``lifespan``;
+  per provider exchange: method, route, status, time, budget left; never a URL, header or body), ``Sender`` (a
+  client's send loop: quota waits, bounded retries, 429 handling, the request log) and ``json_of``;
+- the fake-server base (ASGI on hypercorn): ``serve``, ``Request``, ``read_request``, ``respond``, ``lifespan``,
+  and for a fake's command line ``fake_arguments`` and ``serve_until_interrupted``;
 - alert delivery helpers: ``render``, ``fingerprint``, ``LogAlerter``; ``replace_text`` for small state files.
 """
 
@@ -56,6 +58,7 @@ from halosync.contracts import (
     SinkRecord,
     Source,
     SourcePage,
+    Suppression,
     Verification,
     WebhookContent,
     WebhookParser,
@@ -89,12 +92,25 @@ from halosync.errors import (
 from halosync.metrics import observe_provider_request, set_rate_limit_remaining
 from halosync.model import COMPANY_FIELDS, PERSON_FIELDS, Company, Lead, Person
 from halosync.plugin.host import PluginHost
-from halosync.provider.asgi import ASGIApp, Receive, Request, Scope, Send, lifespan, read_request, respond, serve
+from halosync.provider.asgi import (
+    ASGIApp,
+    Receive,
+    Request,
+    Scope,
+    Send,
+    fake_arguments,
+    lifespan,
+    read_request,
+    respond,
+    serve,
+    serve_until_interrupted,
+)
 from halosync.provider.backoff import exponential, full_jitter
 from halosync.provider.circuit import CircuitBreaker, CircuitOpen
 from halosync.provider.quota import HeaderQuota, WindowHeaders, parse_retry_after
 from halosync.provider.requests import log_request
 from halosync.provider.rolling import RollingWindowLimiter, SharedRollingWindowLimiter
+from halosync.provider.sending import Sender, json_of
 from halosync.provider.shared import SharedBudgets, SharedQuotas
 from halosync.statefile import replace_text
 from halosync.webhooks.standard import TOLERANCE_SECONDS, SecretFormatError, StandardWebhookVerifier, decode_secret
@@ -150,6 +166,7 @@ __all__ = [  # grouped by purpose in the docstring above
     "Scope",
     "SecretFormatError",
     "Send",
+    "Sender",
     "SharedBudgets",
     "SharedQuotas",
     "SharedRollingWindowLimiter",
@@ -158,6 +175,7 @@ __all__ = [  # grouped by purpose in the docstring above
     "Source",
     "SourcePage",
     "StandardWebhookVerifier",
+    "Suppression",
     "TransientProviderError",
     "Verification",
     "WebhookContent",
@@ -173,11 +191,13 @@ __all__ = [  # grouped by purpose in the docstring above
     "domain_key",
     "email_key",
     "exponential",
+    "fake_arguments",
     "fingerprint",
     "full_jitter",
     "hookimpl",
     "hookspec",
     "is_role_address",
+    "json_of",
     "lifespan",
     "linkedin_key",
     "log_request",
@@ -191,5 +211,6 @@ __all__ = [  # grouped by purpose in the docstring above
     "respond",
     "secrets",
     "serve",
+    "serve_until_interrupted",
     "set_rate_limit_remaining",
 ]

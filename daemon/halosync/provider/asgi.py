@@ -2,16 +2,22 @@
 
 ``serve(app, host, port, task_status=...)`` binds (port 0 picks a free port) and reports the base URL through
 ``task_status.started(url)``, so a test or ``halosync demo`` can ``url = await nursery.start(serve, app)``.
-Also a tiny request/response helper so fakes stay readable without a web framework.
+Also a tiny request/response helper so fakes stay readable without a web framework, and the two halves of a fake's
+``python -m PACKAGE.fake``: ``fake_arguments`` (a parser with ``--host`` and ``--port``) and
+``serve_until_interrupted`` (serve, print the base URL on stdout, stop on Ctrl-C).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import logging
 import math
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,6 +55,27 @@ async def serve(
     trigger = shutdown.wait if shutdown is not None else None
     binds: list[str] = await _start(app, config, trigger, task_status)
     del binds
+
+
+def fake_arguments(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """The command line of a fake server, ``--host`` and ``--port`` already there; add the fake's own options."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    return parser
+
+
+def serve_until_interrupted(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    """Serve ``app`` until Ctrl-C, printing its base URL on stdout once bound (what a script waits to read)."""
+
+    async def run() -> None:
+        async with trio.open_nursery() as nursery:
+            url = await nursery.start(partial(serve, app, host, port))
+            sys.stdout.write(url + "\n")
+            sys.stdout.flush()
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
+        trio.run(run)
 
 
 async def _start(app: ASGIApp, config: HypercornConfig, trigger: Callable[[], Awaitable[None]] | None,

@@ -1,8 +1,10 @@
 """The inbox worker: turns stored deliveries into work for the engine, in the background.
 
     pending rows ──parse (the plugin's WebhookParser)──► leads     ──engine.stage(source, leads, rejected)
-                                                      └► records   ──engine.apply_mirror_records(sink, records)
-    then, in one transaction: rows marked processed, or failed + a dead letter with the reason
+                                                      ├► records   ──engine.apply_mirror_records(sink, records)
+                                                      └► suppress  ──┐
+    then, in one transaction: rows marked processed (and their suppressions added to the list, the writes queued
+    for those people cancelled), or failed + a dead letter with the reason
 
 Deliveries are grouped per source (per sink) so a burst of N webhooks costs a few staging transactions, not N;
 when a group fails, its rows are retried one by one so that one bad delivery does not take the others down.
@@ -24,6 +26,7 @@ from loguru import logger
 from halosync import metrics
 from halosync.contracts import WebhookContent, WebhookRequest
 from halosync.daemon.api import Lifecycle, StateView
+from halosync.engine import suppression
 from halosync.errors import HalosyncError, LeadError, StoreError
 from halosync.webhooks import inbox
 from halosync.webhooks.registry import Verifiers
@@ -40,6 +43,7 @@ class WorkerPorts(StateView, Lifecycle, Protocol):
 class _Parsed:
     row: inbox.StoredDelivery
     content: WebhookContent
+    suppress: list[tuple[suppression.Entry, str]]
 
 
 class InboxWorker:
@@ -93,7 +97,8 @@ class InboxWorker:
         parsed: list[_Parsed] = []
         for row in rows:
             try:
-                parsed.append(_Parsed(row, self._parse(row)))
+                content = self._parse(row)
+                parsed.append(_Parsed(row, content, _suppressions(row, content)))
             except LeadError as exc:
                 failed[row.id] = str(exc)
         by_source: dict[str, list[_Parsed]] = defaultdict(list)
@@ -108,7 +113,11 @@ class InboxWorker:
         for sink, group in by_sink.items():
             await _in_groups(group, failed, _mirror_into(engine, sink))
         done = [row.id for row in rows if row.id not in failed]
-        await self.daemon.store.transaction(inbox.finish, done, failed)
+        suppress = [(p.row.plugin, p.suppress) for p in parsed if p.suppress and p.row.id not in failed]
+        suppressed = await self.daemon.store.transaction(_finish, done, failed, suppress)
+        for plugin, added, cancelled in suppressed:
+            logger.info("webhook: {} put {} people on the suppression list; {} queued writes cancelled", plugin,
+                        added, cancelled)
         for row in rows:
             metrics.record_webhook(row.plugin, "failed" if row.id in failed else "processed")
         for inbox_id, reason in failed.items():
@@ -131,6 +140,27 @@ class InboxWorker:
             logger.opt(exception=True).error("webhook parser of {} failed", row.plugin)
             raise LeadError(f"plugin {row.plugin!r} failed to parse the delivery: {type(exc).__name__}: {exc}") \
                 from exc
+
+
+def _suppressions(row: inbox.StoredDelivery, content: WebhookContent) -> list[tuple[suppression.Entry, str]]:
+    try:
+        return suppression.requested(content.suppress)
+    except suppression.SuppressionError as exc:
+        raise LeadError(f"plugin {row.plugin!r} asked to suppress a person halosync cannot name: {exc}; nothing of "
+                        "the delivery was applied") from exc
+
+
+def _finish(done: list[int], failed: dict[int, str],
+            suppress: list[tuple[str, list[tuple[suppression.Entry, str]]]]) -> list[tuple[str, int, int]]:
+    """In one transaction: the deliveries' marks, and the suppressions of those processed (the plugin's name their
+    origin), so that an opt-out is on the list exactly when its delivery counts as done. Returns (plugin, entries
+    added, writes cancelled) for the log."""
+    inbox.finish(done, failed)
+    out = []
+    for plugin, entries in suppress:
+        result = suppression.add_requested(entries, origin=plugin)
+        out.append((plugin, result["added"], result["cancelled"]))
+    return out
 
 
 Apply = Callable[[list[_Parsed]], Awaitable[Any]]

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import sys
-from functools import partial
-
-import trio
-
-from halosync.plugin import serve
+from halosync.plugin import fake_arguments, serve_until_interrupted
 from halosync_apollo.fake.app import FakeApollo
 from halosync_apollo.fake.generator import GeneratorSpec
 from halosync_apollo.fake.limits import DEFAULT_LIMITS, PLANS, UNLIMITED, Limits
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m halosync_apollo.fake", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser = fake_arguments("python -m halosync_apollo.fake", __doc__)
     parser.add_argument("--api-key", action="append", dest="api_keys",
                         help="accepted key (repeatable; default: test-key)")
     parser.add_argument("--contacts", type=int, default=0, help="generate this many contacts at start")
@@ -46,15 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         fake.set_limits("contacts/search", Limits(parts[0], parts[1], parts[2]))
     if args.contacts:
         fake.generate(GeneratorSpec(count=args.contacts, seed=args.seed, duplicate_share=args.duplicate_share))
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
-        trio.run(_run, fake, args.host, args.port)
-
-
-async def _run(fake: FakeApollo, host: str, port: int) -> None:
-    async with trio.open_nursery() as nursery:
-        url = await nursery.start(partial(serve, fake, host, port))
-        sys.stdout.write(url + "\n")
-        sys.stdout.flush()
+    serve_until_interrupted(fake, args.host, args.port)
 
 
 if __name__ == "__main__":
