@@ -78,6 +78,12 @@ def guarded(handler: Handler) -> Handler:
     return run
 
 
+def add_person_query(parser: argparse.ArgumentParser) -> None:
+    """The QUERY naming one person, as ``forget``, ``export-person`` and ``trace`` take it (online and offline)."""
+    parser.add_argument("query", metavar="QUERY", help="an e-mail address, a LinkedIn URL, a source record "
+                        "(apollo:ID) or a sink id")
+
+
 def print_json(document: Any) -> None:
     json.dump(document, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")

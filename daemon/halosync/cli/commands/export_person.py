@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from halosync.cli.commands._privacy_store import opened
-from halosync.cli.common import guarded, print_json
+from halosync.cli.common import add_person_query, guarded, print_json
 from halosync.privacy import export
 
 
@@ -15,8 +15,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("export-person", help="everything the store holds about one person, as JSON",
                        description="Print every row the store holds about a person (a subject access request). "
                        "Exit 1 when nothing is held.")
-    p.add_argument("query", metavar="QUERY", help="an e-mail address, a LinkedIn URL, a source record (apollo:ID) "
-                                                  "or a sink id")
+    add_person_query(p)
     p.add_argument("--json", action="store_true", help="accepted for symmetry: the output is always JSON")
     p.set_defaults(handler=guarded(handle))
 

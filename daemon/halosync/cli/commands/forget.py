@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from halosync.cli.commands._privacy_store import opened
-from halosync.cli.common import guarded, print_json
+from halosync.cli.common import add_person_query, guarded, print_json
 from halosync.cli.ctl_commands.forget import exit_code, print_result
 from halosync.privacy import forget
 
@@ -19,8 +19,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("forget", help="erase a person from the store directly (right to erasure)",
                        description="Erase a person's personal data from the store, keeping only keyed hashes on "
                        "the suppression list (see `halosyncctl forget`). Exit 1 when nothing about them was held.")
-    p.add_argument("query", metavar="QUERY", help="an e-mail address, a LinkedIn URL, a source record (apollo:ID) "
-                                                  "or a sink id")
+    add_person_query(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=guarded(handle))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from halosync.cli.common import add_person_query
 from halosync.cli.ctl_commands import Session, add_command
 
 
@@ -13,8 +14,7 @@ def register(sub: Any) -> None:
                     "Print one JSON document with every row the store holds about a person: staged and raw "
                     "records, identity, lineage, links, outbox rows, dead letters, sink mirror rows, webhook "
                     "deliveries and suppression entries. Exit 1 when nothing is held.")
-    p.add_argument("query", metavar="QUERY", help="an e-mail address, a LinkedIn URL, a source record (apollo:ID) "
-                                                  "or a sink id")
+    add_person_query(p)
     p.set_defaults(handler=handle)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from halosync.cli.common import add_person_query
 from halosync.cli.ctl_commands import Session, add_command, answer, table
 
 
@@ -16,8 +17,7 @@ def register(sub: Any) -> None:
                     "Remove a person's staged and raw records, identities, lineage, outbox rows, mirror rows, dead "
                     "letters and webhook deliveries; keep only keyed hashes on the suppression list. Nothing is "
                     "deleted in HaloPSA unless --in-sinks. Exit 1 when nothing about them was held.")
-    p.add_argument("query", metavar="QUERY", help="an e-mail address, a LinkedIn URL, a source record (apollo:ID) "
-                                                  "or a sink id")
+    add_person_query(p)
     p.add_argument("--in-sinks", action="store_true",
                    help="also delete (or, when refused, deactivate) their records in the sinks; audited")
     p.set_defaults(handler=handle)
