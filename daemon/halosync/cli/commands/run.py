@@ -15,6 +15,7 @@ from halosync.daemon.app import Daemon
 from halosync.daemon.run_report import RunReport
 from halosync.errors import HalosyncError
 from halosync.exception_groups import leaves
+from halosync.exitcodes import EX_PROBLEMS
 
 
 def register(sub: Any) -> None:
@@ -43,7 +44,7 @@ def handle(args: argparse.Namespace) -> int:
             logger.error("halosync stopped: {}", leaf)
             return leaf.exit_code
         logger.opt(exception=exc).critical("halosync stopped on an unexpected error (a bug: please report it)")
-        return 1
+        return EX_PROBLEMS
     report = getattr(daemon.engine, "run_report", None)
     if args.once and code != 0 and report is not None:
         print_report(report, json=args.json)

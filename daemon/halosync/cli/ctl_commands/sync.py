@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 from halosync.cli.ctl_commands import Session, add_command, pairs, shown, table
+from halosync.exitcodes import EX_PROBLEMS
 
 WRITES_POLL = 0.5  # seconds between two looks at the queue while writes are followed
 FRESH_TOTALS_WITHIN = 5.0  # status serves a snapshot (halosync.control.snapshot): wait this long for a newer one
@@ -269,5 +270,5 @@ def handle(session: Session) -> int:
         left = writes["left"]
         print(f"halosyncctl: {left['staged_pending'] + left['pending'] + left['in_flight']:,} write(s) are still "
               f"waiting: {writes['stopped']}", file=sys.stderr)
-        return 1
-    return 1 if failed else 0
+        return EX_PROBLEMS
+    return EX_PROBLEMS if failed else 0
