@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import trio
+from loguru import logger
 
 from halosync import contracts
 from halosync.cli.main import main
@@ -103,7 +104,19 @@ async def test_a_delivery_suppresses_its_people_and_cancels_their_queued_writes(
     ])
     engine = Engine()
     worker = InboxWorker(cast("WorkerPorts", Ports(store, engine)), OneParser(OptOuts()))
-    await worker.process(cast("EngineAPI", engine), await store.run(inbox.pending, 10))
+    sync_log: list[tuple[str, str]] = []
+    handler = logger.add(lambda m: sync_log.append((m.record["level"].name, m.record["message"])),
+                         filter=lambda r: r["extra"].get("channel") == "sync", format="{message}")
+    try:
+        await worker.process(cast("EngineAPI", engine), await store.run(inbox.pending, 10))
+    finally:
+        logger.remove(handler)
+    # sync.log: one intake line for the plugin's batch, and the delivery that failed as an ERROR (`grep ERROR`)
+    rows = await store.run(lambda: {r.delivery_id: r.id for r in WebhookInbox.select()})
+    assert sync_log[0] == ("INFO", "optouts: 2 webhook deliveries processed: 0 lead(s) staged, 0 rejected, 0 sink "
+                                   "record(s) mirrored; 1 failed")
+    assert sync_log[1][0] == "ERROR" and sync_log[1][1].startswith(
+        f"dead letter: webhook delivery {rows['bad']} of optouts failed: ")
 
     listing: dict[str, Any] = await store.run(suppression.listing)
     assert sorted((e["kind"], e["value"], e["origin"], e["reason"]) for e in listing["entries"]) == [

@@ -73,6 +73,18 @@ def batch_done(sink: str, *, kind: str, action: str, size: int, outcomes: Mappin
         requests.sent, seconds)
 
 
+def webhooks_done(plugin: str, *, deliveries: int, leads: int, rejected: int, records: int,
+                  failed: Mapping[int, str]) -> None:
+    """One ``info`` line per plugin for a batch of webhook deliveries taken from the inbox (what they carried), and
+    an ``error`` for every delivery that became a dead letter, with its inbox id and reason."""
+    log = sync_logger()
+    log.info("{}: {} webhook deliver{} processed: {} lead(s) staged, {} rejected, {} sink record(s) mirrored{}",
+             plugin, deliveries, "y" if deliveries == 1 else "ies", leads, rejected, records,
+             f"; {len(failed)} failed" if failed else "")
+    for inbox_id, reason in failed.items():
+        log.error("dead letter: webhook delivery {} of {} failed: {}", inbox_id, plugin, reason)
+
+
 def failures(ledger: Ledger) -> None:
     """Every dead letter (error) and every write put back to be tried again (warning) of a committed unit."""
     log = sync_logger()

@@ -26,7 +26,7 @@ from loguru import logger
 from halosync import metrics
 from halosync.contracts import WebhookContent, WebhookRequest
 from halosync.daemon.api import Lifecycle, StateView
-from halosync.engine import suppression
+from halosync.engine import suppression, synclog
 from halosync.errors import HalosyncError, LeadError, StoreError
 from halosync.webhooks import inbox
 from halosync.webhooks.registry import Verifiers
@@ -122,6 +122,13 @@ class InboxWorker:
             metrics.record_webhook(row.plugin, "failed" if row.id in failed else "processed")
         for inbox_id, reason in failed.items():
             logger.warning("webhook delivery {} failed and is a dead letter: {}", inbox_id, reason)
+        for plugin in sorted({row.plugin for row in rows}):
+            mine = [p for p in parsed if p.row.plugin == plugin and p.row.id not in failed]
+            synclog.webhooks_done(
+                plugin, deliveries=sum(1 for row in rows if row.plugin == plugin),
+                leads=sum(len(p.content.leads) for p in mine), rejected=sum(len(p.content.rejected) for p in mine),
+                records=sum(len(p.content.records) for p in mine),
+                failed={row.id: failed[row.id] for row in rows if row.plugin == plugin and row.id in failed})
         if done:
             engine.wake()
 
