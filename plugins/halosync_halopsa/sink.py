@@ -200,9 +200,14 @@ class HaloSink:
             if exc.status not in (400, 403, 409):
                 raise
             refusal = str(exc)
-        await self.client.post("/api/Users", [{"id": user, "inactive": True, **ERASED_USER}], creates=False)
+        erased: dict[str, Any] = {"id": user, "inactive": True, **ERASED_USER}
+        if self.custom.ids.get("user"):
+            # The configured custom fields (a LinkedIn URL, a provider id...) blanked; an update replaces the array
+            # whole, so the user's other custom values go with them: nothing of the person is left there either.
+            erased["customfields"] = [{"id": field_id, "value": ""} for field_id in self.custom.ids["user"].values()]
+        await self.client.post("/api/Users", [erased], creates=False)
         return ForgetResult(sink_id, "deactivated", f"HaloPSA refused the delete ({refusal}); the user is "
-                            "deactivated and its personal fields blanked")
+                            "deactivated and its personal fields and custom fields blanked")
 
     async def aclose(self) -> None:
         await self.client.aclose()
