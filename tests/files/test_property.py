@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import trio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.files.helpers import collect, leads_of, make_source, rejected_of
@@ -27,6 +27,13 @@ def encodable(value: str, encoding: str) -> bool:
     return True
 
 
+def _reads_otherwise_as_utf8(data: bytes, encoding: str) -> bool:
+    try:
+        return data.decode("utf-8") != data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.tuples(text, text, text, text), min_size=1, max_size=30),
        encoding=st.sampled_from(ENCODINGS), delimiter=st.sampled_from(",;\t|"), crlf=st.booleans())
@@ -41,6 +48,9 @@ def test_every_row_round_trips(rows: list[tuple[str, str, str, str]], encoding: 
             writer.writerow(HEADER)
             for i, (first, last, title, company) in enumerate(rows):
                 writer.writerow([first, last, title, company, f"person{i}@example.com"])
+        # A cp1252 file whose bytes also read as UTF-8 ("Â\xa0" is C2 A0, UTF-8's no-break space) says two things
+        # at once; the reader takes UTF-8, as any detector must. Such a file is not this property's business.
+        assume(encoding != "cp1252" or not _reads_otherwise_as_utf8((inbox / "lusha.csv").read_bytes(), encoding))
 
         async def pull() -> tuple[dict[str, tuple[str | None, ...]], int]:
             source = make_source(inbox, delimiter="")

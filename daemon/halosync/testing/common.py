@@ -8,6 +8,8 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
 
+import pytest
+
 from halosync.plugin import AuthError, CheckResult, Lead, PermissionDenied, ProviderError
 from halosync.testing.kit import Pulled
 
@@ -103,3 +105,10 @@ async def assert_refused_for_good(call: Callable[[], Awaitable[object]], what: s
             "it forever. Raise AuthError (halosync.plugin), which is not retryable")
         return
     raise AssertionError(f"{what} with bad credentials did not raise: raise AuthError (halosync.plugin) on a 401")
+
+
+def retry_after_or_skip(retry_after: float | None, sends_retry_after: bool) -> float | None:
+    """The Retry-After a 429 check sends (None: none), skipping the check when the provider never sends one."""
+    if retry_after is not None and not sends_retry_after:
+        pytest.skip("the fake says the provider sends no Retry-After with its 429s")
+    return retry_after

@@ -19,7 +19,8 @@ import pytest
 import trio
 
 from halosync.plugin import ProviderError, RateWindow, WriteOp
-from halosync.testing.common import assert_checks_fail_clearly, assert_refused_for_good
+from halosync.testing.common import assert_checks_fail_clearly, assert_refused_for_good, retry_after_or_skip
+from halosync.testing.fakes import SinkFake
 from halosync.testing.kit import SinkKit
 
 GUIDE = "docs/plugins.md, halosync_sinks"
@@ -122,11 +123,21 @@ class SinkConformance:
             f"find() matched ops that were never written to records {found!r}: the daemon would then skip "
             "writing those leads. Match only records written for the op")
 
-    async def test_refused_items_are_reported_per_item(self, halosync_sink_kit: SinkKit) -> None:
-        kit = halosync_sink_kit
-        bad_fields = kit.fake.refused_fields()
-        if bad_fields is None:
+    # Skips are decided in plain fixtures, before the trio test starts (see source_checks): the reason shows.
+    @pytest.fixture
+    def bad_fields(self, halosync_sink_fake: SinkFake) -> Mapping[str, Any]:
+        fields = halosync_sink_fake.refused_fields()
+        if fields is None:
             pytest.skip("the fake says the provider refuses no record on its own")
+        return fields
+
+    @pytest.fixture(params=[1.0, None], ids=["with-retry-after", "without-retry-after"])
+    def retry_after(self, request: pytest.FixtureRequest, halosync_sink_fake: SinkFake) -> float | None:
+        return retry_after_or_skip(request.param, halosync_sink_fake.sends_retry_after)
+
+    async def test_refused_items_are_reported_per_item(self, halosync_sink_kit: SinkKit,
+                                                       bad_fields: Mapping[str, Any]) -> None:
+        kit = halosync_sink_kit
         sink = await kit.started()
         good = kit.creates(2)
         bad = WriteOp("halosync-testing-refused", kit.fake.kind, "create", dict(bad_fields))
@@ -169,12 +180,9 @@ class SinkConformance:
         assert len(newer) < len(listed), (
             f"list_records(since=watermark) re-listed {len(newer)} records: skip what the watermark covers")
 
-    @pytest.mark.parametrize("retry_after", [1.0, None], ids=["with-retry-after", "without-retry-after"])
     async def test_a_rate_limited_write_is_waited_out(self, halosync_sink_kit: SinkKit,
                                                       retry_after: float | None) -> None:
         kit = halosync_sink_kit
-        if retry_after is not None and not kit.fake.sends_retry_after:
-            pytest.skip("the fake says the provider sends no Retry-After with its 429s")
         sink = await kit.started()
         before = kit.fake.count()
         ops = kit.creates(1)
