@@ -12,8 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.pgschema import Unreachable, fresh_schema
+
+# Property tests: random examples on a developer's machine (new cases keep being tried), the same examples on
+# every CI run (`.ci/run` sets HYPOTHESIS_PROFILE=ci), so a landing is never refused by a draw of the dice. A case
+# found locally is pinned with @example.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # pytester runs the conformance kit (halosync.testing) the way a plugin author does (tests/testing).
 pytest_plugins = ["pytester"]

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import trio
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.files.helpers import collect, leads_of, make_source, rejected_of
@@ -37,6 +37,7 @@ def _reads_otherwise_as_utf8(data: bytes, encoding: str) -> bool:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.tuples(text, text, text, text), min_size=1, max_size=30),
        encoding=st.sampled_from(ENCODINGS), delimiter=st.sampled_from(",;\t|"), crlf=st.booleans())
+@example(rows=[("Jürgen", "Müller", "Geschäftsführer", "Café; Bar")], encoding="cp1252", delimiter=";", crlf=True)
 def test_every_row_round_trips(rows: list[tuple[str, str, str, str]], encoding: str, delimiter: str,
                                crlf: bool) -> None:
     rows = [tuple(c if encodable(c, encoding) else "x" for c in row) for row in rows]  # type: ignore[misc]
