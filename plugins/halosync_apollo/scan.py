@@ -13,6 +13,7 @@ adds up into an ``IncompletePull``.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,8 +105,9 @@ class ListScan:
                 expected, steps_back = before[-1], 0
                 continue
             # The boundary group fills the page from where we knew it to start: larger than a page can show.
-            async for group_page in self._big_group(state):
-                yield group_page
+            async with aclosing(self._big_group(state)) as group_pages:
+                async for group_page in group_pages:
+                    yield group_page
             if state.reached_limit:
                 return
             expected, steps_back = state.group_end - 1, 0  # its last member: a page starting there is proven
@@ -163,11 +165,12 @@ class ListScan:
             if len(passes) >= MAX_PASSES:
                 break
             result: tuple[int, int, set[str]] | None = None
-            async for item in self._group_pass(state, at, lo_guess):
-                if isinstance(item, SourcePage):
-                    yield item
-                else:
-                    result = item
+            async with aclosing(self._group_pass(state, at, lo_guess)) as items:
+                async for item in items:
+                    if isinstance(item, SourcePage):
+                        yield item
+                    else:
+                        result = item
             if result is None:  # moved under the pass or stopped by the display limit
                 if state.reached_limit:
                     return

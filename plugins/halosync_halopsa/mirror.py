@@ -23,7 +23,8 @@ deactivated contact must match it, not create it again. They are linked and left
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 from loguru import logger
 
@@ -43,19 +44,20 @@ def parse_watermark(mark: str | None) -> tuple[int, float] | None:
 
 
 async def list_records(lookup: Lookup, kind: EntityKind, since: str | None,
-                       full_every: float) -> AsyncIterator[MirrorPage]:
+                       full_every: float) -> AsyncGenerator[MirrorPage, None]:
     size = min(lookup.page_size, ENDPOINTS[kind].max_page_size or PAGE_CAP, PAGE_CAP)
     mark = parse_watermark(since)
     now = time.time()
     if mark is None or now - mark[1] >= full_every:
-        async for page in _full(lookup, kind, size, now):
-            yield page
+        pages = _full(lookup, kind, size, now)
     else:
-        async for page in _newer_than(lookup, kind, size, *mark):
+        pages = _newer_than(lookup, kind, size, *mark)
+    async with aclosing(pages):
+        async for page in pages:
             yield page
 
 
-async def _full(lookup: Lookup, kind: EntityKind, size: int, started: float) -> AsyncIterator[MirrorPage]:
+async def _full(lookup: Lookup, kind: EntityKind, size: int, started: float) -> AsyncGenerator[MirrorPage, None]:
     highest = listed = inactive = fullest = 0
     seen: set[int] = set()
     for page_no in range(1, MAX_PAGES):
@@ -76,7 +78,7 @@ async def _full(lookup: Lookup, kind: EntityKind, size: int, started: float) -> 
 
 
 async def _newer_than(lookup: Lookup, kind: EntityKind, size: int, since: int,
-                      full_at: float) -> AsyncIterator[MirrorPage]:
+                      full_at: float) -> AsyncGenerator[MirrorPage, None]:
     unchanged = f"{since}@{full_at:.0f}"
     pending: list[MirrorPage] = []
     highest = since

@@ -3,7 +3,8 @@ optionally each new lead an Opportunity. See ``halosync.contracts.Sink`` for wha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -128,11 +129,12 @@ class HaloSink:
                 wanted[record_id] = sink_id
         out: dict[str, SinkRecord] = {}
         if len(wanted) > 20:  # one listing beats many single reads
-            async for page in self.list_records(kind):
-                for found in page.records:
-                    asked = wanted.get(_id_or_none(found.sink_id) or 0)
-                    if asked is not None:
-                        out[asked] = found
+            async with aclosing(self.list_records(kind)) as pages:
+                async for page in pages:
+                    for found in page.records:
+                        asked = wanted.get(_id_or_none(found.sink_id) or 0)
+                        if asked is not None:
+                            out[asked] = found
             return out
         for record_id, asked in sorted(wanted.items()):
             record = await self.lookup.get(kind, record_id)
@@ -140,9 +142,10 @@ class HaloSink:
                 out[asked] = to_sink_record(kind, record)
         return out
 
-    async def list_records(self, kind: EntityKind, *, since: str | None = None) -> AsyncIterator[MirrorPage]:
-        async for page in mirror.list_records(self.lookup, kind, since, self.settings.mirror_full_refresh):
-            yield page
+    async def list_records(self, kind: EntityKind, *, since: str | None = None) -> AsyncGenerator[MirrorPage, None]:
+        async with aclosing(mirror.list_records(self.lookup, kind, since, self.settings.mirror_full_refresh)) as pages:
+            async for page in pages:
+                yield page
 
     # --- state -----------------------------------------------------------------------------------------
 
