@@ -5,6 +5,7 @@
     ├── PluginError                   a plugin misbehaved; names the plugin
     │   └── PluginLoadError           a plugin could not be imported or registered (exit 78)
     ├── StoreError                    the state store is unavailable or inconsistent
+    │   ├── StoreUnreachable          the connection to the store was lost or cannot be made: worth retrying
     │   └── MigrationError            a schema migration cannot run
     ├── ProviderError                 a provider API answered badly; names provider and status
     │   ├── AuthError                 credentials rejected (401) or a token could not be had
@@ -70,6 +71,12 @@ class PluginLoadError(PluginError):
 
 class StoreError(HalosyncError):
     pass
+
+
+class StoreUnreachable(StoreError):
+    """The database server ended the connection (a restart, a transaction it timed out) or cannot be reached.
+    What the unit of work did is rolled back unless the connection went during its commit, so the daemon's loops
+    wait and go on instead of stopping."""
 
 
 class MigrationError(StoreError):

@@ -139,3 +139,37 @@ def test_a_twin_made_in_the_last_instant_keeps_the_identity_on_its_record(store:
         ("first", "504"), ("later", "504")]
     twins = store.call(lambda: [e.detail for e in LineageEvent.select().where(LineageEvent.stage == "twin")])
     assert twins and twins[0]["sink_id"] == "777" and twins[0]["kept"] == "504"
+
+
+def test_a_settle_run_twice_after_a_cut_off_commit_changes_nothing_the_second_time(store: Store) -> None:
+    """A commit whose connection went may have landed; the unit is run again, and must find its work done."""
+    store.call(lambda: planned_create("first", FIELDS))
+    batch = claim(store)
+    assert batch is not None
+    settle(store, batch, "601", "ok")
+    settle(store, batch, "601", "ok")  # the repeat
+    assert store.call(lambda: [(o.action, o.state) for o in Outbox.select()]) == [("create", "done")]
+    entity = batch.rows[0].entity_id
+    assert store.call(lambda: [(r.sink_id, r.entity_id) for r in SinkRef.select()]) == [("601", entity)]
+    assert [e["outcome"] for e in write_events(store, "first")] == ["ok", "claim lapsed"]
+
+
+def test_a_batch_released_while_its_daemon_froze_is_neither_written_nor_settled_by_it(store: Store) -> None:
+    """Its daemon stopped heartbeating (SIGSTOP, a paused VM): its claim went back, another daemon claimed the row.
+    Waking, the first finds the row no longer under its claim, and leaves it to the second."""
+    store.call(lambda: planned_create("first", FIELDS))
+    frozen = claim(store)
+    assert frozen is not None
+    assert store.call(lambda: outbox.still_claimed(frozen)) == {frozen.rows[0].id}
+    assert in_txn(store, lambda: outbox.release_stale(0.0, "elsewhere", ["w1"])) == 1
+    awake = in_txn(store, lambda: outbox.claim(SINK, ("person",), 10, "w2", skip_locked=False))
+    assert awake is not None and awake.rows[0].id == frozen.rows[0].id and awake.rows[0].reconcile
+    assert store.call(lambda: outbox.still_claimed(frozen)) == set()  # what the worker asks before its write
+    settle(store, frozen, "602", "ok")
+    assert store.call(lambda: [(o.state, o.claimed_by) for o in Outbox.select()]) == [("in_flight", "w2")]
+    assert store.call(lambda: SinkRef.select().count()) == 0
+    [event] = write_events(store, "first")
+    assert (event["outcome"], event["written"]) == ("claim lapsed", True)
+    settle(store, awake, "602", "found")  # the second daemon's check of the sink found the record
+    assert store.call(lambda: [(o.state, o.claimed_by) for o in Outbox.select()]) == [("done", "w2")]
+    assert store.call(lambda: [r.sink_id for r in SinkRef.select()]) == ["602"]

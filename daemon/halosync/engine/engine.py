@@ -16,7 +16,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import trio
@@ -28,7 +29,7 @@ from halosync.daemon import run_report
 from halosync.daemon.api import HealthRecorder, Lifecycle, ReloadRegistration, StateView
 from halosync.daemon.failures import describe
 from halosync.daemon.run_report import RunReport
-from halosync.engine import backfill, dryrun, mirror, outbox, pull, suppression, synclog
+from halosync.engine import backfill, dryrun, mirror, outage, outbox, pull, suppression, synclog
 from halosync.engine.figures import queue_figures
 from halosync.engine.ledger import Ledger, read_totals
 from halosync.engine.matching import Matcher
@@ -159,16 +160,22 @@ class Engine:
 
     def start(self, nursery: trio.Nursery) -> None:
         self._nursery = nursery
-        nursery.start_soon(self._mirror_loop)
-        nursery.start_soon(self._planner_loop)
+        self._keep_running(nursery, "the sink mirror refresh", self._mirror_loop)
+        self._keep_running(nursery, "the planner", self._planner_loop)
         for name in self.daemon.sinks:
             self._start_workers(name)
         if self.daemon.once:
-            nursery.start_soon(self._one_cycle)
+            nursery.start_soon(self._one_cycle)  # a one-shot run stops on a lost store (exit 1), like a command
         else:
             for source in self.daemon.sources.values():
-                nursery.start_soon(self._schedule, source.name)
+                self._keep_running(nursery, f"the schedule of {source.name}", self._schedule, source.name)
         self.daemon.add_reload_hook(self.reload)
+
+    def _keep_running(self, nursery: trio.Nursery, what: str, loop: Callable[..., Awaitable[None]],
+                      *args: Any) -> None:
+        """Start a loop that outlasts the store going away (see ``outage``)."""
+        nursery.start_soon(partial(outage.outlasting, what, loop, *args, stop=lambda: self.draining,
+                                   beat=self.daemon.beat))
 
     def _start_workers(self, sink: str) -> None:
         assert self._nursery is not None
@@ -196,7 +203,7 @@ class Engine:
         if self._nursery is not None and not self.daemon.once:
             for name in self.daemon.sources:
                 if name not in self._sources:
-                    self._nursery.start_soon(self._schedule, name)
+                    self._keep_running(self._nursery, f"the schedule of {name}", self._schedule, name)
 
     async def drain(self) -> None:
         """Stop intake (pulls, planning, claiming); let writes in flight finish and settle."""
@@ -214,7 +221,7 @@ class Engine:
         is false, so `run --once` never reads the outbox as empty before the tally of what failed is in."""
         self._committing += 1
         try:
-            result = await self.store.transaction(unit)
+            result = await outage.transaction(self.store, ledger, unit, draining=lambda: self.draining)
             self.after_commit(ledger)
             return result
         finally:

@@ -58,6 +58,13 @@ class Ledger:
             self.events.append(("failed", LeadEvent(source, source_id, sink or "", "failed", detail=reason)))
         self.count("failed")
 
+    def reset(self) -> None:
+        """Forget what a unit gathered whose transaction was rolled back (before it runs again)."""
+        self.lineage.clear()
+        self.totals.clear()
+        self.events.clear()
+        self.dead, self.retry_at = 0, None
+
     def flush(self) -> None:
         insert_rows(LineageEvent, self.lineage)
         add_totals(self.totals)

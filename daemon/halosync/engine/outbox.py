@@ -59,6 +59,7 @@ class Batch:
     rows: list[Outbox]
     ops: list[WriteOp] = field(default_factory=list)
     kinds: tuple[str, ...] = ()  # what the sink writes (a person create plans an opportunity when it has one)
+    claim: tuple[str, float] = ("", 0.0)  # (worker, claimed_at): whose claim this is, to tell it from a later one
 
     @property
     def reconcile_ops(self) -> list[WriteOp]:
@@ -115,7 +116,7 @@ def _claim_group(sink: str, kind: str, action: str, kinds: Sequence[str], limit:
                       updated_at=now).where(Outbox.id.in_([r.id for r in rows])).execute()
         for r in rows:
             r.attempts += 1
-        batch = Batch(sink, kind, action, rows, kinds=tuple(kinds))
+        batch = Batch(sink, kind, action, rows, kinds=tuple(kinds), claim=(worker, now))
         batch.ops = _ops(batch)
         if kind == opportunities.KIND:
             batch.ops = opportunities.with_people(sink, rows, batch.ops)
@@ -144,10 +145,15 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
     if lock:
         Outbox._meta.database.execute_sql(PLANNER_LOCK_SQL)
     now = time.time()
+    ours = still_claimed(batch)
+    if len(ours) < len(batch.rows):
+        _claim_lapsed(batch, ours, results, ledger)
     done: list[tuple[Outbox, WriteOp, str]] = []
-    postponed: list[int] = []
+    postponed: list[Outbox] = []
     diverted: dict[int, str] = {}
     for row, op in zip(batch.rows, batch.ops, strict=True):
+        if row.id not in ours:
+            continue
         result, how = results[row.key]
         trace = {"sink": batch.sink, "kind": batch.kind, "action": batch.action, "outbox_id": row.id,
                  "attempt": row.attempts}
@@ -155,7 +161,7 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
         if how == "exists":
             diverted[row.entity_id] = str(result.sink_id)
         elif how == "postponed":
-            postponed.append(row.id)
+            postponed.append(row)
         elif result.ok:
             done.append((row, op, str(result.sink_id)))
             ledger.trace(source, source_id, "write", outcome=how, sink_id=result.sink_id, **trace)
@@ -174,12 +180,12 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
                           claimed_by=None, updated_at=now).where(Outbox.id == row.id).execute()
     if diverted:  # the record the check before the write saw, or the one the identity has by now
         records = {**diverted, **existing.records_of(batch.sink, batch.kind, list(diverted))}
-        existing.divert([r for r in batch.rows if r.entity_id in diverted], records, conflicts or ConflictPolicy(),
-                        ledger, now)
+        existing.divert([r for r in batch.rows if r.id in ours and r.entity_id in diverted], records,
+                        conflicts or ConflictPolicy(), ledger, now)
     if postponed:
         ledger.due_again(postpone_until)
-    for part in chunks(postponed):
-        error = results[batch.rows[0].key][0].error
+    for part in chunks([row.id for row in postponed]):
+        error = results[postponed[0].key][0].error
         Outbox.update(state="pending", attempts=Outbox.attempts - 1, next_attempt_at=postpone_until,
                       last_error=error, claimed_by=None, updated_at=now).where(Outbox.id.in_(part)).execute()
     if done:
@@ -194,6 +200,33 @@ def settle(batch: Batch, results: dict[str, tuple[WriteResult, str]], policy: Re
             _created(batch, done, ledger, now)
             if batch.kind == "person" and opportunities.KIND in batch.kinds:
                 opportunities.plan(batch.sink, done, ledger, now)
+
+
+def still_claimed(batch: Batch) -> set[int]:
+    """The batch's rows still in flight under its own claim. The others were released while it was written (the
+    daemon stopped heartbeating: frozen, cut off) and may be claimed again, or settled already: this batch must
+    not settle them a second time, nor write them. A settle repeated after a commit cut off finds none."""
+    worker, claimed_at = batch.claim
+    ids = [row.id for row in batch.rows]
+    if not worker:
+        return set(ids)
+    return {row_id for (row_id,) in tuples(Outbox.select(Outbox.id).where(
+        Outbox.id.in_(ids), Outbox.state == "in_flight", Outbox.claimed_by == worker,
+        Outbox.claimed_at == claimed_at))}
+
+
+def _claim_lapsed(batch: Batch, ours: set[int], results: dict[str, tuple[WriteResult, str]], ledger: Ledger) -> None:
+    lost = [row for row in batch.rows if row.id not in ours]
+    written = [row for row in lost if row.key in results and results[row.key][1] == "ok"]
+    logger.warning("{}: {} of {} {} {}(s) are no longer under this batch's claim: settled already (by a commit "
+                   "whose answer was lost), or released while this daemon stopped heartbeating and claimed by "
+                   "another; left as they are{}", batch.sink, len(lost), len(batch.rows), batch.action, batch.kind,
+                   f" (that daemon checks the sink for the {len(written)} record(s) written here before it writes)"
+                   if written else "")
+    for row in lost:
+        how = results.get(row.key, (None, "not written"))[1]
+        ledger.trace(row.source or "", row.source_id or "", "write", outcome="claim lapsed", sink=batch.sink,
+                     kind=batch.kind, action=batch.action, outbox_id=row.id, written=how == "ok")
 
 
 def _updated(batch: Batch, done: list[tuple[Outbox, WriteOp, str]], ledger: Ledger, now: float) -> None:

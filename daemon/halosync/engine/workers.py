@@ -20,10 +20,10 @@ from loguru import logger
 from halosync import metrics
 from halosync.contracts import Sink, WriteOp, WriteResult
 from halosync.daemon.failures import describe
-from halosync.engine import existing, outbox, synclog
+from halosync.engine import existing, outage, outbox, synclog
 from halosync.engine.ledger import Commit, Ledger
 from halosync.engine.settings import EngineSettings
-from halosync.errors import ProviderError, RateLimited, RecordRejected, TransientProviderError
+from halosync.errors import ProviderError, RateLimited, RecordRejected, StoreUnreachable, TransientProviderError
 from halosync.provider.requests import RequestCount, counting
 from halosync.store.gateway import Store
 
@@ -87,36 +87,39 @@ class SinkWorkers:
 
     async def _worker(self, index: int) -> None:
         self.running += 1
-        ctx = self.ctx
         try:
-            while index < ctx.concurrency() and not ctx.draining():
-                sink = ctx.sink(self.sink_name)
-                if sink is None:
-                    return  # removed by a reload
-                event = ctx.wakeup.event
-                if ctx.paused() or not ctx.mirror_ready():
-                    self.paused_turns += ctx.paused()
-                    await ctx.wakeup.wait(event, IDLE_POLL)
-                    continue
-                backoff = ctx.retry_in(sink.name)
-                if backoff > 0:  # the sink failed: no claims (no attempts used up) until its backoff ends
-                    await ctx.pause_for(min(backoff, BACKOFF_POLL))
-                    continue
-                batch = await self._claim(sink, people_first=index % 2 == 1)
-                if batch is None:
-                    due = ctx.next_due_in()
-                    await ctx.wakeup.wait(event, IDLE_POLL if due is None else min(IDLE_POLL, due + 0.005))
-                    continue
-                self.busy += 1
-                try:
-                    with trio.CancelScope(shield=ctx.draining()):
-                        await self._write(sink, batch)
-                finally:
-                    self.busy -= 1
+            await outage.outlasting(f"{self.sink_name} writer {index}", self._work, index, stop=self.ctx.draining)
         finally:
             self.running -= 1
             if self.running == 0:
                 self.idle.set()
+
+    async def _work(self, index: int) -> None:
+        ctx = self.ctx
+        while index < ctx.concurrency() and not ctx.draining():
+            sink = ctx.sink(self.sink_name)
+            if sink is None:
+                return  # removed by a reload
+            event = ctx.wakeup.event
+            if ctx.paused() or not ctx.mirror_ready():
+                self.paused_turns += ctx.paused()
+                await ctx.wakeup.wait(event, IDLE_POLL)
+                continue
+            backoff = ctx.retry_in(sink.name)
+            if backoff > 0:  # the sink failed: no claims (no attempts used up) until its backoff ends
+                await ctx.pause_for(min(backoff, BACKOFF_POLL))
+                continue
+            batch = await self._claim(sink, people_first=index % 2 == 1)
+            if batch is None:
+                due = ctx.next_due_in()
+                await ctx.wakeup.wait(event, IDLE_POLL if due is None else min(IDLE_POLL, due + 0.005))
+                continue
+            self.busy += 1
+            try:
+                with trio.CancelScope(shield=ctx.draining()):
+                    await self._write(sink, batch)
+            finally:
+                self.busy -= 1
 
     async def _claim(self, sink: Sink, *, people_first: bool) -> outbox.Batch | None:
         """A batch of rows to write; creates whose identity has a record by now become updates instead (their
@@ -144,6 +147,8 @@ class SinkWorkers:
                 await self._reconcile(sink, batch, results)
                 await self._recheck(batch, results)
                 todo = [op for op in batch.ops if op.key not in results]
+                if todo and not ctx.store.sqlite:  # daemons share the store: a claim lapses if its daemon froze
+                    todo = await self._still_ours(batch, todo)
                 if todo:
                     written = await sink.write(todo)
                     for op, result in zip(todo, written, strict=True):
@@ -154,6 +159,9 @@ class SinkWorkers:
             ctx.record_failure(sink.name, exc, "writing")
             logger.debug("{}: rate limited; {} writes wait {:.0f} s", sink.name, len(batch.rows), wait)
             postpone_until = time.time() + wait
+            self._fill(batch.ops, results, str(exc), retryable=True, how="postponed")
+        except StoreUnreachable as exc:  # the store's fault (checking before the write), not the sink's: the rows
+            postpone_until = time.time() + 1.0  # wait a moment, and the attempt does not count
             self._fill(batch.ops, results, str(exc), retryable=True, how="postponed")
         except RecordRejected as exc:  # the record's fault, not the sink's: no backoff, the outbox decides
             logger.warning("{}: writing {} {} {}(s) failed: {}", sink.name, len(batch.ops), batch.action,
@@ -183,6 +191,17 @@ class SinkWorkers:
                            outcomes=Counter(how for _, how in results.values()), ledger=ledger, requests=requests,
                            seconds=time.perf_counter() - started)
         ctx.wakeup.wake()  # a company just written frees the people waiting on it; `--once` checks if done
+
+    async def _still_ours(self, batch: outbox.Batch, todo: list[WriteOp]) -> list[WriteOp]:
+        """The writes whose rows are still under this batch's claim: a daemon frozen after its claim (SIGSTOP, a VM
+        paused) finds, waking, that the rows went to another daemon when its heartbeat lapsed, and must not write
+        them too. (A write already sent when it froze is found by that daemon's check of the sink.)"""
+        try:
+            ours = await self.ctx.store.run(outbox.still_claimed, batch)
+        except StoreUnreachable:
+            return todo  # no worse than before the check; the settle, tried again, skips rows taken over
+        keys = {row.key for row in batch.rows if row.id in ours}
+        return [op for op in todo if op.key in keys]
 
     async def _reconcile(self, sink: Sink, batch: outbox.Batch, results: dict[str, tuple[WriteResult, str]]) -> None:
         """Rows that may have been written before (crash, timeout): ask the sink before writing them again."""

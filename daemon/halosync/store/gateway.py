@@ -16,7 +16,7 @@ from typing import ParamSpec, TypeVar
 import peewee as pw
 import trio
 
-from halosync.errors import StoreError
+from halosync.errors import StoreError, StoreUnreachable
 from halosync.store.checkpoint import SAFETY_PAGES, WalCheckpointer
 from halosync.store.database import is_sqlite, open_database, redacted_url
 from halosync.store.dbthread import DatabaseThread
@@ -91,7 +91,13 @@ class Store:
             self.db.connect(reuse_if_open=True)
             return fn(*args, **kwargs)
         except (pw.OperationalError, pw.InterfaceError) as exc:  # Interface: a connection the server ended
-            raise StoreError(f"database {self.shown_url}: {_first_cause(exc)}") from exc
+            why, lost = _first_cause(exc)
+            if lost and not self.sqlite:
+                # The pool's idle connections most likely went with this one (a restart ends them all): dropped,
+                # or each would cost the next units an attempt to find it dead.
+                self.db.close_idle()  # type: ignore[attr-defined]  # a pooled database (PostgreSQL)
+                raise StoreUnreachable(f"database {self.shown_url}: {why}") from exc
+            raise StoreError(f"database {self.shown_url}: {why}") from exc
         finally:
             if not self.sqlite:  # return the connection to the pool between units of work
                 self.db.close()
@@ -118,21 +124,34 @@ class Store:
         return self.call(self.db.get_tables)
 
 
-def _first_cause(exc: BaseException) -> str:
-    """What went wrong first: a rollback on a connection the server closed raises "connection already closed"
-    over the error that says why (an idle-in-transaction timeout, a server restart)."""
+# SQLSTATE classes and codes of a connection that is gone or not to be had now: 08 connection exception, 57P0x
+# the server shutting down, restarting or not yet accepting, 25P03 a transaction it ended for idling too long.
+_LOST_CODES = ("08", "57P01", "57P02", "57P03", "25P03")
+_LOST_TEXTS = ("closed the connection", "terminating connection", "connection already closed", "could not connect",
+               "connection refused", "no connection to the server", "ssl syscall", "ssl connection has been closed",
+               "the database system is", "connection to server")
+
+
+def _first_cause(exc: BaseException) -> tuple[str, bool]:
+    """What went wrong first, and whether it is a connection lost (or not to be had): a rollback on a connection
+    the server closed raises "connection already closed" over the error that says why (an idle-in-transaction
+    timeout, a server restart)."""
     first: BaseException = exc
     seen: BaseException | None = exc
+    codes: list[str] = []
     while seen is not None:
         if isinstance(seen, pw.OperationalError | pw.InterfaceError):
             first = seen
+        codes.append(str(getattr(seen, "pgcode", "") or ""))
         seen = seen.__context__
     text = " ".join(str(first).split())
-    if isinstance(first, pw.InterfaceError) or "closed the connection" in text or "terminating connection" in text:
-        text += ("; the server ended this connection (a restart, or a transaction left idle longer than "
-                 "ha.lease_seconds, as by a frozen daemon) and rolled its transaction back, so nothing of it was "
-                 "committed: the work is retried on a new connection")
-    return text
+    lost = isinstance(first, pw.InterfaceError) or any(c.startswith(_LOST_CODES) for c in codes if c) or any(
+        marker in text.lower() for marker in _LOST_TEXTS)
+    if lost:
+        text += ("; the server ended this connection or cannot be reached (a restart, or a transaction left idle "
+                 "longer than ha.lease_seconds, as by a frozen daemon), which rolls back what was not committed: "
+                 "the daemon tries the work again on a new connection")
+    return text, lost
 
 
 __all__ = ["MODELS", "Store"]
